@@ -1,0 +1,1 @@
+"""The `kadenz` command line. One module per command group; main.py wires them together."""

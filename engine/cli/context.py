@@ -1,0 +1,36 @@
+"""What every command needs: settings, the database and the clock, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import typer
+from rich.console import Console
+
+from engine.clock import Clock, SystemClock
+from engine.settings import Settings, load_settings
+from engine.store.db import Database
+
+
+@dataclass
+class Context:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+
+    @cached_property
+    def db(self) -> Database:
+        """The workspace database, migrated to the newest schema on first use."""
+        db = Database(self.settings.database_url)
+        db.upgrade()
+        return db
+
+
+def get(ctx: typer.Context) -> Context:
+    """The process-wide Context, created lazily so `--help` never touches the database."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, Context):
+        root.obj = Context(settings=load_settings())
+    return root.obj

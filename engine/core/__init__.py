@@ -1,0 +1,1 @@
+"""The pure domain core: state machines, rules, scoring. No I/O imports here."""

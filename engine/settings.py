@@ -1,0 +1,76 @@
+"""Typed settings, loaded once at the edge (CLI, worker, API) and passed inward.
+
+Sources, in order of precedence: explicit keyword arguments, environment variables
+(`KADENZ_…`), a `.env` file in the current directory, then the defaults below.
+Nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from engine.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KADENZ_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    home: Path = Field(
+        default=Path(".kadenz"), description="Workspace folder (SQLite file, secret key)."
+    )
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite in `home`.")
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Broker and rate limiter."
+    )
+    secret_key: str = Field(default="", description="HMAC key for unsubscribe tokens and webhooks.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8025",
+        description="Base URL that recipients' unsubscribe links use.",
+    )
+    postal_address: str = Field(
+        default="", description="Sender postal address for the email footer."
+    )
+    message_id_domain: str = Field(
+        default="", description="Domain for Message-IDs; default: each mailbox's own domain."
+    )
+    tick_seconds: float = Field(default=5.0, gt=0, description="How often `kadenz run` ticks.")
+    poll_seconds: float = Field(default=60.0, gt=0, description="How often mailboxes are polled.")
+    batch_size: int = Field(default=500, gt=0, description="Enrollments claimed per tick batch.")
+    send_lease_seconds: int = Field(
+        default=300, gt=0, description="A message in `sending` longer than this is resolved."
+    )
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.home / 'kadenz.db').as_posix()}"
+        return self
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret key, or one generated once and kept in the workspace."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.home / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings from the environment; a bad value is a ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "KADENZ_" + "__".join(str(p).upper() for p in first["loc"])
+        raise ConfigError(f"{name}: {first['msg']}") from None

@@ -1,0 +1,28 @@
+"""The data model. Import `engine.store.models` to register every table on `Base.metadata`."""
+
+from engine.store.models.access import ApiToken
+from engine.store.models.base import Base
+from engine.store.models.events import Event
+from engine.store.models.inbound import ImapCheckpoint, InboundMessage
+from engine.store.models.mailboxes import Mailbox
+from engine.store.models.messages import OutboundMessage
+from engine.store.models.people import Account, Prospect, Suppression
+from engine.store.models.sequences import Enrollment, Sequence, SequenceVersion
+from engine.store.models.tasks import Task
+
+__all__ = [
+    "Account",
+    "ApiToken",
+    "Base",
+    "Enrollment",
+    "Event",
+    "ImapCheckpoint",
+    "InboundMessage",
+    "Mailbox",
+    "OutboundMessage",
+    "Prospect",
+    "Sequence",
+    "SequenceVersion",
+    "Suppression",
+    "Task",
+]
