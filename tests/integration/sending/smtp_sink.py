@@ -66,7 +66,7 @@ class _Handler:
         self.sink.attempts.append(parsed)
         local = envelope.rcpt_tos[0].split("@", 1)[0].lower()
         if local.startswith("drop"):
-            session.transport.close()
+            server.transport.close()
             return "421 closing"
         if local.startswith("hang"):
             while not self.sink.release.is_set():
