@@ -6,26 +6,23 @@ merged. Behaviour follows the promised contracts closely enough for the sending 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
-import holidays
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import KadenzError
-from engine.schedule.types import Duration, DurationUnit, WeeklyWindow
+from engine.schedule.types import Duration, DurationUnit
 
 # --- spec ---------------------------------------------------------------------------------
 
@@ -166,125 +163,6 @@ def prospect_context(prospect: Mapping[str, Any], sender: Mapping[str, Any]) -> 
     ctx.update(prospect.get("custom") or {})
     ctx["sender"] = dict(sender)
     return ctx
-
-
-# --- schedule -----------------------------------------------------------------------------
-
-
-class BusinessCalendar:
-    def __init__(self, region: str | None, extra: list[str]) -> None:
-        self.region = region
-        self.extra = {date.fromisoformat(d) for d in extra}
-        self._hol: Any = None
-        if region:
-            country, _, sub = region.partition("-")
-            self._hol = holidays.country_holidays(country, subdiv=sub or None)
-
-    @classmethod
-    def from_region(cls, region: str | None, extra: list[str]) -> BusinessCalendar:
-        return cls(region, extra)
-
-    def holiday_name(self, day: date) -> str | None:
-        if day in self.extra:
-            return "extra holiday"
-        if self._hol is not None and day in self._hol:
-            return str(self._hol.get(day))
-        return None
-
-    def is_business_day(self, day: date) -> bool:
-        return day.weekday() < 5 and self.holiday_name(day) is None
-
-
-@dataclass
-class SendPolicy:
-    window: WeeklyWindow
-    calendar: BusinessCalendar
-    skip_holidays: bool = True
-
-
-@dataclass
-class Slot:
-    at: datetime
-    local: datetime
-    timezone: str
-    reasons: list[str]
-
-
-def resolve_timezone(
-    prospect_tz: str | None, sequence_tz: str | None, mailbox_tz: str | None
-) -> tuple[ZoneInfo, str]:
-    for name, source in (
-        (prospect_tz, "prospect timezone"),
-        (sequence_tz, "sequence timezone"),
-        (mailbox_tz, "mailbox timezone"),
-    ):
-        if name:
-            return ZoneInfo(name), source
-    return ZoneInfo("UTC"), "default UTC"
-
-
-def add_wait(start: datetime, wait: Duration, tz: ZoneInfo, calendar: BusinessCalendar) -> datetime:
-    if wait.unit is DurationUnit.MINUTES:
-        return start + timedelta(minutes=wait.amount)
-    if wait.unit is DurationUnit.HOURS:
-        return start + timedelta(hours=wait.amount)
-    local = start.astimezone(tz)
-    day = local.date()
-    if wait.unit is DurationUnit.DAYS:
-        day += timedelta(days=wait.amount)
-    else:
-        n = wait.amount
-        while n:
-            day += timedelta(days=1)
-            if calendar.is_business_day(day):
-                n -= 1
-    return datetime.combine(day, local.time().replace(tzinfo=None), tz).astimezone(UTC)
-
-
-def _jitter(key: str | None, span: int) -> int:
-    if not key or span <= 0:
-        return 0
-    return int(hashlib.sha256(key.encode()).hexdigest(), 16) % span
-
-
-def next_slot(
-    earliest: datetime, policy: SendPolicy, tz: ZoneInfo, *, spread_key: str | None = None
-) -> Slot:
-    local = earliest.astimezone(tz)
-    reasons: list[str] = []
-    for offset in range(0, 400):
-        day = local.date() + timedelta(days=offset)
-        name = policy.calendar.holiday_name(day) if policy.skip_holidays else None
-        if name:
-            reasons.append(f"{day.isoformat()} {name} holiday")
-            continue
-        for rng in policy.window.days[day.weekday()]:
-            start = datetime.combine(day, rng.start, tz)
-            end_t = rng.end if rng.end != time.max else time(23, 59)
-            end = datetime.combine(day, end_t, tz)
-            lower = max(start, local) if offset == 0 else start
-            if lower >= end:
-                continue
-            minutes = int((end - lower).total_seconds() // 60)
-            pick = lower + timedelta(minutes=_jitter(spread_key, min(minutes, 15)))
-            if pick != local:
-                reasons.append(f"window {policy.window}")
-            at = pick.astimezone(UTC)
-            return Slot(at, at.astimezone(tz), str(tz), reasons)
-    raise ValueError("no allowed send time within 400 days")
-
-
-def is_allowed(instant: datetime, policy: SendPolicy, tz: ZoneInfo) -> bool:
-    local = instant.astimezone(tz)
-    if policy.skip_holidays and policy.calendar.holiday_name(local.date()):
-        return False
-    t = local.time().replace(tzinfo=None)
-    return any(r.start <= t < r.end for r in policy.window.days[local.weekday()])
-
-
-def explain(slot: Slot) -> str:
-    why = "; ".join(slot.reasons) or "window open"
-    return f"{slot.local.strftime('%Y-%m-%d %H:%M')} {slot.timezone}: {why}"
 
 
 # --- mail ---------------------------------------------------------------------------------

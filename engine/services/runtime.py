@@ -9,26 +9,22 @@ tick, the sender, `simulate` and `explain` all schedule through exactly the same
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.schedule.types import Duration, WeeklyWindow
+from engine.schedule.calendar import BusinessCalendar
+from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
+from engine.schedule.types import CronWindow, Duration, WeeklyWindow, Window
+from engine.schedule.zones import resolve_timezone
 from engine.services._standins import (
-    BusinessCalendar,
     MissingVariable,
     Renderer,
-    SendPolicy,
     SequenceSpec,
-    Slot,
     Step,
-    add_wait,
-    is_allowed,
-    next_slot,
     prospect_context,
-    resolve_timezone,
     spec_from_json,
 )
 from engine.store.models import Mailbox, Prospect, SequenceVersion
@@ -93,7 +89,7 @@ class VersionRuntime:
             tz, source = resolve_timezone(prospect_tz, sched.fallback_timezone, mailbox_tz)
         else:
             tz, source = resolve_timezone(None, sched.timezone, mailbox_tz)
-        return Placement(tz, source, self.policy)
+        return Placement(tz, f"{source} timezone", self.policy)
 
     def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
         return prospect_context(prospect_mapping(prospect), sender_mapping(mailbox))
@@ -102,8 +98,13 @@ class VersionRuntime:
 def build_runtime(version: SequenceVersion) -> VersionRuntime:
     spec = spec_from_json(version.spec)
     sched = spec.schedule
-    calendar = BusinessCalendar.from_region(sched.holidays, list(sched.extra_holidays))
-    window = WeeklyWindow.parse(sched.window or "Mon-Fri 09:00-17:00")
+    extra = [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in sched.extra_holidays]
+    calendar = BusinessCalendar.from_region(sched.holidays, extra)
+    window: Window = (
+        CronWindow.parse(sched.cron)
+        if sched.cron
+        else WeeklyWindow.parse(sched.window or "Mon-Fri 09:00-17:00")
+    )
     policy = SendPolicy(window, calendar, sched.skip_holidays)
     return VersionRuntime(version.id, spec, Renderer(dict(version.templates or {})), policy)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 
 from engine.clock import VirtualClock
@@ -17,6 +17,7 @@ from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Mailbox
+from tests.integration.sending.factory import advance_to_due
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -49,7 +50,7 @@ def main() -> None:
     settings = Settings(home=home, secret_key="s", database_url=url)
     clock = VirtualClock(START)
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     send_due(db, clock, settings, lambda mailbox, _pw: DyingMailer(mailbox, when))
     sys.exit(0)  # not reached
 

@@ -9,10 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.core.states import EnrollmentState
-from engine.store.models import Enrollment, Mailbox, Prospect, Sequence, SequenceVersion
+from engine.clock import VirtualClock
+from engine.core.states import EnrollmentState, MessageState
+from engine.store.db import Database
+from engine.store.models import (
+    Enrollment,
+    Mailbox,
+    OutboundMessage,
+    Prospect,
+    Sequence,
+    SequenceVersion,
+)
 
 BASIC_SPEC: dict[str, Any] = {
     "key": "saas-founders",
@@ -153,3 +163,15 @@ def build_world(
     version = make_version(session, at, spec, templates)
     ids = [enroll(session, at, make_prospect(session, at, e), version, mailbox).id for e in emails]
     return World(mailbox.id, version.id, ids)
+
+
+def advance_to_due(db: Database, clock: VirtualClock) -> None:
+    """Move the clock to when every planned message is due (sends spread over the day)."""
+    with db.session() as session:
+        latest = session.scalar(
+            select(func.max(OutboundMessage.not_before)).where(
+                OutboundMessage.state == MessageState.PLANNED
+            )
+        )
+    if latest is not None and latest > clock.now():
+        clock.set(latest)

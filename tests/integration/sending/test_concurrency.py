@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,7 +14,7 @@ from engine.services.tick import TickReport, tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Event, OutboundMessage
-from tests.integration.sending.factory import build_world
+from tests.integration.sending.factory import advance_to_due, build_world
 from tests.integration.sending.smtp_sink import Sink
 
 N = 60
@@ -65,7 +64,7 @@ def test_concurrent_ticks_and_senders_never_double(
                 .where(Event.type == "enrollment.step_executed")
             )
             assert executed == N
-        clock.advance(timedelta(minutes=20))
+        advance_to_due(postgres_db, clock)
         _together(4, lambda i: send_due(dbs[i], clock, settings))
     finally:
         for d in dbs:

@@ -52,10 +52,11 @@ def test_crash_mid_send_never_makes_a_second_copy(
     assert len(sink.messages) == copies
 
     # restart: the lease has not run out yet, so nothing is decided and nothing is sent
-    clock = VirtualClock(crash_child.START + timedelta(minutes=21))
+    assert message.lease_until is not None
+    clock = VirtualClock(message.lease_until - timedelta(seconds=1))
     runner = Runner(db, clock, settings)
     assert runner.round().ambiguous == []
-    clock.advance(timedelta(seconds=settings.send_lease_seconds))
+    clock.advance(timedelta(seconds=2))
     report = runner.round()
     assert report.ambiguous == [message.id]
     for _ in range(3):  # and however long it runs after that, no second copy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage, Prospect, Task
-from tests.integration.sending.factory import BASIC_SPEC, build_world
+from tests.integration.sending.factory import BASIC_SPEC, advance_to_due, build_world
 from tests.integration.sending.smtp_sink import Sink
 
 EMAILS = [f"p{i}@beta{i}.example" for i in range(5)]
@@ -36,7 +37,7 @@ def test_daily_cap_holds_the_rest_with_a_reason(
     with db.session() as s:
         build_world(s, clock.now(), EMAILS, smtp_url=sink.url, daily_cap=2)
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     limiter = MemoryRateLimiter()
     report = send_due(db, clock, settings, limiter=limiter)
     assert (report.sent, report.held) == (2, 3)
@@ -62,7 +63,7 @@ def test_suppression_is_checked_at_send_time(
     tick(db, clock, settings)
     with db.session() as s:  # an opt-out arrives between planning and sending
         suppression.add(s, "@beta0.example", reason="unsubscribe", at=clock.now())
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     report = send_due(db, clock, settings)
     assert (report.sent, report.cancelled) == (1, 1)
     cancelled = next(m for m in _messages(db) if m.state == MessageState.CANCELLED)
@@ -102,8 +103,10 @@ def test_a_window_that_closed_re_plans_the_message(
     (m,) = _messages(db)
     assert m.state == MessageState.PLANNED
     assert m.held_reason and m.held_reason.startswith(
-        "outside the send window; next slot 2026-03-03 09:"
+        "outside the send window; next slot 2026-03-03"
     )
+    local = m.not_before.astimezone(ZoneInfo("Europe/Berlin"))
+    assert local.date().isoformat() == "2026-03-03" and 9 <= local.hour < 17
     assert "Europe/Berlin (prospect timezone)" in m.held_reason
 
 

@@ -18,7 +18,7 @@ from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage
-from tests.integration.sending.factory import build_world
+from tests.integration.sending.factory import advance_to_due, build_world
 from tests.integration.sending.smtp_sink import Sink
 
 
@@ -34,7 +34,7 @@ def _run(
     with db.session() as s:
         build_world(s, clock.now(), [email], smtp_url=sink.url)
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     send_due(db, clock, settings, _short_timeouts)
     with db.session() as s:
         return s.scalars(select(OutboundMessage)).one()
@@ -112,7 +112,7 @@ def test_unreachable_server_is_a_retry_not_a_loss(
     with db.session() as s:
         build_world(s, clock.now(), ["erik@beta.example"], smtp_url="smtp://127.0.0.1:9")
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     report = send_due(db, clock, settings, smtp_mailer_factory)
     assert report.retried == 1
     with db.session() as s:
