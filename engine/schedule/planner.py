@@ -131,9 +131,9 @@ def next_slot(
             skipped.append(_closed(window, day, earliest, tz))
         day += _ONE_DAY
     raise WindowNeverOpens(
-        f"the send window '{describe_window(window)}' never opens within {MAX_SCAN_DAYS} "
-        f"days after {earliest.isoformat()} in {tz.key} (holidays: "
-        f"{calendar.region or 'none'}); widen the window or check the holidays"
+        f"{describe_window(window)} never opens within {MAX_SCAN_DAYS} days after "
+        f"{earliest.isoformat()} in {tz.key} (holidays: {calendar.region or 'none'}); "
+        "widen the window or check the holidays"
     )
 
 
