@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from engine.clock import require_aware
@@ -120,7 +121,9 @@ def next_slot(
             parts = _clip(day_intervals(window, day, tz), earliest)
             if parts:
                 at = _spread(parts, spread_key) if spread_key is not None else parts[0][0]
-                reasons = (*_summarise(skipped), describe_window(window))
+                shift = _clock_change(day, tz)
+                notes = [*_summarise(skipped), *([shift] if shift else [])]
+                reasons = (*notes, describe_window(window))
                 if spread_key is not None:
                     reasons = (*reasons, f"spread over the open time of {day.isoformat()}")
                 local = at.astimezone(tz)
@@ -128,9 +131,9 @@ def next_slot(
             skipped.append(_closed(window, day, earliest, tz))
         day += _ONE_DAY
     raise WindowNeverOpens(
-        f"the send window '{describe_window(window)}' never opens within {MAX_SCAN_DAYS} "
-        f"days after {earliest.isoformat()} in {tz.key} (holidays: "
-        f"{calendar.region or 'none'}); widen the window or check the holidays"
+        f"{describe_window(window)} never opens within {MAX_SCAN_DAYS} days after "
+        f"{earliest.isoformat()} in {tz.key} (holidays: {calendar.region or 'none'}); "
+        "widen the window or check the holidays"
     )
 
 
@@ -158,6 +161,7 @@ def explain(slot: Slot) -> str:
     return f"{head}: {'; '.join(slot.reasons)}" if slot.reasons else head
 
 
+@lru_cache(maxsize=1024)
 def describe_window(window: Window) -> str:
     """ "Mon-Fri 09:00-10:00" (consecutive days with equal ranges grouped) or "cron '...'"."""
     if isinstance(window, CronWindow):
@@ -208,6 +212,20 @@ def _closed(window: Window, day: date, earliest: datetime, tz: ZoneInfo) -> str:
     if window.days[day.weekday()]:
         return f"{day.isoformat()}: the window lies in the DST gap"
     return f"{day.isoformat()} is a {DAY_WORDS[day.weekday()]}"
+
+
+@lru_cache(maxsize=4096)
+def _clock_change(day: date, tz: ZoneInfo) -> str | None:
+    """ "2026-03-29: clocks go forward 1:00 (DST)" when the UTC offset changes that day."""
+    start = wall_to_utc(day, time(0), tz)
+    end = wall_to_utc(day + _ONE_DAY, time(0), tz) - timedelta(microseconds=1)
+    before, after = start.astimezone(tz).utcoffset(), end.astimezone(tz).utcoffset()
+    if before is None or after is None or before == after:
+        return None
+    delta = after - before
+    way = "forward" if delta > timedelta(0) else "back"
+    minutes = abs(int(delta.total_seconds())) // 60
+    return f"{day.isoformat()}: clocks go {way} {minutes // 60}:{minutes % 60:02d} (DST)"
 
 
 def _no_cron_match(first: date, last: date) -> str:

@@ -161,6 +161,7 @@ def test_start_in_the_spring_gap_moves_to_the_end_of_the_gap() -> None:
     slot = next_slot(local(BERLIN, 2026, 3, 29, 0, 0), p, BERLIN)
     assert slot.at == utc(2026, 3, 29, 1, 0)  # 03:00 CEST, the first instant after the gap
     assert slot.local.strftime("%H:%M %Z") == "03:00 CEST"
+    assert slot.reasons == ("2026-03-29: clocks go forward 1:00 (DST)", "window Sun 02:30-04:00")
     # A range that lies entirely in the gap is closed that day.
     gap_only = policy("Sun 02:00-02:59", NOWHERE)
     moved = next_slot(local(BERLIN, 2026, 3, 29, 0, 0), gap_only, BERLIN)
@@ -173,6 +174,7 @@ def test_repeated_hour_uses_the_first_occurrence() -> None:
     slot = next_slot(local(BERLIN, 2026, 10, 25, 0, 0), p, BERLIN)
     assert slot.at == utc(2026, 10, 25, 0, 0)  # 02:00 CEST, not 02:00 CET
     assert slot.local.fold == 0
+    assert slot.reasons[0] == "2026-10-25: clocks go back 1:00 (DST)"
     assert is_allowed(utc(2026, 10, 25, 0, 15), p, BERLIN)  # first pass: open
     assert not is_allowed(utc(2026, 10, 25, 1, 15), p, BERLIN)  # second pass: closed
     # A range around the repeated hour covers both passes (three real hours).
