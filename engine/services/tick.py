@@ -27,7 +27,14 @@ from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.services import events, suppression
 from engine.services._standins import new_message_id
 from engine.services.lifecycle import move
-from engine.services.runtime import MissingVariable, Runtimes, Step, VersionRuntime
+from engine.services.runtime import (
+    MissingVariable,
+    Placement,
+    Runtimes,
+    Slot,
+    Step,
+    VersionRuntime,
+)
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import (
@@ -252,7 +259,7 @@ def _email_step(
             base = previous.subject
             subject = base if base.lower().startswith("re:") else f"Re: {base}"
     placement = runtime.placement(prospect, mailbox)
-    slot = placement.next_slot(now, spread_key=f"{enrollment.id}:{step.id}")
+    slot = plan_send(placement, now, f"{enrollment.id}:{step.id}")
     domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
     message = OutboundMessage(
         enrollment_id=enrollment.id,
@@ -303,6 +310,19 @@ def _email_step(
     )
     _advance(enrollment, runtime, now)
     enrollment.next_run_at = None  # wait for the send: the sender sets it (module docstring)
+
+
+def plan_send(placement: Placement, due: datetime, spread_key: str) -> Slot:
+    """When an email due at `due` goes out: at once if the window is open, else spread.
+
+    Inside the window the email leaves when due (caps and the mailbox's minimum gap pace a
+    batch). A step that becomes due while the window is closed (night, weekend, holiday)
+    is spread over the open time of the next allowed day instead of piling up at opening.
+    """
+    slot = placement.next_slot(due)
+    if slot.at == due:
+        return slot
+    return placement.next_slot(due, spread_key=spread_key)
 
 
 def _previous_email(session: Session, enrollment: Enrollment) -> OutboundMessage | None:
