@@ -1,0 +1,62 @@
+"""`kadenz run --once` as a real process against a real SMTP server on localhost."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.clock import SystemClock
+from engine.store.db import Database
+from tests.integration.sending.factory import BASIC_SPEC, build_world
+from tests.integration.sending.smtp_sink import SinkServer
+
+KADENZ = Path(sys.executable).parent / "kadenz"
+ALWAYS_OPEN = {**BASIC_SPEC, "schedule": {"timezone": "prospect", "window": "Mon-Sun 00:00-24:00"}}
+
+
+def _run_once(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "KADENZ_HOME": str(home),
+        "KADENZ_SECRET_KEY": "e2e-secret",
+        "KADENZ_PUBLIC_URL": "https://kadenz.acme.example",
+        "KADENZ_POSTAL_ADDRESS": "Acme GmbH, Hauptstr. 1, 80331 München",
+    }
+    env.pop("KADENZ_DATABASE_URL", None)
+    return subprocess.run(
+        [str(KADENZ), "run", "--once"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_run_once_delivers_due_first_emails_once(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    emails = ["erik@beta.example", "jana@gamma.example", "li@delta.example"]
+    with SinkServer() as sink:
+        db = Database(f"sqlite:///{home / 'kadenz.db'}")
+        db.upgrade()
+        with db.session() as s:
+            build_world(s, SystemClock().now(), emails, spec=ALWAYS_OPEN, smtp_url=sink.url)
+        db.dispose()
+
+        first = _run_once(home)
+        assert first.returncode == 0, first.stderr
+        assert "3 emails planned" in first.stdout and "3 sent" in first.stdout
+        assert len(sink.messages) == 3
+        for message in sink.messages:
+            to = str(message["To"])
+            assert any(e in to for e in emails)
+            assert str(message["From"]) == "Anna Acme <anna@acme.example>"
+            assert str(message["Subject"]).startswith("Quick question, ")
+            assert str(message["Message-ID"]).endswith("@acme.example>")
+            unsubscribe = str(message["List-Unsubscribe"])
+            assert "<https://kadenz.acme.example/u/u1." in unsubscribe
+            assert "mailto:anna@acme.example?subject=unsubscribe" in unsubscribe
+            assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+        second = _run_once(home)
+        assert second.returncode == 0, second.stderr
+        assert "0 sent" in second.stdout
+        assert len(sink.attempts) == 3
+        assert len(set(sink.message_ids())) == 3
