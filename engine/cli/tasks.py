@@ -33,7 +33,7 @@ def list_tasks(
             stmt = stmt.where(Task.state == TaskState.OPEN)
         if owner:
             stmt = stmt.where(Task.owner == owner)
-        rows = session.execute(stmt.order_by(Task.due_at, Task.id)).tuples().all()
+        rows = session.execute(stmt.order_by(Task.due_at, Task.id)).all()
     if not rows:
         c.out.print("no tasks")
         return

@@ -111,6 +111,9 @@ def _one(
         due = _both(task.due_at, placement)
         out.holds.append(f"open {task.kind} #{task.id} for {task.owner}: {task.title} (due {due})")
     out.next_action = _next_action(e, runtime, placement, list(messages), now, out.holds)
+    awaiting = [m for m in messages if m.state in (MessageState.PLANNED, MessageState.AMBIGUOUS)]
+    if e.next_run_at is None and e.state == EnrollmentState.ACTIVE and awaiting:
+        out.step = f"{awaiting[-1].step_id} (email {awaiting[-1].state})"
     return out
 
 
@@ -143,14 +146,11 @@ def _next_action(
             return f"email {m.step_id}: awaiting a human decision"
         if m.state == MessageState.SENDING:
             return f"email {m.step_id} is being sent now (lease until {m.lease_until:%H:%M} UTC)"
-        slot = placement.next_slot(max(m.not_before, now), spread_key=None)
         if m.held_reason:
             holds.append(m.held_reason)
-        when = m.not_before if m.not_before >= now else slot.at
-        line = f"email {m.step_id} at {_both(when, placement)}"
-        if m.not_before >= now and not m.held_reason:
-            line += f": {explain_slot(slot)}" if slot.at == m.not_before else ""
-        return line
+        if m.not_before > now:
+            return f"email {m.step_id} at {_both(m.not_before, placement)}"
+        return f"email {m.step_id} is due now: it goes out with the next send round"
     if e.next_run_at is None:
         return "none: waiting for its last email to settle"
     step = runtime.step_at(e.step_index)
@@ -175,7 +175,7 @@ def _both(instant: datetime | None, placement: Placement) -> str:
 def _line(m: OutboundMessage) -> MessageLine:
     at: datetime | None
     if m.state == MessageState.PLANNED:
-        detail, at = m.held_reason or "", m.not_before
+        detail, at = "", m.not_before  # its held reason is listed under "held by"
     elif m.state in (MessageState.SENT,):
         detail, at = " ".join(str(x) for x in (m.smtp_code, m.smtp_status) if x), m.sent_at
     else:

@@ -50,7 +50,7 @@ def outbox(
     if mailbox is not None:
         stmt = stmt.where(Mailbox.name == mailbox)
     lines = []
-    for m, box, enrollment in session.execute(stmt).tuples():
+    for m, box, enrollment in session.execute(stmt).all():
         lines.append(
             OutboxLine(
                 id=m.id,

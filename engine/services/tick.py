@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
 from engine.services._standins import new_message_id
 from engine.services.lifecycle import move
@@ -280,6 +281,7 @@ def _email_step(
         references=references,
         headers={},
         not_before=slot.at,
+        held_reason=f"send window: {explain_slot(slot)}" if slot.at > now else None,
         attempts=0,
         created_at=now,
         updated_at=now,
