@@ -60,7 +60,9 @@ def classify_rejection(code: int | None, status: str | None) -> str:
 
 
 def _smtp_text(result: SendResult) -> str:
-    parts = [str(result.code) if result.code else "", result.status or "", result.message or ""]
+    message = (result.message or "").strip()
+    status = "" if not result.status or message.startswith(result.status) else result.status
+    parts = [str(result.code) if result.code else "", status, message]
     return " ".join(p for p in parts if p).strip()[:500]
 
 
