@@ -119,6 +119,12 @@ class SmtpSender:
         try:
             smtp = await self._connection()
             return await self._transaction(smtp, envelope_from, recipient, data)
+        except asyncio.CancelledError:
+            # Cancelled mid-transaction: the connection's state is unknown, never reuse it.
+            # (If the payload had started, the caller must treat the message as ambiguous.)
+            if self._smtp is not None:
+                self._smtp.close()
+            raise
         except _Failed as failed:
             await self._reset_after_failure()
             if failed.fresh_retry and retry_fresh:

@@ -201,3 +201,15 @@ async def test_untrusted_certificate_is_a_mailbox_error() -> None:
         assert result.outcome is SendOutcome.MAILBOX_ERROR
         assert "certificate" in result.message.lower()
         assert sink.messages == []
+
+
+async def test_concurrent_callers_share_one_connection_in_turn(sink: SmtpSink) -> None:
+    import asyncio
+
+    async with sender_for(sink) as sender:
+        results = await asyncio.gather(
+            *(sender.send(FROM, f"p{i}@customer.example", message()) for i in range(10))
+        )
+    assert {r.outcome for r in results} == {SendOutcome.ACCEPTED}
+    assert len(sink.wait_for(10)) == 10
+    assert sink.connections == 1
