@@ -10,6 +10,7 @@ docs/mailboxes.md.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
 import ssl
@@ -139,6 +140,14 @@ class SmtpSender:
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
         ep = self.endpoint
+        if self._password is not None and ep.security == "plain" and not _is_loopback(ep.host):
+            raise _Failed(
+                _no_reply(
+                    SendOutcome.MAILBOX_ERROR,
+                    f"{ep}: refusing to send the password unencrypted; use smtp+starttls:// "
+                    "or smtps://",
+                )
+            )
         smtp = aiosmtplib.SMTP(
             hostname=ep.host,
             port=ep.port,
@@ -298,6 +307,15 @@ class SmtpSender:
         if 400 <= final.code < 500:
             raise _Failed(_reply(SendOutcome.RETRY, final.code, final.message, "after DATA"))
         raise _Failed(_reply(SendOutcome.REJECTED, final.code, final.message, "after DATA"))
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _dot_stuff(data: bytes) -> bytes:

@@ -114,6 +114,9 @@ def test_clear_errors_for_login_and_folders(dovecot: Dovecot) -> None:
         fetch_new(endpoint, dovecot.password, ["Nope"], {})
     with pytest.raises(ImapError, match="no password"):
         fetch_new(endpoint, None, ["INBOX"], {})
+    starttls = parse_imap_url(dovecot.url.replace("imap://", "imap+starttls://"))
+    with pytest.raises(ImapError, match="STARTTLS failed"):
+        fetch_new(starttls, dovecot.password, ["INBOX"], {})  # this server has no TLS
     # Last: after a failed login Dovecot slows further logins from this address down.
     with pytest.raises(ImapError, match=r"login as 'anna@acme\.example' refused") as caught:
         fetch_new(endpoint, "wrong-password", ["INBOX"], {})
@@ -134,7 +137,7 @@ def test_imaplib_sees_the_quoted_folder_name() -> None:
     assert imaplib.IMAP4 is not None
 
 
-def test_imaps_with_a_trusted_certificate(tmp_path: Path) -> None:
+def test_imaps_and_starttls_with_a_trusted_certificate(tmp_path: Path) -> None:
     if not dovecot_available():
         missing("Dovecot (apt-get install dovecot-imapd)")
     from tests.support.smtp_server import SmtpSink, tls_available
@@ -149,3 +152,6 @@ def test_imaps_with_a_trusted_certificate(tmp_path: Path) -> None:
         assert [m.raw for m in got] == [mail(1)]
         with pytest.raises(ImapError, match="TLS failed"):
             fetch_new(endpoint, server.password, ["INBOX"], {})  # system CAs: untrusted
+        starttls = parse_imap_url(f"imap+starttls://{server.user}@127.0.0.1:{server.port}")
+        got, _ = fetch_new(starttls, server.password, ["INBOX"], {}, tls_context=trusted)
+        assert [m.raw for m in got] == [mail(1)]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from engine.mail.smtp import SendOutcome, _dot_stuff, _pre_data_reply, _reply
+import pytest
+
+from engine.mail.smtp import (
+    SendOutcome,
+    SmtpSender,
+    _dot_stuff,
+    _is_loopback,
+    _pre_data_reply,
+    _reply,
+)
+from engine.mail.urls import parse_smtp_url
 
 
 def test_dot_stuffing_and_end_marker() -> None:
@@ -28,3 +38,17 @@ def test_pre_data_classification() -> None:
     assert sender.result.outcome is SendOutcome.MAILBOX_ERROR
     auth = _pre_data_reply(530, "5.7.0 Authentication required", "at RCPT TO")
     assert auth.result.outcome is SendOutcome.MAILBOX_ERROR
+
+
+def test_loopback_hosts() -> None:
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("mail.acme.example") and not _is_loopback("10.0.0.1")
+
+
+@pytest.mark.anyio
+async def test_password_is_never_sent_in_clear_to_a_remote_host() -> None:
+    # Refused before any connection is made: the host does not even need to exist.
+    sender = SmtpSender(parse_smtp_url("smtp://anna@mail.invalid"), password="pw", timeout=1)
+    result = await sender.send("anna@acme.example", "erik@x.example", b"x")
+    assert result.outcome is SendOutcome.MAILBOX_ERROR
+    assert "unencrypted" in result.message and "pw" not in result.message.split(":", 1)[1]
