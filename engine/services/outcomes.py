@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
+from engine.mail.smtp import SendOutcome, SendResult
 from engine.services import events, suppression
-from engine.services._standins import SendOutcome, SendResult
 from engine.services.lifecycle import move
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage

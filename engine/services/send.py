@@ -16,6 +16,7 @@ so only a person may decide (`kadenz message resolve`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,15 +33,10 @@ from engine.core import addresses
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
+from engine.mail.compose import OutgoingEmail, build_mime
+from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services import events, suppression
-from engine.services._standins import (
-    OutgoingEmail,
-    SendOutcome,
-    SendResult,
-    SmtpSender,
-    build_mime,
-    parse_smtp_url,
-)
 from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for
 from engine.services.lifecycle import move
 from engine.services.outcomes import record_result, release
@@ -55,16 +50,15 @@ log = logging.getLogger(__name__)
 FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
 
 
-class Mailer(Protocol):
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult: ...
-
-
 MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mailer]]
 
 
 def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
-    """The real transport: aiosmtplib to the mailbox's smtp_url."""
-    return SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password)
+    """The real transport: one reused SMTP connection to the mailbox's smtp_url."""
+    endpoint = parse_smtp_url(mailbox.smtp_url)
+    if mailbox.username and not endpoint.username:
+        endpoint = dataclasses.replace(endpoint, username=mailbox.username)
+    return SmtpSender(endpoint, password=password)
 
 
 @dataclass
@@ -339,11 +333,10 @@ def _outgoing(
         html=message.body_html,
         message_id=message.message_id,
         in_reply_to=message.in_reply_to,
-        references=list(message.references or []),
+        references=tuple(message.references or []),
         unsubscribe_url=f"{settings.public_url.rstrip('/')}/u/{token}",
-        unsubscribe_mailto=f"{mailbox.address}?subject=unsubscribe",
+        unsubscribe_mailto=mailbox.address,
         footer_text=settings.postal_address or None,
-        extra_headers={},
         date=now,
     )
 

@@ -24,7 +24,7 @@ from engine.clock import VirtualClock
 from engine.core import addresses
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import InvalidInput
-from engine.services._standins import SendOutcome, SendResult
+from engine.mail.smtp import SendOutcome, SendResult
 from engine.services.caps import MemoryRateLimiter
 from engine.services.runtime import Runtimes, build_runtime
 from engine.services.send import send_due

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
-from engine.services._standins import new_message_id
 from engine.services.lifecycle import move
 from engine.services.runtime import (
     MissingVariable,

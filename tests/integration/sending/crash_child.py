@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from engine.clock import VirtualClock
-from engine.services._standins import SendResult, SmtpSender, parse_smtp_url
+from engine.mail.smtp import SendResult, SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services.send import send_due
 from engine.services.tick import tick
 from engine.settings import Settings
@@ -24,7 +25,7 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 class DyingMailer:
     def __init__(self, mailbox: Mailbox, when: str) -> None:
-        self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), timeout=5)
+        self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), password=None, timeout=5)
         self.when = when
 
     async def __aenter__(self) -> DyingMailer:

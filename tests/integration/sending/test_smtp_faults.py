@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState
+from engine.mail.smtp import SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services import suppression
-from engine.services._standins import SmtpSender, parse_smtp_url
 from engine.services.outcomes import MAX_ATTEMPTS
 from engine.services.send import Mailer, send_due, smtp_mailer_factory
 from engine.services.tick import tick
