@@ -60,10 +60,12 @@ def classify_rejection(code: int | None, status: str | None) -> str:
 
 
 def _smtp_text(result: SendResult) -> str:
+    """The server's words once: "451 4.7.1 Greylisted … (at RCPT TO)"."""
     message = (result.message or "").strip()
-    status = "" if not result.status or message.startswith(result.status) else result.status
-    parts = [str(result.code) if result.code else "", status, message]
-    return " ".join(p for p in parts if p).strip()[:500]
+    if result.code is not None and not message.startswith(str(result.code)):
+        status = f" {result.status}" if result.status and result.status not in message else ""
+        message = f"{result.code}{status} {message}".strip()
+    return message[:500]
 
 
 def record_result(db: Database, clock: Clock, message_id: int, result: SendResult) -> str | None:

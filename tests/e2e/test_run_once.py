@@ -9,8 +9,8 @@ from pathlib import Path
 
 from engine.clock import SystemClock
 from engine.store.db import Database
-from tests.integration.sending.factory import BASIC_SPEC, build_world
-from tests.integration.sending.smtp_sink import SinkServer
+from tests.integration.sending.factory import BASIC_SPEC, build_world, received
+from tests.support.smtp_server import SmtpSink
 
 KADENZ = Path(sys.executable).parent / "kadenz"
 ALWAYS_OPEN = {**BASIC_SPEC, "schedule": {"timezone": "prospect", "window": "Mon-Sun 00:00-24:00"}}
@@ -33,7 +33,7 @@ def _run_once(home: Path) -> subprocess.CompletedProcess[str]:
 def test_run_once_delivers_due_first_emails_once(tmp_path: Path) -> None:
     home = tmp_path / "ws"
     emails = ["erik@beta.example", "jana@gamma.example", "li@delta.example"]
-    with SinkServer() as sink:
+    with SmtpSink() as sink:
         db = Database(f"sqlite:///{home / 'kadenz.db'}")
         db.upgrade()
         with db.session() as s:
@@ -44,7 +44,7 @@ def test_run_once_delivers_due_first_emails_once(tmp_path: Path) -> None:
         assert first.returncode == 0, first.stderr
         assert "3 emails planned" in first.stdout and "3 sent" in first.stdout
         assert len(sink.messages) == 3
-        for message in sink.messages:
+        for message in received(sink):
             to = str(message["To"])
             assert any(e in to for e in emails)
             assert str(message["From"]) == "Anna Acme <anna@acme.example>"
@@ -58,5 +58,5 @@ def test_run_once_delivers_due_first_emails_once(tmp_path: Path) -> None:
         second = _run_once(home)
         assert second.returncode == 0, second.stderr
         assert "0 sent" in second.stdout
-        assert len(sink.attempts) == 3
-        assert len(set(sink.message_ids())) == 3
+        assert sink.data_received == 3
+        assert len({m.message_id for m in sink.messages}) == 3

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +25,7 @@ from engine.store.models import (
     Sequence,
     SequenceVersion,
 )
+from tests.support.smtp_server import SmtpSink
 
 BASIC_SPEC: dict[str, Any] = {
     "key": "saas-founders",
@@ -175,3 +178,13 @@ def advance_to_due(db: Database, clock: VirtualClock) -> None:
         )
     if latest is not None and latest > clock.now():
         clock.set(latest)
+
+
+def received(sink: SmtpSink) -> list[EmailMessage]:
+    """The messages the SMTP sink accepted, parsed."""
+    out = []
+    for m in sink.messages:
+        parsed = message_from_bytes(m.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        out.append(parsed)
+    return out

@@ -15,7 +15,7 @@ from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Event, OutboundMessage
 from tests.integration.sending.factory import advance_to_due, build_world
-from tests.integration.sending.smtp_sink import Sink
+from tests.support.smtp_server import SmtpSink
 
 N = 60
 
@@ -44,7 +44,7 @@ def _together(n: int, work: Callable[[int], object]) -> list[object]:
 
 @pytest.mark.postgres
 def test_concurrent_ticks_and_senders_never_double(
-    postgres_db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    postgres_db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     emails = [f"p{i}@beta.example" for i in range(N)]
     with postgres_db.session() as s:
@@ -69,5 +69,6 @@ def test_concurrent_ticks_and_senders_never_double(
     finally:
         for d in dbs:
             d.dispose()
-    ids = sink.message_ids()
+    ids = [m.message_id for m in sink.messages]
+    assert sink.data_received == N
     assert len(ids) == N and len(set(ids)) == N

@@ -20,8 +20,8 @@ from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage, Prospect, Task
-from tests.integration.sending.factory import BASIC_SPEC, advance_to_due, build_world
-from tests.integration.sending.smtp_sink import Sink
+from tests.integration.sending.factory import BASIC_SPEC, advance_to_due, build_world, received
+from tests.support.smtp_server import SmtpSink
 
 EMAILS = [f"p{i}@beta{i}.example" for i in range(5)]
 
@@ -32,7 +32,7 @@ def _messages(db: Database) -> list[OutboundMessage]:
 
 
 def test_daily_cap_holds_the_rest_with_a_reason(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS, smtp_url=sink.url, daily_cap=2)
@@ -56,7 +56,7 @@ def test_daily_cap_holds_the_rest_with_a_reason(
 
 
 def test_suppression_is_checked_at_send_time(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
@@ -72,7 +72,7 @@ def test_suppression_is_checked_at_send_time(
         e = s.get(Enrollment, cancelled.enrollment_id)
         assert e is not None and e.state == EnrollmentState.STOPPED
         assert e.state_reason == "suppressed (unsubscribe)"
-    assert [str(m["To"]) for m in sink.messages] == ["P1 <p1@beta1.example>"]
+    assert [str(m["To"]) for m in received(sink)] == ["P1 <p1@beta1.example>"]
 
 
 def test_missing_variable_pauses_and_asks_the_owner(
@@ -92,14 +92,14 @@ def test_missing_variable_pauses_and_asks_the_owner(
 
 
 def test_a_window_that_closed_re_plans_the_message(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
     tick(db, clock, settings)
     clock.advance(timedelta(hours=9))  # 18:00 in Berlin: the window is closed
     report = send_due(db, clock, settings)
-    assert report.replanned == 1 and sink.attempts == []
+    assert report.replanned == 1 and sink.data_received == 0
     (m,) = _messages(db)
     assert m.state == MessageState.PLANNED
     assert m.held_reason and m.held_reason.startswith(
