@@ -33,7 +33,7 @@ def _report(
 ) -> list[LoadedSequence]:
     loaded, diagnostics = load_paths(paths, templates)
     for diagnostic in diagnostics:
-        ctx.err.print(escape(str(diagnostic)))
+        ctx.err.print(escape(str(diagnostic)), soft_wrap=True)
     if diagnostics:
         files = len({d.file for d in diagnostics})
         ctx.err.print(f"{len(diagnostics)} problem(s) in {files} file(s)")

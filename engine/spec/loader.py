@@ -106,7 +106,7 @@ def load_sequence(path: Path, templates_dir: Path | None = None) -> LoadedSequen
             checker.check_inline((*loc, "task"), then.task, "rule task")
     diagnostics += checker.diagnostics
     if diagnostics:
-        raise SpecError(sorted(set(diagnostics), key=_order))
+        raise SpecError(sorted(dict.fromkeys(diagnostics), key=_order))
     assert spec is not None
     return LoadedSequence(
         path=path,
