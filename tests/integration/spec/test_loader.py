@@ -146,7 +146,7 @@ def test_template_names_cannot_leave_the_templates_folder(tmp_path: Path) -> Non
     messages = [f"{d.line}:{d.column}: {d.message}" for d in exc.value.diagnostics]
     assert messages == [
         "6:22: the subject must be one line",
-        "6:44: template name '../secret.txt' must be a file name inside templates/",
+        "6:46: template name '../secret.txt' must be a file name inside templates/",
     ]
 
 
