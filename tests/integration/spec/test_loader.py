@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (expected diagnostics are easier to read on one line)
 """Loading real files: every problem reported at its line, examples kept valid."""
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ def test_everything_wrong_is_reported_at_once() -> None:
         ("indent.yaml", ["indent.yaml:7:6: YAML syntax: expected <block end>"]),
         (
             "missing.yaml",
-            ["missing.yaml:1:1: the file is missing `key`", "missing.yaml:1:1: the file is missing `steps`"],
+            [
+                "missing.yaml:1:1: the file is missing `key`",
+                "missing.yaml:1:1: the file is missing `steps`",
+            ],
         ),
         (
             "threading.yaml",

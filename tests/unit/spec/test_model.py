@@ -51,7 +51,10 @@ def test_json_round_trip_is_exact() -> None:
         minimal(
             schedule={"holidays": "DE-BY", "extra_holidays": ["2026-12-24"], "cron": "0 9 * * 1"},
             rules=[{"when": {"reply": "positive"}, "then": {"score": 50, "stop": True}}],
-            scoring={"points": {"reply.positive": 50}, "thresholds": [{"at": 80, "then": {"notify": "owner"}}]},
+            scoring={
+                "points": {"reply.positive": 50},
+                "thresholds": [{"at": 80, "then": {"notify": "owner"}}],
+            },
         )
     )
     data = spec.model_dump(mode="json")
@@ -74,7 +77,11 @@ def test_variants_inherit_the_steps_fields() -> None:
             "email": {
                 "subject": "Shared subject",
                 "template": "intro.md.j2",
-                "variants": {"a": {}, "b": {"subject": "Other"}, "c": {"body": "Inline", "weight": 2}},
+                "variants": {
+                    "a": {},
+                    "b": {"subject": "Other"},
+                    "c": {"body": "Inline", "weight": 2},
+                },
             },
         }
     )
@@ -126,13 +133,22 @@ def test_a_sequence_of_waits_only_is_refused() -> None:
 
 def test_schedule_policy_parts() -> None:
     spec = SequenceSpec.model_validate(
-        minimal(schedule={"window": "Mon-Thu 09:00-12:00; Fri 09:00-12:00", "holidays": "DE-BY",
-                          "extra_holidays": [date(2026, 12, 24)]})
+        minimal(
+            schedule={
+                "window": "Mon-Thu 09:00-12:00; Fri 09:00-12:00",
+                "holidays": "DE-BY",
+                "extra_holidays": [date(2026, 12, 24)],
+            }
+        )
     )
     window, region, extra = spec.schedule.policy_parts()
     assert isinstance(window, WeeklyWindow) and not window.days[5]
     assert region == "DE-BY" and extra == (date(2026, 12, 24),)
-    cron = SequenceSpec.model_validate(minimal(schedule={"cron": "*/10 9-16 * * mon-fri", "skip_holidays": False, "holidays": "US"}))
+    cron = SequenceSpec.model_validate(
+        minimal(
+            schedule={"cron": "*/10 9-16 * * mon-fri", "skip_holidays": False, "holidays": "US"}
+        )
+    )
     window, region, _ = cron.schedule.policy_parts()
     assert isinstance(window, CronWindow) and region is None
 
@@ -161,8 +177,14 @@ def test_schedule_errors_say_how_to_fix(schedule: dict[str, Any], message: str) 
         ({"when": {"reply": "positive"}, "then": {}}, "`then` is empty"),
         ({"when": {"reply": "great"}, "then": {"stop": True}}, "'positive'"),
         ({"when": {"event": "meeting.held"}, "then": {"stop": True}}, "meeting.booked"),
-        ({"when": {"auto_reply": "out_of_office"}, "then": {"otherwise_pause": "7 days"}}, "needs `pause_until"),
-        ({"when": {"bounce": "hard"}, "then": {"stop": True, "pause_until": "return_date"}}, "both `stop` and"),
+        (
+            {"when": {"auto_reply": "out_of_office"}, "then": {"otherwise_pause": "7 days"}},
+            "needs `pause_until",
+        ),
+        (
+            {"when": {"bounce": "hard"}, "then": {"stop": True, "pause_until": "return_date"}},
+            "both `stop` and",
+        ),
         ({"when": {"reply": "any"}, "then": {"move_to": "Other Seq"}}, "not a valid id"),
     ],
 )
@@ -172,7 +194,7 @@ def test_rule_errors(rule: dict[str, Any], message: str) -> None:
 
 
 def test_scoring_keys_are_checked() -> None:
-    with pytest.raises(ValidationError, match="did you mean 'reply.positive'"):
+    with pytest.raises(ValidationError, match=r"did you mean 'reply\.positive'"):
         SequenceSpec.model_validate(minimal(scoring={"points": {"reply.positve": 5}}))
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (expected diagnostics are easier to read on one line)
 from __future__ import annotations
 
 import pytest
@@ -40,15 +41,29 @@ def test_prospect_context_leaves_out_empty_values_and_flattens_custom_fields() -
     assert context["full_name"] == "Erik"
     assert context["plan"] == "pro"  # flattened
     assert context["custom"] == {"plan": "pro", "first_name": "shadow", "team size": 4}
-    assert context["sender"] == {"name": "Anna Schmidt", "first_name": "Anna", "email": "anna@kadenz.example"}
+    assert context["sender"] == {
+        "name": "Anna Schmidt",
+        "first_name": "Anna",
+        "email": "anna@kadenz.example",
+    }
 
 
 def test_renders_subject_text_and_html_from_one_template() -> None:
-    renderer = Renderer({"intro.md.j2": "Hi {{ first_name }},\n\nyou run **{{ company }}**.\n\n{{ sender.signature }}\n"})
-    out = renderer.render_email(email(subject="Hi {{ first_name }}", template="intro.md.j2"), "default", ctx(first_name="Erik", company="Acme"))
+    renderer = Renderer(
+        {
+            "intro.md.j2": "Hi {{ first_name }},\n\nyou run **{{ company }}**.\n\n{{ sender.signature }}\n"
+        }
+    )
+    out = renderer.render_email(
+        email(subject="Hi {{ first_name }}", template="intro.md.j2"),
+        "default",
+        ctx(first_name="Erik", company="Acme"),
+    )
     assert out.subject == "Hi Erik"
     assert out.text == "Hi Erik,\n\nyou run **Acme**.\n\nAnna\nSales\n"
-    assert out.html == "<p>Hi Erik,</p>\n<p>you run <strong>Acme</strong>.</p>\n<p>Anna<br>\nSales</p>"
+    assert (
+        out.html == "<p>Hi Erik,</p>\n<p>you run <strong>Acme</strong>.</p>\n<p>Anna<br>\nSales</p>"
+    )
 
 
 def test_missing_variable_without_default_refuses_to_render() -> None:
@@ -87,8 +102,12 @@ def test_missing_custom_field_is_named() -> None:
 
 def test_values_are_escaped_in_html_and_never_read_as_markdown() -> None:
     renderer = Renderer({})
-    step = email(subject="{{ company }}", body="Hello {{ company }}, see [our page]({{ custom.url }})")
-    hostile = ctx(company="**Acme** <script>alert(1)</script>", custom={"url": "javascript:alert(1)"})
+    step = email(
+        subject="{{ company }}", body="Hello {{ company }}, see [our page]({{ custom.url }})"
+    )
+    hostile = ctx(
+        company="**Acme** <script>alert(1)</script>", custom={"url": "javascript:alert(1)"}
+    )
     out = renderer.render_email(step, "default", hostile)
     assert "<script>" not in out.html and "&lt;script&gt;" in out.html
     assert "<strong>" not in out.html  # the value's ** stays literal
@@ -97,13 +116,19 @@ def test_values_are_escaped_in_html_and_never_read_as_markdown() -> None:
 
 
 def test_safe_filter_cannot_inject_html() -> None:
-    out = Renderer({}).render_email(email(subject="s", body="{{ company | safe }}"), "default", ctx(company="<b>x</b>"))
+    out = Renderer({}).render_email(
+        email(subject="s", body="{{ company | safe }}"), "default", ctx(company="<b>x</b>")
+    )
     assert out.html == "<p>&lt;b&gt;x&lt;/b&gt;</p>"
 
 
 def test_subject_is_one_line() -> None:
     renderer = Renderer({})
-    out = renderer.render_email(email(subject="Hi {{ company }}", body="b"), "default", ctx(company="Acme\r\nBcc: evil@example.com\0"))
+    out = renderer.render_email(
+        email(subject="Hi {{ company }}", body="b"),
+        "default",
+        ctx(company="Acme\r\nBcc: evil@example.com\0"),
+    )
     assert out.subject == "Hi Acme Bcc: evil@example.com"
     assert one_line("a\n\tb\r\n") == "a b"
 
@@ -111,8 +136,13 @@ def test_subject_is_one_line() -> None:
 def test_thread_previous_uses_the_previous_subject() -> None:
     renderer = Renderer({})
     step = email(thread="previous", body="bump")
-    assert renderer.render_email(step, "default", ctx(), previous_subject="Hi Erik").subject == "Re: Hi Erik"
-    assert renderer.render_email(step, "default", ctx(), previous_subject="RE: Hi").subject == "RE: Hi"
+    assert (
+        renderer.render_email(step, "default", ctx(), previous_subject="Hi Erik").subject
+        == "Re: Hi Erik"
+    )
+    assert (
+        renderer.render_email(step, "default", ctx(), previous_subject="RE: Hi").subject == "RE: Hi"
+    )
     assert reply_subject("Re: x\n") == "Re: x"
     with pytest.raises(ValueError, match="pass its subject"):
         renderer.render_email(step, "default", ctx())
@@ -120,7 +150,12 @@ def test_thread_previous_uses_the_previous_subject() -> None:
 
 def test_variants_render_their_own_parts() -> None:
     renderer = Renderer({"a.md.j2": "A for {{ first_name }}", "b.md.j2": "B"})
-    step = email(variants={"a": {"subject": "SA", "template": "a.md.j2"}, "b": {"subject": "SB", "template": "b.md.j2"}})
+    step = email(
+        variants={
+            "a": {"subject": "SA", "template": "a.md.j2"},
+            "b": {"subject": "SB", "template": "b.md.j2"},
+        }
+    )
     assert renderer.render_email(step, "a", ctx(first_name="Erik")).text == "A for Erik\n"
     assert renderer.render_email(step, "b", ctx()).subject == "SB"
     assert renderer.missing_variables(step, ctx(), variant="b") == []
@@ -128,14 +163,22 @@ def test_variants_render_their_own_parts() -> None:
 
 
 def test_includes_render_and_count_for_missing_variables() -> None:
-    renderer = Renderer({"main.md.j2": "Hi\n\n{% include 'sig.md.j2' %}", "sig.md.j2": "{{ sender.nickname }}"})
+    renderer = Renderer(
+        {"main.md.j2": "Hi\n\n{% include 'sig.md.j2' %}", "sig.md.j2": "{{ sender.nickname }}"}
+    )
     step = email(subject="s", template="main.md.j2")
     assert renderer.missing_variables(step, ctx()) == ["sender.nickname"]
 
 
 def test_render_text_for_calls_and_tasks() -> None:
     renderer = Renderer({})
-    assert renderer.render_text("Call {{ full_name }} ({{ company }})", ctx(first_name="Erik", last_name="Berg", company="Acme")) == "Call Erik Berg (Acme)"
+    assert (
+        renderer.render_text(
+            "Call {{ full_name }} ({{ company }})",
+            ctx(first_name="Erik", last_name="Berg", company="Acme"),
+        )
+        == "Call Erik Berg (Acme)"
+    )
     with pytest.raises(MissingVariable):
         renderer.render_text("Call {{ phone }}", ctx())
 
