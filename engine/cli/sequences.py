@@ -76,6 +76,11 @@ def push(
     loaded = _report(ctx, paths, templates)
     at = ctx.clock.now()
     with ctx.db.session() as session:
+        problems = service.unknown_move_targets(session, loaded)
+        for problem in problems:
+            ctx.err.print(escape(problem), soft_wrap=True)
+        if problems:
+            raise typer.Exit(1)
         for one in loaded:
             version, created = service.push(session, one, at)
             word = "pushed" if created else "unchanged"

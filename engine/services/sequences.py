@@ -336,3 +336,20 @@ def preview(
         mailbox.name if mailbox else None,
         items,
     )
+
+
+def unknown_move_targets(session: Session, batch: list[LoadedSequence]) -> list[str]:
+    """Rules whose `move_to` names a sequence neither stored nor in this push."""
+    known = set(session.scalars(select(Sequence.key))) | {one.spec.key for one in batch}
+    problems = []
+    for one in batch:
+        thens = [r.then for r in one.spec.rules]
+        if one.spec.scoring is not None:
+            thens += [t.then for t in one.spec.scoring.thresholds]
+        for then in thens:
+            if then.move_to is not None and then.move_to not in known:
+                problems.append(
+                    f"{one.path}: move_to {then.move_to!r} is not a known sequence "
+                    "(push that sequence first, or in the same command)"
+                )
+    return problems

@@ -106,8 +106,10 @@ def to_diagnostic(error: ErrorDetails, file: str, tree: Any, data: Any) -> Diagn
             file, pos.line, pos.column, f"unknown key {key!r} in {where(loc[:-1])}", fix
         )
     if kind == "missing":
-        pos = yamldoc.position(tree, loc[:-1], key=False)
         name = str(loc[-1])
+        if name == "id" and len(loc) == 4 and loc[0] == "steps":
+            loc = loc[:2] + loc[3:]  # the id sits beside the type key, not under it
+        pos = yamldoc.position(tree, loc[:-1], key=False)
         return Diagnostic(
             file, pos.line, pos.column, f"{where(loc[:-1])} is missing `{name}`", _missing_fix(name)
         )

@@ -200,3 +200,33 @@ def test_cli_schema_describes_the_authoring_form() -> None:
     assert (
         "yaml-language-server" in CliRunner().invoke(app, ["sequence", "schema", "--help"]).stdout
     )
+
+
+def test_push_refuses_rules_moving_to_unknown_sequences(db: Database, tmp_path: Path) -> None:
+    def seq(key: str, target: str) -> Path:
+        path = tmp_path / f"{key}.yaml"
+        path.write_text(
+            f"key: {key}\nname: {key}\nsteps:\n  - id: t\n    task: Do it\n"
+            f"rules:\n  - when: {{reply: negative}}\n    then: {{move_to: {target}}}\n"
+        )
+        return path
+
+    a, b = load_sequence(seq("a", "b")), load_sequence(seq("b", "nurture"))
+    with db.session() as session:
+        assert service.unknown_move_targets(session, [a]) == [
+            f"{a.path}: move_to 'b' is not a known sequence "
+            "(push that sequence first, or in the same command)"
+        ]
+        problems = service.unknown_move_targets(session, [a, b])
+        assert len(problems) == 1 and "'nurture'" in problems[0]
+
+
+def test_committed_schema_matches_the_models() -> None:
+    import json
+
+    from engine.spec.schema import sequence_schema
+
+    committed = json.loads((ROOT / "sequences" / "sequence.schema.json").read_text())
+    assert committed == sequence_schema(), (
+        "run: kadenz sequence schema > sequences/sequence.schema.json"
+    )
