@@ -166,7 +166,7 @@ def preview(
                 + (", blocking)" if item.blocking else ")")
             )
             if item.missing:
-                out.print(_missing_line(item.missing))
+                out.print(escape(_missing_line(item.missing)))
                 continue
             out.print(f"title: {escape(item.title or '')}")
             if item.notes:
@@ -176,7 +176,7 @@ def preview(
         thread = ", same thread" if item.thread == "previous" else ""
         out.print(f"── email {item.step_id}{label}{thread}")
         if item.missing:
-            out.print(_missing_line(item.missing))
+            out.print(escape(_missing_line(item.missing)))
             continue
         out.print(f"From: {escape(item.sender)}")
         out.print(f"To: {escape(item.recipient)}")
@@ -207,10 +207,7 @@ def _step_detail(step: Step) -> str:
 
 
 def _missing_line(names: list[str]) -> str:
-    return (
-        f"[missing {', '.join(names)}: not sendable; an enrollment would pause here with a "
-        "task for the SDR]"
-    )
+    return f"[missing {', '.join(names)}: an enrollment would pause here with a task for the SDR]"
 
 
 def register(app: typer.Typer) -> None:

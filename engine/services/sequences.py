@@ -278,7 +278,10 @@ def preview(
             subjects: dict[str, str] = {}
             for name in names:
                 previous = last_subjects.get(name) or next(iter(last_subjects.values()), None)
+                missing = renderer.missing_variables(step, context, variant=name)
                 try:
+                    if missing:
+                        raise MissingVariable(missing)
                     email = renderer.render_email(step, name, context, previous_subject=previous)
                 except MissingVariable as exc:
                     items.append(
