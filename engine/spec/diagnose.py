@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from typing import Any
@@ -135,6 +136,7 @@ def to_diagnostic(error: ErrorDetails, file: str, tree: Any, data: Any) -> Diagn
     if kind not in ("value_error", "assertion_error"):
         got = error.get("input")
         shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        message = re.sub(r" or instance of \w+", "", message)
         message = f"{message[0].lower()}{message[1:]}{shown}"
     return Diagnostic(file, pos.line, pos.column, f"{where(loc)}: {message}")
 

@@ -114,7 +114,12 @@ def _unwrap(data: Any, tag: str, scalar_key: str | None = None) -> Any:
     if inner is None:
         inner = {}
     if not isinstance(inner, dict):
-        return data  # let validation report the wrong type
+        raise ValueError(
+            f"`{tag}:` needs its settings as a mapping (e.g. `{tag}: {{subject: …, "
+            "template: …}`), not a single value"
+            if tag == "email"
+            else f"`{tag}:` needs a title or a mapping of its settings"
+        )
     merged = {**inner, **rest}
     merged.setdefault("type", tag)
     return merged

@@ -5,6 +5,7 @@ and map a validation error's location (a path of keys and indexes) back to the f
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,26 @@ def parse(source: str) -> tuple[Any, Any]:
         raise YamlSyntaxError(_explain(exc, source, mark), position) from None
     except YAMLError as exc:
         raise YamlSyntaxError(f"not valid YAML: {exc}", Position(1, 1)) from None
+    except (ValueError, OverflowError):
+        # ruamel builds dates while loading: 2026-13-01 fails there, without a position.
+        raise _bad_date(source) from None
     return plain(tree), tree
+
+
+_DATE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")
+
+
+def _bad_date(source: str) -> YamlSyntaxError:
+    for number, line in enumerate(source.splitlines(), 1):
+        for match in _DATE.finditer(line):
+            try:
+                dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                return YamlSyntaxError(
+                    f"{match.group(0)!r} is not a valid date (write YYYY-MM-DD)",
+                    Position(number, match.start() + 1),
+                )
+    return YamlSyntaxError("a value could not be read (check dates and numbers)", Position(1, 1))
 
 
 def _explain(exc: MarkedYAMLError, source: str, mark: Any) -> str:

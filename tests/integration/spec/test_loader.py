@@ -189,3 +189,29 @@ def test_validate_paths_expands_folders_and_flags_shared_keys(tmp_path: Path) ->
     found = validate_paths([tmp_path])
     assert [d.message for d in found] == [f"key 'same' is also used by {tmp_path / 'a.yaml'}"]
     assert [d.message for d in validate_paths([tmp_path / "nope.yaml"])] == ["no such file"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "key: x\nname: y\nschedule:\n  extra_holidays: [2026-13-01]\nsteps: []\n",
+            "4:20: '2026-13-01' is not a valid date (write YYYY-MM-DD)",
+        ),
+        (
+            "key: x\nname: y\nsteps:\n  - id: a\n    email: Hello\n",
+            "5:12: steps[0].email: `email:` needs its settings as a mapping",
+        ),
+        (
+            "key: x\nname: y\nschedule: Mon-Fri\nsteps:\n  - id: a\n    task: Do it\n",
+            "3:11: schedule: input should be a valid dictionary (got 'Mon-Fri')",
+        ),
+        ("- a\n- b\n", "1:1: a sequence file is a mapping"),
+        ('key: "open\n', "2:1: YAML syntax: found unexpected end of stream"),
+    ],
+)
+def test_new_user_mistakes_never_traceback(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "seq.yaml"
+    path.write_text(text)
+    found = [f"{d.line}:{d.column}: {d.message}" for d in validate_paths([path], tmp_path)]
+    assert found[0].startswith(expected), found
