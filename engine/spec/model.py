@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 from engine.core.events import EventType
+from engine.schedule.calendar import BusinessCalendar
+from engine.schedule.planner import SendPolicy
 from engine.schedule.types import CronWindow, Duration, WeeklyWindow, Window
 from engine.spec import types as t
 from engine.tracking.types import ReplyIntent
@@ -91,6 +93,12 @@ class ScheduleSpec(_Model):
         if self.window is None and self.cron is None:
             object.__setattr__(self, "window", "Mon-Fri 09:00-17:00")
         return self
+
+    def send_policy(self) -> SendPolicy:
+        """The scheduler's policy: window, business calendar (holidays + extra days)."""
+        window, _, extra = self.policy_parts()
+        calendar = BusinessCalendar.from_region(self.holidays, extra)
+        return SendPolicy(window=window, calendar=calendar, skip_holidays=self.skip_holidays)
 
     def policy_parts(self) -> tuple[Window, str | None, tuple[date, ...]]:
         """(parsed window, holiday region or None when skipping is off, extra days off)."""

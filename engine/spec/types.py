@@ -69,36 +69,13 @@ def check_timezone(name: str) -> str:
     )
 
 
-@cache
-def _regions() -> dict[str, tuple[str, ...]]:
-    import holidays
-
-    return {
-        code: tuple(subdivisions)
-        for code, subdivisions in holidays.list_supported_countries().items()
-    }
-
-
 def check_holiday_region(region: str) -> str:
-    """'DE' or 'DE-BY' (country, optionally subdivision), as the `holidays` package knows them."""
-    country, _, subdivision = region.partition("-")
-    regions = _regions()
-    if country.upper() != country or country not in regions:
-        close = difflib.get_close_matches(country.upper(), sorted(regions), n=3, cutoff=0.5)
-        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-        raise ValueError(
-            f"unknown holiday country {country!r} ({hint}use an ISO 3166 code such as 'DE', "
-            "'US' or 'GB', optionally with a region: 'DE-BY')"
-        )
-    if subdivision:
-        subdivisions = regions[country]
-        if subdivision not in subdivisions:
-            listed = ", ".join(subdivisions[:40]) + (" …" if len(subdivisions) > 40 else "")
-            hint = f"known regions of {country}: {listed}" if subdivisions else "none known"
-            raise ValueError(
-                f"unknown holiday region {subdivision!r} for {country} ({hint}; "
-                f"or use just {country!r})"
-            )
+    """'DE' or 'DE-BY', as the scheduler's business calendar understands them."""
+    from engine.schedule.calendar import validate_region
+
+    problem = validate_region(region)
+    if problem is not None:
+        raise ValueError(problem)
     return region
 
 

@@ -40,7 +40,7 @@ def test_everything_wrong_is_reported_at_once() -> None:
         "everything.yaml:1:6: key: sequence key 'Broken Sequence' is not a valid id",
         "everything.yaml:4:13: schedule.timezone: unknown timezone 'Europe/Berln' (did you mean 'Europe/Berlin'?",
         "everything.yaml:5:11: schedule.window: 'mon-fry' is not a day or day range",
-        "everything.yaml:6:13: schedule.holidays: unknown holiday region 'XY' for DE (known regions of DE: BB, BE, BW, BY",
+        "everything.yaml:6:13: schedule.holidays: unknown subdivision 'XY' of DE (use one of BB, BE, BW, BY",
         "everything.yaml:7:3: unknown key 'fallback_timezon' in schedule (did you mean 'fallback_timezone'?)",
         "everything.yaml:8:18: stop_on[1]: input should be 'reply', 'bounce'",
         "everything.yaml:14:11: steps[1].wait.duration: '3 buisness days' is not a duration",

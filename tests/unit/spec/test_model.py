@@ -161,8 +161,8 @@ def test_schedule_policy_parts() -> None:
         ({"window": "Mon-Fry 09:00-17:00"}, "is not a day"),
         ({"cron": "every day"}, "not a 5-field cron"),
         ({"window": "Mon 09:00-17:00", "cron": "0 9 * * *"}, "either `window` or `cron`"),
-        ({"holidays": "XX"}, "unknown holiday country"),
-        ({"holidays": "DE-XY"}, "known regions of DE: .*BY"),
+        ({"holidays": "XX"}, "unknown country .XX."),
+        ({"holidays": "DE-XY"}, "unknown subdivision .XY. of DE .use one of .*BY"),
     ],
 )
 def test_schedule_errors_say_how_to_fix(schedule: dict[str, Any], message: str) -> None:
@@ -202,3 +202,15 @@ def test_models_are_frozen() -> None:
     spec = SequenceSpec.model_validate(minimal())
     with pytest.raises(ValidationError):
         spec.name = "other"  # type: ignore[misc]
+
+
+def test_send_policy_for_the_scheduler() -> None:
+    spec = SequenceSpec.model_validate(
+        minimal(schedule={"holidays": "de-by", "extra_holidays": ["2026-12-24"]})
+    )
+    policy = spec.schedule.send_policy()
+    assert policy.skip_holidays is True
+    assert policy.calendar.region == "DE-BY"
+    assert not policy.calendar.is_business_day(date(2026, 4, 6))  # Easter Monday
+    assert not policy.calendar.is_business_day(date(2026, 12, 24))  # extra day off
+    assert policy.calendar.is_business_day(date(2026, 4, 7))
