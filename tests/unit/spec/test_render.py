@@ -1,7 +1,11 @@
 # ruff: noqa: E501  (expected diagnostics are easier to read on one line)
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.mail import markdown
 from engine.mail.render import (
@@ -226,3 +230,23 @@ def test_markdown_values_keep_lines_and_links() -> None:
         "<p>Hi &lt;x&gt;</p>\n"
         '<p>Anna<br>\n<a href="https://cal.example/anna">https://cal.example/anna</a></p>'
     )
+
+
+SHARED = Renderer({})
+ALLOWED_TAG = r"</?(?:p|br|strong|em|ul|ol|li)>|<a href=\"[^\"<>]*\">|</a>"
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    value=st.text(min_size=1).filter(str.strip),
+    label=st.text(alphabet="ab*_[]()<>:/.\n -", max_size=30),
+)
+def test_no_value_can_inject_markup(value: str, label: str) -> None:
+    step = email(
+        subject="s", body="Hi **{{ company }}**, [x]({{ custom.url }}) " + label.replace("{", "")
+    )
+    out = SHARED.render_email(step, "default", ctx(company=value, custom={"url": value}))
+    stripped = re.sub(ALLOWED_TAG, "", out.html)
+    assert "<" not in stripped and ">" not in stripped
+    for href in re.findall(r'<a href="([^"]*)">', out.html):
+        assert href.startswith(("http://", "https://", "mailto:"))
