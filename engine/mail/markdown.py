@@ -28,6 +28,7 @@ _INLINE = re.compile(
     r"|(?<![\w*])\*(?P<em>[^*\s\n](?:[^*\n]*?[^*\s])?)\*(?![\w*])"
     r"|(?<![\w_])_(?P<em2>[^_\s\n](?:[^_\n]*?[^_\s])?)_(?![\w_])"
 )
+_MAYBE_INLINE = re.compile(r"[*_\[]|https?://|mailto:")
 _URL = re.compile(r"https?://[^\s<>()\"']*[^\s<>().,;:!?'\"]")
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -56,6 +57,8 @@ def _block(block: str, values: Sequence[str]) -> str:
 
 
 def _inline(text: str, values: Sequence[str]) -> str:
+    if not _MAYBE_INLINE.search(text):  # most lines: plain words
+        return _text(text, values)
     out: list[str] = []
     pos = 0
     for match in _INLINE.finditer(text):
@@ -79,6 +82,8 @@ def _inline(text: str, values: Sequence[str]) -> str:
 
 def _text(text: str, values: Sequence[str]) -> str:
     """Escape literal text, and put variable values back (escaped, newlines as <br>)."""
+    if _OPEN not in text:
+        return html.escape(text, quote=False)
     parts: list[str] = []
     pos = 0
     for match in _SLOT.finditer(text):
