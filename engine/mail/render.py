@@ -98,6 +98,8 @@ class Renderer:
     ) -> RenderedEmail:
         """Render one email. `previous_subject` (the subject actually sent by the previous
         email step) is needed for `thread: previous` steps without their own subject."""
+        if variant not in step.variant_names():
+            raise ValueError(f"step {step.id!r} has no variant {variant!r}: {step.variant_names()}")
         subject_src, template, body = step.parts(variant)
         if subject_src is not None:
             subject = self._render_line(subject_src, context, f"the subject of {step.id}")

@@ -250,3 +250,8 @@ def test_no_value_can_inject_markup(value: str, label: str) -> None:
     assert "<" not in stripped and ">" not in stripped
     for href in re.findall(r'<a href="([^"]*)">', out.html):
         assert href.startswith(("http://", "https://", "mailto:"))
+
+
+def test_unknown_variant_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="has no variant 'c'"):
+        Renderer({}).render_email(email(subject="s", body="b"), "c", ctx())
