@@ -9,24 +9,18 @@ tick, the sender, `simulate` and `explain` all schedule through exactly the same
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.schedule.calendar import BusinessCalendar
+from engine.mail.render import MissingVariable, Renderer, prospect_context
 from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
-from engine.schedule.types import CronWindow, Duration, WeeklyWindow, Window
+from engine.schedule.types import Duration
 from engine.schedule.zones import resolve_timezone
-from engine.services._standins import (
-    MissingVariable,
-    Renderer,
-    SequenceSpec,
-    Step,
-    prospect_context,
-    spec_from_json,
-)
+from engine.spec.loader import spec_from_json
+from engine.spec.model import SequenceSpec, Step
 from engine.store.models import Mailbox, Prospect, SequenceVersion
 
 __all__ = [
@@ -96,16 +90,8 @@ class VersionRuntime:
 
 
 def build_runtime(version: SequenceVersion) -> VersionRuntime:
-    spec = spec_from_json(version.spec)
-    sched = spec.schedule
-    extra = [d if isinstance(d, date) else date.fromisoformat(str(d)) for d in sched.extra_holidays]
-    calendar = BusinessCalendar.from_region(sched.holidays, extra)
-    window: Window = (
-        CronWindow.parse(sched.cron)
-        if sched.cron
-        else WeeklyWindow.parse(sched.window or "Mon-Fri 09:00-17:00")
-    )
-    policy = SendPolicy(window, calendar, sched.skip_holidays)
+    spec = spec_from_json(dict(version.spec))
+    policy = spec.schedule.send_policy()
     return VersionRuntime(version.id, spec, Renderer(dict(version.templates or {})), policy)
 
 

@@ -37,6 +37,7 @@ from engine.services.runtime import (
     VersionRuntime,
 )
 from engine.settings import Settings
+from engine.spec.model import CallStep, EmailStep, TaskStep, WaitStep
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -171,11 +172,11 @@ def execute_step(
         report.finished += 1
         return
     mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
-    if step.type == "email":
+    if isinstance(step, EmailStep):
         _email_step(session, enrollment, prospect, mailbox, step, runtime, now, settings, report)
-    elif step.type == "wait":
+    elif isinstance(step, WaitStep):
         _wait_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
-    elif step.type in ("call", "task"):
+    elif isinstance(step, CallStep | TaskStep):
         _task_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
     else:
         _pause(session, enrollment, now, f"unknown step type {step.type!r}", report)
@@ -214,19 +215,19 @@ def _advance(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> 
     enrollment.updated_at = now
 
 
-def choose_variant(enrollment_id: int, step: Step) -> str | None:
-    """Deterministic and balanced: consecutive enrollments take the variants in turn."""
-    names = step.variant_names()
-    if not names:
-        return None
-    weights = [max(1, int(getattr(step.variants[n], "weight", 1) or 1)) for n in names]
+def choose_variant(enrollment_id: int, step: EmailStep) -> str:
+    """Deterministic and balanced: consecutive enrollments take the variants in turn,
+    each as often as its weight says (a weight of 0 switches a variant off)."""
+    weights = [(name, weight) for name, weight in step.weights().items() if weight > 0]
+    if not weights:
+        return step.variant_names()[0]
     offset = sum(ord(c) for c in step.id)  # different steps start the rotation elsewhere
-    slot = (enrollment_id + offset) % sum(weights)
-    for name, weight in zip(names, weights, strict=True):
+    slot = (enrollment_id + offset) % sum(w for _, w in weights)
+    for name, weight in weights:
         if slot < weight:
             return name
         slot -= weight
-    return names[-1]
+    return weights[-1][0]
 
 
 def _email_step(
@@ -234,7 +235,7 @@ def _email_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: EmailStep,
     runtime: VersionRuntime,
     now: datetime,
     settings: Settings,
@@ -244,21 +245,24 @@ def _email_step(
         _pause(session, enrollment, now, "no mailbox assigned to this enrollment", report)
         return
     variant = enrollment.variants.get(step.id) or choose_variant(enrollment.id, step)
+    previous = _previous_email(session, enrollment) if step.thread == "previous" else None
     try:
-        rendered = runtime.renderer.render_email(step, variant, runtime.context(prospect, mailbox))
+        rendered = runtime.renderer.render_email(
+            step,
+            variant,
+            runtime.context(prospect, mailbox),
+            previous_subject=previous.subject if previous is not None else "",
+        )
     except MissingVariable as exc:
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
-    if variant is not None:
-        enrollment.variants = {**enrollment.variants, step.id: variant}
-    subject, in_reply_to, references = rendered.subject, None, []
-    if step.thread == "previous":
-        previous = _previous_email(session, enrollment)
-        if previous is not None:
-            in_reply_to = previous.message_id
-            references = [*previous.references, previous.message_id][-10:]
-            base = previous.subject
-            subject = base if base.lower().startswith("re:") else f"Re: {base}"
+    recorded = variant if step.variants else None  # "default" is not an A/B variant
+    if recorded is not None:
+        enrollment.variants = {**enrollment.variants, step.id: recorded}
+    in_reply_to, references = None, []
+    if previous is not None:
+        in_reply_to = previous.message_id
+        references = [*previous.references, previous.message_id][-10:]
     placement = runtime.placement(prospect, mailbox)
     slot = plan_send(placement, now, f"{enrollment.id}:{step.id}")
     domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
@@ -269,11 +273,11 @@ def _email_step(
         mailbox_id=mailbox.id,
         sequence_id=enrollment.sequence_id,
         version_id=enrollment.version_id,
-        variant=variant,
+        variant=recorded,
         state=MessageState.PLANNED,
         to_address=prospect.email or "",
         from_address=mailbox.address,
-        subject=subject,
+        subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
         message_id=new_message_id(domain),
@@ -307,7 +311,7 @@ def _email_step(
         EventType.STEP_EXECUTED,
         now,
         enrollment=enrollment,
-        variant=variant,
+        variant=recorded,
         data={"type": "email"},
     )
     _advance(enrollment, runtime, now)
@@ -344,13 +348,12 @@ def _wait_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: WaitStep,
     runtime: VersionRuntime,
     now: datetime,
     report: TickReport,
 ) -> None:
     start = enrollment.step_started_at or now
-    assert step.duration is not None
     until = runtime.placement(prospect, mailbox).add_wait(start, step.duration)
     events.record(
         session,
@@ -370,20 +373,20 @@ def _task_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: CallStep | TaskStep,
     runtime: VersionRuntime,
     now: datetime,
     report: TickReport,
 ) -> None:
     context = runtime.context(prospect, mailbox)
     try:
-        title = runtime.renderer.render_text(step.title or step.id, context)
+        title = runtime.renderer.render_text(step.title, context)
         notes = runtime.renderer.render_text(step.notes, context) if step.notes else None
     except MissingVariable as exc:
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
     placement = runtime.placement(prospect, mailbox)
-    due_at = placement.add_wait(now, step.due) if step.due is not None else now
+    due_at = placement.add_wait(now, step.due)
     task = Task(
         kind=step.type,
         prospect_id=prospect.id,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState
+from engine.spec.loader import spec_from_json
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -56,8 +57,8 @@ BASIC_TEMPLATES = {
 
 
 def spec_json(spec: dict[str, Any]) -> dict[str, Any]:
-    """The stored JSON of a spec (what `sequences.push` writes)."""
-    return spec
+    """The stored JSON of a spec, as `sequences.push` writes it (validated by the model)."""
+    return spec_from_json(spec).model_dump(mode="json")
 
 
 def make_mailbox(session: Session, at: datetime, name: str = "anna", **fields: Any) -> Mailbox:

@@ -36,7 +36,7 @@ SPEC: dict[str, Any] = {
             "blocking": True,
         },
         {"id": "wait-3", "type": "wait", "duration": "1 week"},
-        {"id": "breakup", "type": "email", "body": "Bye"},
+        {"id": "breakup", "type": "email", "subject": "Closing the loop", "body": "Bye"},
     ],
 }
 
