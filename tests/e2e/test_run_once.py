@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from engine.clock import SystemClock
 from engine.store.db import Database
+from engine.store.models import OutboundMessage
 from tests.integration.sending.factory import BASIC_SPEC, build_world, received
 from tests.support.smtp_server import SmtpSink
 
@@ -60,3 +64,40 @@ def test_run_once_delivers_due_first_emails_once(tmp_path: Path) -> None:
         assert "0 sent" in second.stdout
         assert sink.data_received == 3
         assert len({m.message_id for m in sink.messages}) == 3
+
+
+def test_run_sends_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    emails = [f"p{i}@firm{i}.example" for i in range(4)]
+    with SmtpSink() as sink:
+        db = Database(f"sqlite:///{home / 'kadenz.db'}")
+        db.upgrade()
+        with db.session() as s:
+            build_world(s, SystemClock().now(), emails, spec=ALWAYS_OPEN, smtp_url=sink.url)
+        env = {
+            **os.environ,
+            "KADENZ_HOME": str(home),
+            "KADENZ_SECRET_KEY": "k",
+            "KADENZ_TICK_SECONDS": "0.2",
+            "KADENZ_PUBLIC_URL": "https://kadenz.acme.example",
+        }
+        env.pop("KADENZ_DATABASE_URL", None)
+        proc = subprocess.Popen(
+            [str(KADENZ), "run"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            sink.wait_for(4, timeout=60)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert "SIGTERM" in err and "stopped" in err
+        assert sink.data_received == 4
+        with db.session() as s:
+            states = {m.state for m in s.scalars(select(OutboundMessage))}
+        db.dispose()
+    assert states == {"sent"}

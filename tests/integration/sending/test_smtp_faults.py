@@ -128,3 +128,25 @@ def test_unreachable_server_is_a_retry_not_a_loss(
     with db.session() as s:
         message = s.scalars(select(OutboundMessage)).one()
     assert message.state == MessageState.PLANNED and "connect" in (message.last_error or "").lower()
+
+
+def test_refused_login_pauses_the_mailbox_and_keeps_the_message(
+    db: Database, clock: VirtualClock, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KADENZ_TEST_ANNA_PASSWORD", "wrong")
+    with SmtpSink(auth=("anna", "secret")) as sink:
+        url = sink.url.replace("smtp://", "smtp://anna@")
+        with db.session() as s:
+            build_world(
+                s, clock.now(), ["erik@beta.example"], smtp_url=url,
+                password_env="KADENZ_TEST_ANNA_PASSWORD",
+            )  # fmt: skip
+        tick(db, clock, settings)
+        send_due(db, clock, settings)
+        assert sink.data_received == 0
+    with db.session() as s:
+        message = s.scalars(select(OutboundMessage)).one()
+        mailbox = s.scalars(select(Mailbox)).one()
+    assert message.state == MessageState.PLANNED and message.attempts == 0
+    assert mailbox.paused and (mailbox.paused_reason or "").startswith("SMTP login failed")
+    assert "wrong" not in (mailbox.paused_reason or "")  # never the secret
