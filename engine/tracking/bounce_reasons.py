@@ -83,7 +83,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"\bdkim\b",
             r"\bdmarc\b",
             r"sender policy framework",
-            r"authentication (?:failed|failure|required|results)",
+            r"authentication (?:checks? )?(?:failed|failure|required|results)",
             r"not authenticated",
             r"unauthenticated",
             r"(?:reverse|ptr|rdns) (?:dns )?(?:record|lookup|hostname)",
@@ -164,7 +164,6 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"not allowed",
             r"not permitted",
             r"prohibited",
-            r"(?<!connection )refused",
             r"relay(?:ing)? (?:access )?denied",
             r"relaying",
             r"not (?:a )?(?:gateway|relay)",
@@ -268,6 +267,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"mx (?:record )?lookup",
             r"not accept(?:ing)? (?:any )?(?:mail|email|messages)",
             r"null mx",
+            r"not accepting network messages",
             r"does not accept mail",
             r"no mail ?(?:server|exchanger)",
         ),
@@ -321,6 +321,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"tls",
         ),
     ),
+    (HARD, "recipient rejected", _rx(r"address rejected")),
     (BLOCKED, "rejected", _rx(r"\brejected\b", r"\bdenied\b", r"\brefused\b")),
 )
 
@@ -342,7 +343,7 @@ _CODE_RULES: tuple[tuple[re.Pattern[str], InboundClass, str], ...] = (
     (re.compile(r"^5\.[234]\.\d+$"), SOFT, "mailbox or system problem"),
 )
 
-_ADDRESS_RE = re.compile(r"\S+@\S+")
+_ADDRESS_RE = re.compile(r"\S+@\S+|https?://\S+")
 
 
 def _match(text: str) -> Reason | None:
@@ -367,21 +368,27 @@ def _match(text: str) -> Reason | None:
     return Reason(kind, name, f'diagnostic "{best[1].group(0)}"')
 
 
+# Phrases so general ("rejected") that a specific status code (5.7.1, 5.1.1) says more.
+_GENERIC = frozenset({"recipient rejected", "rejected"})
+
+
 def classify_reason(status: str | None, diagnostic: str, action: str = "") -> Reason:
     """The bounce class for one recipient, with what decided it."""
     by_text = _match(diagnostic) if diagnostic else None
     temporary = action == "delayed" or (status or "").startswith("4")
     if temporary:
         # A deferral is temporary, unless the words say we were blocked (4.7.x reputation).
-        if by_text is not None and by_text.kind == BLOCKED:
+        if by_text is not None and by_text.kind == BLOCKED and by_text.name != "rejected":
             return by_text
         return Reason(SOFT, "temporary failure", f"Status {status}" if status else "Action delayed")
-    if by_text is not None:
+    if by_text is not None and by_text.name not in _GENERIC:
         return by_text
-    if status:
+    if status and status != "5.0.0":
         for pattern, kind, name in _CODE_RULES:
             if pattern.match(status):
                 return Reason(kind, name, f"Status {status}")
+    if by_text is not None:
+        return by_text
     code = re.search(r"\b([45])\d\d\b", diagnostic or "")
     if code and code.group(1) == "4":
         return Reason(SOFT, "temporary failure", f"reply code {code.group(0)}")

@@ -123,7 +123,7 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
     if not report.is_standard and not _enough(signals, report):
         return None
     groups = report.recipients
-    if report.is_standard and groups and all(g.action in _DELIVERED_ACTIONS for g in groups):
+    if report.is_standard and groups and all(_delivered(g) for g in groups):
         addresses = tuple(dict.fromkeys(g.address for g in groups if g.address))
         first = groups[0]
         return Classification(
@@ -138,7 +138,7 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
             status=first.status,
             **threading,  # type: ignore[arg-type]
         )
-    failed = [g for g in groups if g.action not in _DELIVERED_ACTIONS] or groups
+    failed = [g for g in groups if not _delivered(g)] or groups
     status_code = next((g.status for g in failed if g.status), None)
     if status_code is None:
         status_code = _status_from_text(report.text)
@@ -146,9 +146,17 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
     action = next((g.action for g in failed if g.action), "")
     text_for_reason = diagnostic or _diagnostic_from_text(report.text)
     reason = bounce_reasons.classify_reason(status_code, text_for_reason, action)
+    recipients = tuple(dict.fromkeys(g.address for g in failed if g.address))
+    if reason.name == "unknown failure" and any(
+        r.endswith("@googlegroups.com") for r in recipients
+    ):
+        # Google Groups explains in the sender's language that the post was not accepted
+        # (not a member, no permission): a refusal of us, not a dead address.
+        reason = bounce_reasons.Reason(
+            InboundClass.BLOCKED, "group refused the post", "recipient is a Google Group"
+        )
     if diagnostic and status_code is None:
         status_code = _status_from_text(diagnostic)
-    recipients = tuple(dict.fromkeys(g.address for g in failed if g.address))
     evidence = list(signals[:3])
     who = ", ".join(recipients) if recipients else "an unnamed recipient"
     evidence.append(
@@ -170,6 +178,13 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
         extra={"reason": reason.name},
         **threading,  # type: ignore[arg-type]
     )
+
+
+def _delivered(group: dsn.RecipientReport) -> bool:
+    """Action delivered/relayed/expanded, or a 2.x.x status (e.g. sendmail's "deliverable")."""
+    if group.action in _DELIVERED_ACTIONS:
+        return True
+    return bool(group.status and group.status.startswith("2") and group.action != "failed")
 
 
 def _enough(signals: list[str], report: dsn.DeliveryReport) -> bool:

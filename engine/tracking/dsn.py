@@ -29,7 +29,7 @@ _PER_RECIPIENT = {
 }
 
 _DAEMON_LOCALS = re.compile(
-    r"^(?:mailer[-_]?daemon|mail[-_]?daemon|postmaster|poostmaster|mdaemon|"
+    r"^(?:mailer[-_]?daemon|mail[-_]?daemon|post_?master|poostmaster|mdaemon|"
     r"mail[-_]?delivery[-_]?(?:system|subsystem)?|bounces?|nobody|mailerdaemon|"
     r"mail-?system|msgdelivery|no-?reply)(?:[+=.-].*)?$",
     re.I,
@@ -107,11 +107,12 @@ _STRONG = (
     re.compile(r"^\s*([^<>\s:;]+@[^<>\s:;]+?)\s*(?:<mailto:[^>]*>)?\s*$", re.M),  # alone on a line
     re.compile(r"RCPT TO:?\s*<([^<>\s]+@[^<>\s]+)>", re.I),
     re.compile(
-        r"(?:recipient|address|user|mailbox|to|an|for)(?:\s+address)?\s*(?::|is|was)?\s*"
+        r"\b(?:recipient|address|user|mailbox|to|an|for)(?:\s+address)?\s*(?::|is|was)?\s*"
         r"<?([^<>\s\"',;()]+@[^<>\s\"',;()]+?)>?[\s.,;:)]",
         re.I,
     ),
     re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*\.\.\.", re.I),
+    re.compile(r"^\s*([^<>\s]+@[^<>\s]+) on \w{3}, ", re.M),  # Exchange 2003
     re.compile(r"([^<>\s\"':;]+@[^<>\s\"':;]+?)\s*\.\.\.\s*(?:user|mailbox|deferred)", re.I),
 )
 _MAIL_FROM = re.compile(r"MAIL FROM:?\s*<([^<>\s]*)>", re.I)
@@ -263,15 +264,16 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     candidates = [a for a in addresses_in(prose) if a not in excluded and not _is_daemon(a)]
     if len(candidates) <= 1:
         return candidates
-    strong: dict[str, None] = {}
+    # Every address an MTA names in a failure context; order of first mention.
+    strong: dict[str, int] = {}
     for pattern in _STRONG:
         for match in pattern.finditer(prose):
             for address in addresses_in(match.group(1)):
                 if address in candidates:
-                    strong.setdefault(address, None)
-        if strong:
-            break
-    return list(strong) or candidates[:1]
+                    strong[address] = min(strong.get(address, match.start()), match.start())
+    if not strong:
+        return candidates[:1]
+    return sorted(strong, key=strong.__getitem__)
 
 
 def _is_daemon(address: str) -> bool:
@@ -304,15 +306,14 @@ def read_report(parsed: Parsed) -> DeliveryReport:
     if groups:
         report.is_standard = True
         report.recipients = groups
-    failed = parsed.headers.get("x-failed-recipients", "")
-    if failed:
-        named = addresses_in(failed)
-        if not any(g.address for g in report.recipients):
-            report.recipients = [
-                RecipientReport(address=a, source="X-Failed-Recipients") for a in named
-            ] or report.recipients
     if not any(g.address for g in report.recipients):
         named_in_text = recipients_from_text(prose, parsed, original)
+        failed = addresses_in(parsed.headers.get("x-failed-recipients", ""))
+        if failed and not set(failed) & set(named_in_text):
+            # The MTA's own header, unless its prose names other addresses explicitly.
+            named_in_text = (
+                named_in_text if len(named_in_text) == 1 and not report.recipients else failed
+            )
         if named_in_text:
             if report.recipients and len(named_in_text) == 1:
                 for g in report.recipients:

@@ -196,6 +196,10 @@ def _collect(
                 if isinstance(sub, Message):
                     _collect(sub, texts, html_texts, status, original, seen)
         return
+    if part.get_content_maintype() == "multipart":
+        # A multipart without a usable boundary: its body is all we have, read it as text.
+        texts.append(part_text(part))
+        return
     if ctype == "text/html":
         html_texts.append(html_to_text(part_text(part)))
     elif part.get_content_maintype() == "text" or ctype == "message/partial" or top:
