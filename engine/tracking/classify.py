@@ -16,6 +16,7 @@ from engine.tracking import arf, autoreply, bounce_reasons, dates, dsn, reply
 from engine.tracking.parse import Parsed, addresses_in, angle_tokens, parse
 from engine.tracking.types import BOUNCE_CLASSES, Classification, InboundClass
 
+_HEADER_NAMES = frozenset({"from", "subject", "date", "message-id"})
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 _SEVERITY = {InboundClass.HARD_BOUNCE: 0, InboundClass.BLOCKED: 1, InboundClass.SOFT_BOUNCE: 2}
 
@@ -65,8 +66,8 @@ def _threading(parsed: Parsed) -> dict[str, object]:
 def _original_message_id(parsed: Parsed) -> str | None:
     """Message-ID of our message inside a DSN/ARF (embedded message or its headers)."""
     for chunk in (parsed.original, dsn.split_original(parsed.text)[1]):
-        head = chunk.split("\n\n", 1)[0] if chunk.lstrip().lower()[:8] != "received" else chunk
-        for line in head.split("\n")[:400]:
+        # The copy starts with its headers: the first Message-ID line is the original's.
+        for line in chunk.split("\n", 400)[:400]:
             if line[:11].lower() == "message-id:":
                 tokens = angle_tokens(line[11:])
                 if tokens:
@@ -219,6 +220,11 @@ def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
         return _unclassified(
             "no readable text and no report, auto-reply or reply markers", **threading
         )
+    if not _HEADER_NAMES.intersection(parsed.headers):
+        return _unclassified("no RFC 5322 headers (From, Subject, Date, Message-ID)", **threading)
+    sample = parsed.text[:2000]
+    if sum(1 for ch in sample if ch < " " and ch not in "\n\t\r") > len(sample) // 10:
+        return _unclassified("binary content, not readable text", **threading)
     fresh = reply.strip_reply(parsed.text)
     own = frozenset(addresses_in(parsed.headers.get("to", "")))
     intent = reply.read_intent(fresh, own)
