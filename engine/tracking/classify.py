@@ -229,6 +229,8 @@ def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
     own = frozenset(addresses_in(parsed.headers.get("to", "")))
     intent = reply.read_intent(fresh, own)
     evidence = [intent.evidence]
+    if intent.referral:
+        evidence.append(f"referred to {intent.referral}")
     if threading["in_reply_to"]:
         evidence.insert(0, "header In-Reply-To/References present")
     confidence = 0.8 if threading["in_reply_to"] else 0.6
