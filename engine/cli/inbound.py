@@ -66,7 +66,7 @@ def classify_files(
     files: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE...", help="Raw email files (.eml, one message each).", show_default=False
+            metavar="FILE", help="Raw email files (.eml, one message each).", show_default=False
         ),
     ],
     output: Annotated[
@@ -97,11 +97,11 @@ def classify_files(
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:
-    table = Table(show_lines=True)
-    table.add_column("file", overflow="fold")
+    table = Table(show_lines=True, expand=True)
+    table.add_column("file", overflow="fold", ratio=1)
     for name in ("class", "intent", "recipients", "status", "return date", "conf."):
         table.add_column(name, no_wrap=True)
-    table.add_column("evidence", overflow="fold", min_width=30)
+    table.add_column("evidence", overflow="fold", min_width=30, ratio=3)
     for rec in records:
         style = _CLASS_STYLE.get(InboundClass(rec["class"]), "")
         # Evidence quotes remote servers ("[192.0.2.1]"): escape, never read as markup.
