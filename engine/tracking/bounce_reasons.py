@@ -54,7 +54,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"mailbox (?:is )?full",
             r"mail ?box full",
             r"over ?quota",
-            r"quota",
+            r"(?<!relay )quota",
             r"exceeded (?:the )?(?:storage|size)",
             r"insufficient (?:disk )?(?:space|storage)",
             r"storage (?:limit|allocation|space)",
@@ -158,6 +158,8 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"reputation",
             r"poor reputation",
             r"banned",
+            r"refused due to",
+            r"relay quota",
             r"denied by policy",
             r"policy",
             r"access denied",
@@ -267,6 +269,8 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"mx (?:record )?lookup",
             r"not accept(?:ing)? (?:any )?(?:mail|email|messages)",
             r"null mx",
+            r"recipient name is not recognized",
+            r"check (?:if|that) (?:the )?address is correct",
             r"not accepting network messages",
             r"does not accept mail",
             r"no mail ?(?:server|exchanger)",
@@ -343,11 +347,14 @@ _CODE_RULES: tuple[tuple[re.Pattern[str], InboundClass, str], ...] = (
     (re.compile(r"^5\.[234]\.\d+$"), SOFT, "mailbox or system problem"),
 )
 
-_ADDRESS_RE = re.compile(r"\S+@\S+|https?://\S+")
+_ADDRESS_RE = re.compile(r"\S+@\S+")
+_URL_RE = re.compile(r"https?://([^/\s]+)\S*")
 
 
 def _match(text: str) -> Reason | None:
-    text = _ADDRESS_RE.sub(" ", text.lower())  # "filtered@host" must not read as "filter"
+    # "filtered@host" or ".../reason/#filtered" must not read as "filter"; a URL's host
+    # ("www.spamhaus.org") still counts.
+    text = _URL_RE.sub(r" \1 ", _ADDRESS_RE.sub(" ", text.lower()))
     # With several recipients the first one's reason wins: the earliest line with any
     # match decides, and on that line the first rule in table order.
     best: tuple[int, re.Match[str]] | None = None

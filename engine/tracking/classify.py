@@ -207,12 +207,18 @@ def _status_from_text(text: str) -> str | None:
 
 def _diagnostic_from_text(text: str) -> str:
     """The lines of a free-text bounce that carry the server's words (SMTP codes etc.)."""
-    lines = [
-        line.strip()
-        for line in text.split("\n")
-        if dsn.REPLY_CODE_RE.search(line) or dsn.STATUS_RE.search(line)
-    ]
-    return "\n".join(lines) if lines else text[:3000]
+    all_lines = text.split("\n")
+    picked: list[str] = []
+    for index, line in enumerate(all_lines):
+        if dsn.REPLY_CODE_RE.search(line) or dsn.STATUS_RE.search(line):
+            parts = [line.strip()]
+            # Exim and others continue the server's words on indented lines below.
+            for follow in all_lines[index + 1 : index + 3]:
+                if not follow[:1].isspace() or not follow.strip():
+                    break
+                parts.append(follow.strip())
+            picked.append(" ".join(parts))
+    return "\n".join(picked) if picked else text[:3000]
 
 
 def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:

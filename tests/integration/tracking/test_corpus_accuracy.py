@@ -37,6 +37,7 @@ KNOWN_LABEL_DISAGREEMENTS: dict[str, str] = {
     "lhost-courier-02.eml": _unknown("550 Unknown user"),
     "lhost-exchange2003-04.eml": _unknown("Recipient Not Found"),
     "lhost-mailfoundry-01.eml": _unknown("No such user here"),
+    "lhost-mailru-07.eml": _unknown("550 : User unknown"),
     "lhost-mcafee-01.eml": _unknown("550 Unknown user"),
     "lhost-mcafee-04.eml": _unknown("No such user"),
     "lhost-mcafee-05.eml": _unknown("User not exist"),
@@ -157,6 +158,7 @@ def test_corpus_accuracy(
     counts: dict[str, int] = defaultdict(int)
     agreement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses: list[str] = []
+    recipient_misses: list[str] = []
     for name in representative.values():
         rows, result = by_file[name], out[name]
         if name in KNOWN_LABEL_DISAGREEMENTS:
@@ -185,6 +187,10 @@ def test_corpus_accuracy(
                 if row.recipient:
                     counts["recipients"] += 1
                     counts["recipients_ok"] += row.recipient in result.recipients
+                    if row.recipient not in result.recipients:
+                        recipient_misses.append(
+                            f"{name}: {row.recipient} not in {list(result.recipients)}"
+                        )
 
     # Line endings: the CRLF and CR copies must read exactly like their LF original.
     eol_diffs = []
@@ -218,7 +224,17 @@ def test_corpus_accuracy(
         f"{counts['non_bounces']:>7}",
         f"{'CR/CRLF copies differing from LF original':<44}{len(eol_diffs):>10}",
     ]
-    report = "\n".join([*lines, "", "class disagreements not in the list:", *misses])
+    report = "\n".join(
+        [
+            *lines,
+            "",
+            "class disagreements not in the list:",
+            *misses,
+            "",
+            "recipients not extracted:",
+            *recipient_misses,
+        ]
+    )
     (tmp_path / "corpus_accuracy.txt").write_text(report + "\n", encoding="utf-8")
     print("\n" + report)
 
