@@ -31,7 +31,9 @@ _PER_RECIPIENT = {
 _DAEMON_LOCALS = re.compile(
     r"^(?:mailer[-_]?daemon|mail[-_]?daemon|post_?master|poostmaster|mdaemon|"
     r"mail[-_]?delivery[-_]?(?:system|subsystem)?|bounces?|nobody|mailerdaemon|"
-    r"mail-?system|msgdelivery|no-?reply)(?:[+=.-].*)?$",
+    r"mail-?system|msgdelivery|no-?reply|"
+    # help desks named in bounce boilerplate ("please contact <support@…>")
+    r"support|help|helpdesk|abuse|hostmaster|webmaster)(?:[+=.-].*)?$",
     re.I,
 )
 _DAEMON_FROM = re.compile(
@@ -223,7 +225,7 @@ def looks_like_bounce(parsed: Parsed, prose: str) -> list[str]:
     evidence: list[str] = []
     if parsed.report_type == "delivery-status":
         evidence.append("Content-Type multipart/report; report-type=delivery-status")
-    if '"notificationType"' in prose[:5000]:
+    if "notificationType" in prose[:5000]:
         evidence.append("Amazon SES notification")
     if "x-failed-recipients" in h:
         evidence.append(f"header X-Failed-Recipients: {h['x-failed-recipients'][:80]}")
@@ -261,18 +263,24 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     """Failed recipients named in an MTA's prose, strongest context first."""
     excluded = _excluded(parsed, original)
     excluded.update(a.lower() for a in _MAIL_FROM.findall(prose))
-    candidates = [a for a in addresses_in(prose) if a not in excluded and not _is_daemon(a)]
+    named = [a for a in addresses_in(prose) if a not in excluded]
+    candidates = [a for a in named if not _is_daemon(a)]
+    if not candidates:
+        # A bounce to postmaster@… is rare but real: only when named in a failure context.
+        return [a for a in _strong(prose, named)]
     if len(candidates) <= 1:
         return candidates
-    # Every address an MTA names in a failure context; order of first mention.
+    return _strong(prose, candidates) or candidates[:1]
+
+
+def _strong(prose: str, candidates: list[str]) -> list[str]:
+    """The candidates an MTA names in a failure context, in order of first mention."""
     strong: dict[str, int] = {}
     for pattern in _STRONG:
         for match in pattern.finditer(prose):
             for address in addresses_in(match.group(1)):
                 if address in candidates:
                     strong[address] = min(strong.get(address, match.start()), match.start())
-    if not strong:
-        return candidates[:1]
     return sorted(strong, key=strong.__getitem__)
 
 

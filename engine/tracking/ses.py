@@ -27,6 +27,8 @@ class SesNotification:
 
 
 def _decode(text: str) -> dict[str, Any] | None:
+    if '\\"notificationType\\"' in text:
+        return _decode_envelope(text)
     start = text.find('{"notificationType"')
     if start < 0:
         start = text.find("{")
@@ -44,8 +46,21 @@ def _decode(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _decode_envelope(text: str) -> dict[str, Any] | None:
+    """The SNS envelope: {"Type": "Notification", "Message": "<the notification as a string>"}."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    try:
+        outer = json.JSONDecoder().raw_decode(text[start:].replace("\n", " "))[0]
+        inner = json.loads(outer["Message"]) if isinstance(outer, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return inner if isinstance(inner, dict) else None
+
+
 def read(text: str) -> SesNotification | None:
-    if '"notificationType"' not in text:
+    if "notificationType" not in text:
         return None
     data = _decode(text)
     if data is None:

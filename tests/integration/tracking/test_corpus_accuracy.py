@@ -84,6 +84,10 @@ KNOWN_LABEL_DISAGREEMENTS: dict[str, str] = {
         "a person forwarded a bounce ('Fwd: Returned mail', From a human, every line quoted "
         "with '>'): it is a human reply for someone to read, not a bounce report"
     ),
+    "lhost-v5sendmail-01.eml": (
+        "recipient label 'kijitora@exampl' is truncated (no such domain), and the bounce's "
+        "own text names no recipient: only the embedded copy has one, which we never blame"
+    ),
     "arf-11.eml": (
         "recipient label is Sisimai's placeholder 'undisclosed-recipient-in-headers@…', "
         "not an address in the message"
@@ -240,9 +244,9 @@ def test_corpus_accuracy(
 
     assert counts["false_bounces"] == 0
     assert eol_diffs == []
-    assert detection >= 99.0
-    assert recipients >= 97.0
-    assert agree >= 91.0
+    assert detection >= 99.5
+    assert recipients >= 97.5
+    assert agree >= 93.0
     assert complaints >= 95.0
 
 
