@@ -113,9 +113,14 @@ _STRONG = (
         r"<?([^<>\s\"',;()]+@[^<>\s\"',;()]+?)>?[\s.,;:)]",
         re.I,
     ),
-    re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*\.\.\.", re.I),
+    re.compile(r"<([^<>\s]{1,254}@[^<>\s]{1,254})>\s*\.\.\.", re.I),
     re.compile(r"^\s*([^<>\s]+@[^<>\s]+) on \w{3}, ", re.M),  # Exchange 2003
-    re.compile(r"([^<>\s\"':;]+@[^<>\s\"':;]+?)\s*\.\.\.\s*(?:user|mailbox|deferred)", re.I),
+    # The lookbehind starts a match only at a token's first character: linear, not O(n²).
+    re.compile(
+        r"(?<![^<>\s\"':;])([^<>\s\"':;]{1,254}@[^<>\s\"':;]{1,254}?)\s*\.\.\.\s*"
+        r"(?:user|mailbox|deferred)",
+        re.I,
+    ),
 )
 _MAIL_FROM = re.compile(r"MAIL FROM:?\s*<([^<>\s]*)>", re.I)
 
@@ -275,6 +280,9 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
 
 def _strong(prose: str, candidates: list[str]) -> list[str]:
     """The candidates an MTA names in a failure context, in order of first mention."""
+    if not candidates:
+        return []
+    prose = prose[:50000]  # the failure text is at the top; bound the work on huge bodies
     strong: dict[str, int] = {}
     for pattern in _STRONG:
         for match in pattern.finditer(prose):

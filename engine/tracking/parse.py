@@ -21,7 +21,7 @@ _ADDR = (
 )
 ADDRESS_RE = re.compile(r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])(" + _ADDR + r")(?![A-Za-z0-9-])")
 _TOKEN_RE = re.compile(r"<([^<>\s]{1,500})>")
-_BARE_TOKEN_RE = re.compile(r"[^\s<>,;\"()]+@[^\s<>,;\"()]+")
+_BARE_TOKEN_RE = re.compile(r"(?<![^\s<>,;\"()])[^\s<>,;\"()]{1,250}@[^\s<>,;\"()]{1,250}")
 _TAG_RE = re.compile(r"<[^<>]{0,2000}>")
 _BLOCK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d|p|div|tr|li)\b[^<>]{0,500}>", re.I)
 _SCRIPT_RE = re.compile(r"<(script|style|head)\b.{0,100000}?</\1\s*>", re.I | re.S)

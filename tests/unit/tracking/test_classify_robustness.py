@@ -61,3 +61,11 @@ def test_never_raises_on_arbitrary_text_after_real_headers(body: str) -> None:
         "utf-8", "surrogatepass"
     )
     assert isinstance(classify(raw).kind, InboundClass)
+
+
+def test_huge_unbroken_tokens_are_read_in_linear_time() -> None:
+    # These shapes made an unanchored address pattern quadratic once; the suite's timeout
+    # (not a timing assertion) is what would catch a regression.
+    head = b"From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail\r\n\r\n"
+    for body in (b"a" * 200_000, b"a@" * 100_000, b"a..." * 50_000, b" \n\t\n" * 50_000):
+        assert isinstance(classify(head + body).kind, InboundClass)
