@@ -19,8 +19,23 @@ from engine.services.tasks import complete_task
 from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
-from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage, Prospect, Task
-from tests.integration.sending.factory import BASIC_SPEC, advance_to_due, build_world, received
+from engine.store.models import (
+    Enrollment,
+    Event,
+    Mailbox,
+    OutboundMessage,
+    Prospect,
+    SequenceVersion,
+    Task,
+)
+from tests.integration.sending.factory import (
+    BASIC_SPEC,
+    advance_to_due,
+    build_world,
+    enroll,
+    make_prospect,
+    received,
+)
 from tests.support.smtp_server import SmtpSink
 
 EMAILS = [f"p{i}@beta{i}.example" for i in range(5)]
@@ -206,3 +221,32 @@ def test_bounce_rate_breaker_pauses_the_mailbox(
         assert (mailbox.paused_reason or "").startswith(
             "bounce-rate breaker: 2 hard bounces in the last 20 sends"
         )
+
+
+def test_follow_ups_go_first_but_first_touches_keep_a_fifth(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    spec = {**BASIC_SPEC, "steps": [BASIC_SPEC["steps"][0], BASIC_SPEC["steps"][2]]}  # intro, bump
+    with db.session() as s:
+        world = build_world(
+            s, clock.now(), [f"f{i}@beta{i}.example" for i in range(8)], spec=spec,
+            smtp_url=sink.url, daily_cap=100,
+        )  # fmt: skip
+    limiter = MemoryRateLimiter()
+    tick(db, clock, settings)
+    send_due(db, clock, settings, limiter=limiter)  # 8 intros sent: 8 follow-ups are owed
+    tick(db, clock, settings)  # 8 bumps planned (no wait between the steps)
+    with db.session() as s:
+        version = s.get(SequenceVersion, world.version_id)
+        mailbox = s.get(Mailbox, world.mailbox_id)
+        assert version is not None and mailbox is not None
+        for i in range(4):  # 4 new prospects, due at the same moment
+            enroll(s, clock.now(), make_prospect(s, clock.now(), f"n{i}@new{i}.example"),
+                   version, mailbox)  # fmt: skip
+        mailbox.daily_cap = 8 + 5  # room for 5 more sends today
+    tick(db, clock, settings)
+    report = send_due(db, clock, settings, limiter=limiter)
+    assert (report.sent, report.held) == (5, 7)
+    sent_now = [m for m in received(sink)[8:]]
+    first_touches = [m for m in sent_now if str(m["To"]).startswith("N")]
+    assert len(first_touches) == 1 and len(sent_now) - len(first_touches) == 4
