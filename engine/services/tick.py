@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.errors import KadenzError
 from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
@@ -138,14 +139,13 @@ def _execute_guarded(
         log.exception("step of enrollment %s failed", enrollment.id)
         report.errors.append(f"enrollment {enrollment.id}: {type(exc).__name__}: {exc}")
         session.refresh(enrollment)
+        reason = (
+            f"step {enrollment.step_id}: {str(exc).splitlines()[0]}"  # e.g. a never-open window
+            if isinstance(exc, KadenzError)
+            else f"internal error in step {enrollment.step_id}: {type(exc).__name__}"
+        )
         with session.begin_nested():
-            move(
-                session,
-                enrollment,
-                EnrollmentState.PAUSED,
-                now,
-                reason=f"internal error in step {enrollment.step_id}: {type(exc).__name__}",
-            )
+            move(session, enrollment, EnrollmentState.PAUSED, now, reason=reason)
         report.paused += 1
 
 
