@@ -245,7 +245,7 @@ def _live_load(session: Session, mailbox_ids: list[int]) -> dict[int, int]:
         select(Enrollment.mailbox_id, func.count())
         .where(Enrollment.mailbox_id.in_(mailbox_ids), Enrollment.state.in_(_LIVE))
         .group_by(Enrollment.mailbox_id)
-    ).tuples()
+    )
     return {mailbox_id: count for mailbox_id, count in rows if mailbox_id is not None}
 
 

@@ -159,7 +159,7 @@ def _write_batch(db: Database, rows: list[CleanRow], report: ImportReport, now: 
             select(Prospect.email_key, Prospect.id).where(
                 Prospect.email_key.in_([v["email_key"] for v in values])
             )
-        ).tuples()
+        )
         ids = {key: prospect_id for key, prospect_id in found}
         session.execute(
             insert(Event),
@@ -237,7 +237,7 @@ def _upsert_accounts(session: Session, rows: Iterable[CleanRow], now: datetime) 
     session.execute(stmt, [{"domain": d, "name": n, "created_at": now} for d, n in names.items()])
     found = session.execute(
         select(Account.domain, Account.id).where(Account.domain.in_(list(names)))
-    ).tuples()
+    )
     return {domain: account_id for domain, account_id in found}
 
 
