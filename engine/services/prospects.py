@@ -83,10 +83,11 @@ def import_csv(
     )
     records = list(csv_import.iter_records(source))
     seen: dict[str, int] = {}  # email key -> row it first appeared on
+    cache = csv_import.AddressCache(check_dns=check_dns)
     batch: list[CleanRow] = []
     for done, (row, record) in enumerate(records, start=1):
         report.rows += 1
-        clean, issues = csv_import.clean(source, row, record, check_dns=check_dns)
+        clean, issues = csv_import.clean(source, row, record, cache=cache)
         report.issues.extend(issues)
         if clean is not None:
             first = seen.get(clean.email_key)
@@ -154,15 +155,11 @@ def _write_batch(db: Database, rows: list[CleanRow], report: ImportReport, now: 
         report.updated += len(values) - len(created)
         if report.dry_run or not values:
             return
-        _upsert_prospects(session, values)
-        found = session.execute(
-            select(Prospect.email_key, Prospect.id).where(
-                Prospect.email_key.in_([v["email_key"] for v in values])
-            )
-        )
-        ids = {key: prospect_id for key, prospect_id in found}
-        session.execute(
-            insert(Event),
+        ids = _upsert_prospects(session, values)
+        # RETURNING makes SQLAlchemy use multi-row VALUES pages ("insertmanyvalues") on both
+        # drivers instead of one statement per row.
+        session.connection().execute(
+            insert(Event).returning(Event.id),
             [
                 {
                     "at": now,
@@ -231,23 +228,39 @@ def _upsert_accounts(session: Session, rows: Iterable[CleanRow], now: datetime) 
             names[row.domain] = row.values.get("company")
     if not names:
         return {}
-    table = Account.__table__
-    assert isinstance(table, Table)
-    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["domain"])
-    session.execute(stmt, [{"domain": d, "name": n, "created_at": now} for d, n in names.items()])
     found = session.execute(
         select(Account.domain, Account.id).where(Account.domain.in_(list(names)))
     )
-    return {domain: account_id for domain, account_id in found}
+    ids = {domain: account_id for domain, account_id in found}
+    missing = [
+        {"domain": d, "name": n, "created_at": now} for d, n in names.items() if d not in ids
+    ]
+    if missing:
+        table = Account.__table__
+        assert isinstance(table, Table)
+        # DO NOTHING covers a concurrent import that created the same account meanwhile.
+        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["domain"])
+        session.connection().execute(stmt.returning(table.c.id), missing)
+        found = session.execute(
+            select(Account.domain, Account.id).where(
+                Account.domain.in_([m["domain"] for m in missing])
+            )
+        )
+        ids.update({domain: account_id for domain, account_id in found})
+    return ids
 
 
-def _upsert_prospects(session: Session, values: list[dict[str, Any]]) -> None:
+def _upsert_prospects(session: Session, values: list[dict[str, Any]]) -> dict[str, int]:
+    """INSERT … ON CONFLICT (email_key) DO UPDATE; returns email key -> prospect id."""
     table = Prospect.__table__
     assert isinstance(table, Table)
     stmt = _insert(session, table)
     updated = {c: stmt.excluded[c] for c in ("email", *_COLUMNS, "owner", "custom", "account_id")}
     updated["updated_at"] = stmt.excluded["updated_at"]
-    session.execute(stmt.on_conflict_do_update(index_elements=["email_key"], set_=updated), values)
+    upsert = stmt.on_conflict_do_update(index_elements=["email_key"], set_=updated).returning(
+        table.c.email_key, table.c.id
+    )
+    return {key: prospect_id for key, prospect_id in session.connection().execute(upsert, values)}
 
 
 # --- lookup ------------------------------------------------------------------------------
