@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,13 +14,12 @@ from sqlalchemy.orm import Session
 from engine.core import addresses
 from engine.core.events import EventType
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.mail.urls import parse_imap_url, parse_smtp_url
 from engine.services import events, field_map
 from engine.store.models import Mailbox
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
-IMAP_SCHEMES = {"imap": 143, "imap+starttls": 143, "imaps": 993}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +39,13 @@ class MailboxSettings:
     signature: str | None = None
 
 
-# TODO(lead): use engine.mail.urls (parse_smtp_url / parse_imap_url) once it is on main.
-def check_url(url: str, schemes: dict[str, int], option: str) -> str:
-    """Validate an SMTP/IMAP URL; refuse embedded passwords (they would end up in the DB)."""
-    parts = urlsplit(url.strip())
-    allowed = ", ".join(f"{s}://host:port" for s in schemes)
-    if parts.scheme not in schemes:
-        raise InvalidInput(f"{option}: {url!r} must start with one of {allowed}")
-    if parts.password is not None:
-        raise InvalidInput(
-            f"{option}: the URL contains a password; remove it and pass "
-            "--password-env VAR (the name of an environment variable holding the password)"
-        )
+def check_url(url: str, option: str) -> str:
+    """Validate an SMTP/IMAP URL (engine.mail.urls) and store it in canonical form."""
+    parse = parse_imap_url if option == "--imap" else parse_smtp_url
     try:
-        port = parts.port
-    except ValueError:
-        raise InvalidInput(f"{option}: {url!r} has an invalid port (use e.g. :587)") from None
-    if not parts.hostname:
-        raise InvalidInput(f"{option}: {url!r} has no host (write e.g. smtp+starttls://host:587)")
-    if port is not None and not 0 < port < 65536:
-        raise InvalidInput(f"{option}: port {port} is out of range")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InvalidInput(f"{option}: {url!r} must be only scheme://[user@]host[:port]")
-    return url.strip()
+        return str(parse(url))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{option}: {exc}") from None
 
 
 def _validated(s: MailboxSettings) -> dict[str, Any]:
@@ -75,9 +57,9 @@ def _validated(s: MailboxSettings) -> dict[str, Any]:
         except addresses.InvalidAddress as exc:
             raise InvalidInput(f"--address: {s.address!r} is not a valid email: {exc}") from None
     if s.smtp_url is not None:
-        values["smtp_url"] = check_url(s.smtp_url, SMTP_SCHEMES, "--smtp")
+        values["smtp_url"] = check_url(s.smtp_url, "--smtp")
     if s.imap_url is not None:
-        values["imap_url"] = check_url(s.imap_url, IMAP_SCHEMES, "--imap") or None
+        values["imap_url"] = check_url(s.imap_url, "--imap")
     if s.password_env is not None:
         if not _ENV.match(s.password_env):
             raise InvalidInput(

@@ -50,7 +50,7 @@ def test_add_update_pause_resume(db: Database, clock: VirtualClock) -> None:
     ("settings", "message"),
     [
         (MailboxSettings("a@acme.example", "smtps://a:secret@mail.acme.example"), "--password-env"),
-        (MailboxSettings("a@acme.example", "https://mail.acme.example"), "must start with"),
+        (MailboxSettings("a@acme.example", "https://mail.acme.example"), "unknown scheme"),
         (MailboxSettings("a@acme.example", "smtp://mail.acme.example:99999"), "port"),
         (MailboxSettings("nope", "smtp://mail.acme.example"), "not a valid email"),
         (
