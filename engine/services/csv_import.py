@@ -255,7 +255,12 @@ def clean(
         address = (cache or AddressCache()).normalise(raw_email)
     except addresses.InvalidAddress as exc:
         issues.append(
-            RowIssue(row, email_header, f"{raw_email!r} is not a valid email: {exc}", "correct it")
+            RowIssue(
+                row,
+                email_header,
+                f"{raw_email!r} is not a valid email: {exc}",
+                "fix the address or delete the row",
+            )
         )
         return None, issues
     return CleanRow(row, address.email, address.key, values, custom), issues

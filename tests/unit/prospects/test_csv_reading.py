@@ -53,7 +53,7 @@ def test_row_numbers_count_file_lines_including_header_and_multiline_values(
     assert results[0][0] is not None and results[0][0].row == 3
     assert [str(i) for i in results[1][1]] == [
         "row 5, column 'email': 'not-an-email' is not a valid email: "
-        "An email address must have an @-sign. (fix: correct it)"
+        "An email address must have an @-sign. (fix: fix the address or delete the row)"
     ]
 
 
