@@ -13,15 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.core import addresses
 from engine.core.events import EventType
 from engine.errors import NotFound
-from engine.services import csv_import, field_map
+from engine.services import bulk, csv_import, field_map
 from engine.services.csv_import import CleanRow, RowIssue
 from engine.store.db import Database
 from engine.store.models import Account, Event, Prospect, Suppression
@@ -156,10 +155,9 @@ def _write_batch(db: Database, rows: list[CleanRow], report: ImportReport, now: 
         if report.dry_run or not values:
             return
         ids = _upsert_prospects(session, values)
-        # RETURNING makes SQLAlchemy use multi-row VALUES pages ("insertmanyvalues") on both
-        # drivers instead of one statement per row.
-        session.connection().execute(
-            insert(Event).returning(Event.id),
+        bulk.insert_many(
+            session,
+            _table(Event),
             [
                 {
                     "at": now,
@@ -215,11 +213,6 @@ def _drop_erased(session: Session, rows: list[CleanRow], report: ImportReport) -
     return [r for h, r in hashes.items() if h not in erased]
 
 
-def _insert(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def _upsert_accounts(session: Session, rows: Iterable[CleanRow], now: datetime) -> dict[str, int]:
     """domain -> account id for the company domains in `rows` (never free-mail)."""
     names: dict[str, str | None] = {}
@@ -236,11 +229,8 @@ def _upsert_accounts(session: Session, rows: Iterable[CleanRow], now: datetime) 
         {"domain": d, "name": n, "created_at": now} for d, n in names.items() if d not in ids
     ]
     if missing:
-        table = Account.__table__
-        assert isinstance(table, Table)
         # DO NOTHING covers a concurrent import that created the same account meanwhile.
-        stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["domain"])
-        session.connection().execute(stmt.returning(table.c.id), missing)
+        bulk.insert_many(session, _table(Account), missing, conflict=["domain"])
         found = session.execute(
             select(Account.domain, Account.id).where(
                 Account.domain.in_([m["domain"] for m in missing])
@@ -252,15 +242,21 @@ def _upsert_accounts(session: Session, rows: Iterable[CleanRow], now: datetime) 
 
 def _upsert_prospects(session: Session, values: list[dict[str, Any]]) -> dict[str, int]:
     """INSERT … ON CONFLICT (email_key) DO UPDATE; returns email key -> prospect id."""
-    table = Prospect.__table__
-    assert isinstance(table, Table)
-    stmt = _insert(session, table)
-    updated = {c: stmt.excluded[c] for c in ("email", *_COLUMNS, "owner", "custom", "account_id")}
-    updated["updated_at"] = stmt.excluded["updated_at"]
-    upsert = stmt.on_conflict_do_update(index_elements=["email_key"], set_=updated).returning(
-        table.c.email_key, table.c.id
+    rows = bulk.insert_many(
+        session,
+        _table(Prospect),
+        [{**v, "score": 0} for v in values],
+        conflict=["email_key"],
+        update=["email", *_COLUMNS, "owner", "custom", "account_id", "updated_at"],
+        returning=["email_key", "id"],
     )
-    return {key: prospect_id for key, prospect_id in session.connection().execute(upsert, values)}
+    return {key: prospect_id for key, prospect_id in rows}
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # --- lookup ------------------------------------------------------------------------------
