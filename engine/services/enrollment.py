@@ -46,15 +46,27 @@ _LIVE = [str(s) for s in LIVE_ENROLLMENT_STATES]
 
 
 def renderer_variable_check(version: SequenceVersion, prospect: Prospect) -> list[str]:
-    """Default checker: the renderer's own missing-variable analysis, imported lazily."""
-    try:
-        from engine.mail import render  # type: ignore[attr-defined]
-        from engine.spec import loader  # type: ignore[attr-defined]
-    except ImportError:  # TODO(lead): the spec/renderer branch is not merged yet
-        return []
-    spec = loader.spec_from_json(version.spec)
-    renderer = render.Renderer(version.templates)
-    missing: list[str] = renderer.missing_variables(spec, render.prospect_context(prospect))
+    """Default checker: variables any step (every email variant, call/task title and notes)
+    reads without a default that this prospect lacks. Sender variables come from the
+    mailbox, not the prospect, so a placeholder sender stands in for them."""
+    from engine.mail.render import Renderer, prospect_context
+    from engine.services.sequences import prospect_fields, sender_fields, version_spec
+    from engine.spec.model import EmailStep, WaitStep
+
+    spec = version_spec(version)
+    context = prospect_context(prospect_fields(prospect), sender_fields(None))
+    renderer = Renderer(version.templates or {})
+    missing: list[str] = []
+    for step in spec.steps:
+        if isinstance(step, WaitStep):
+            continue
+        if isinstance(step, EmailStep):
+            names = renderer.missing_variables(step, context)
+        else:
+            names = renderer.missing_variables(step.title, context)
+            if step.notes:
+                names += renderer.missing_variables(step.notes, context)
+        missing += [n for n in names if n not in missing]
     return missing
 
 
@@ -95,11 +107,10 @@ def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVe
 
 
 def _first_step_id(spec: dict[str, Any]) -> str | None:
-    """The id of the first step that has one (waits may come without)."""
-    for step in spec.get("steps") or []:
-        if isinstance(step, dict) and step.get("id"):
-            return str(step["id"])
-    return None
+    """The id of step 0 (stored specs give every step an id, waits `wait-<n>`)."""
+    steps = spec.get("steps") or []
+    first = steps[0] if steps else None
+    return str(first["id"]) if isinstance(first, dict) and first.get("id") else None
 
 
 def _pool(session: Session, spec: dict[str, Any], forced: str | None) -> list[Mailbox]:

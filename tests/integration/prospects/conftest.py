@@ -13,6 +13,7 @@ from engine.cli.context import Context
 from engine.cli.main import app
 from engine.clock import VirtualClock
 from engine.settings import load_settings
+from engine.spec.model import SequenceSpec
 from engine.store.db import Database
 from engine.store.models import Mailbox, Sequence, SequenceVersion
 
@@ -26,12 +27,19 @@ def add_sequence(
     at: Any,
 ) -> int:
     """Store a sequence with one version, as `sequence push` would; returns the version id."""
-    spec = {
-        "key": key,
-        "name": key,
-        "mailboxes": mailboxes or [],
-        "steps": steps or [{"id": "intro", "type": "email", "template": "intro.md.j2"}],
-    }
+    spec = SequenceSpec.model_validate(
+        {
+            "key": key,
+            "name": key,
+            "mailboxes": mailboxes or [],
+            "steps": steps
+            or [
+                {"id": "intro", "email": {"subject": "Hi", "template": "intro.md.j2"}},
+                {"wait": "2 days"},
+                {"id": "call-1", "call": {"title": "Call {{ company }}", "due": "1 day"}},
+            ],
+        }
+    ).model_dump(mode="json")
     with db.session() as session:
         seq = Sequence(key=key, name=key, created_at=at)
         session.add(seq)
@@ -42,7 +50,7 @@ def add_sequence(
             content_hash=key.ljust(64, "0")[:64],
             source=f"key: {key}\n",
             spec=spec,
-            templates={"intro.md.j2": "Hi {{ first_name }}"},
+            templates={"intro.md.j2": "Hi {{ first_name }},\n\n{{ pain | default('') }}"},
             created_at=at,
         )
         session.add(version)

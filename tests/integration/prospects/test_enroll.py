@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.clock import VirtualClock
 from engine.core.events import EventType
@@ -63,7 +63,9 @@ def events_of(db: Database, type: EventType) -> list[Event]:
 def test_enroll_creates_active_enrollments_on_the_first_step(
     db: Database, clock: VirtualClock
 ) -> None:
-    version_id = add_sequence(db, at=clock.now(), steps=[{"wait": "1 day"}, {"id": "intro"}])
+    version_id = add_sequence(
+        db, at=clock.now(), steps=[{"id": "intro", "email": {"subject": "Hi", "body": "Hello"}}]
+    )
     add_mailbox(db, "anna", at=clock.now())
     add_prospects(db, clock, "erik@acme.example")
 
@@ -72,7 +74,7 @@ def test_enroll_creates_active_enrollments_on_the_first_step(
     assert result.enrolled == [("erik@acme.example", "anna")] and result.refused == []
     with db.session() as s:
         row = s.scalars(select(Enrollment)).one()
-        assert (row.state, row.step_index, row.step_id, row.version_id) == (
+        assert (row.state, row.step_index, row.step_id, row.version_id) == (  # step 0
             "active",
             0,
             "intro",
@@ -244,3 +246,29 @@ def test_suppressing_a_domain_stops_its_live_enrollments_in_the_same_transaction
     with db.session() as s:
         assert suppression.list_all(s) == []
     assert len(events_of(db, EventType.UNSUPPRESSED)) == 1
+
+
+def test_the_real_renderer_check_refuses_missing_variables_without_default(
+    db: Database, clock: VirtualClock
+) -> None:
+    # intro.md.j2 reads first_name (no default) and pain (default); the call reads company.
+    add_sequence(db, at=clock.now())
+    add_mailbox(db, "anna", at=clock.now())
+    add_prospects(db, clock, "nameless@acme.example", "erik@acme.example")
+    with db.session() as s:
+        s.execute(
+            update(Prospect).where(Prospect.email_key == "erik@acme.example").values(company="Acme")
+        )
+
+    result = enroll(
+        db,
+        clock,
+        "nameless@acme.example",
+        "erik@acme.example",
+        check_variables=enrollment.renderer_variable_check,
+    )
+
+    assert result.enrolled == [("erik@acme.example", "anna")]
+    assert [r.reason for r in result.refused] == [
+        "missing template variable(s) without default: company, first_name"
+    ]
