@@ -93,13 +93,24 @@ def erase(session: Session, email: str, *, at: datetime) -> ErasureResult:
         update(Task).where(Task.prospect_id == prospect.id).values(title="(erased)", notes=None)
     )
     for event in session.scalars(select(Event).where(Event.prospect_id == prospect.id)):
-        if event.data and _PERSONAL_KEYS & set(event.data):
-            event.data = {k: v for k, v in event.data.items() if k not in _PERSONAL_KEYS}
+        if event.data:
+            scrubbed = _scrub(event.data, key)
+            if scrubbed != event.data:
+                event.data = scrubbed
 
     _forget(prospect, at)
     events.record(session, EventType.PROSPECT_ERASED, at, prospect_id=prospect.id)
     session.flush()
     return ErasureResult(prospect.id, stopped, outbound, inbound)
+
+
+def _scrub(data: dict[str, Any], email_key: str) -> dict[str, Any]:
+    """Event data without personal values: known keys, and any text naming the address."""
+    return {
+        k: "(erased)" if isinstance(v, str) and email_key in v.lower() else v
+        for k, v in data.items()
+        if k not in _PERSONAL_KEYS
+    }
 
 
 def _count(result: Any) -> int:

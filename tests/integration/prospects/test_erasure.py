@@ -45,6 +45,13 @@ def test_erasure_forgets_the_person_but_keeps_them_suppressed(
             )
         )
 
+    with db.session() as s:  # a refusal whose reason names the address, logged as an event
+        suppression.add(s, "erik@acme.example", reason="asked by phone", at=clock.now())
+        refused = enrollment.enroll(
+            s, "saas-founders", ["erik@acme.example"], at=clock.now(), check_variables=no_missing
+        )
+        assert "erik@acme.example" in refused.refused[0].reason
+
     with db.session() as s:
         result = erasure.erase(s, "erik@ACME.example", at=clock.now())
     assert (result.enrollments_stopped, result.outbound_blanked, result.inbound_blanked) == (
