@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.clock import VirtualClock
 from engine.core import addresses
@@ -134,12 +134,15 @@ def simulate(
 ) -> list[PlannedAction]:
     """Every email, call and task the engine would execute from `start` for `days` days."""
     end = start + timedelta(days=days)
-    pool = list(sequence.pool) or ["mailbox"]
-    if mailboxes is not None:
-        pool = [pool[i] if i < len(pool) else f"mailbox-{i + 1}" for i in range(mailboxes)]
+    pool = list(sequence.pool)
+    if mailboxes is not None or not pool:
+        wanted = mailboxes or max(1, len(pool))
+        pool = [pool[i] if i < len(pool) else f"mailbox-{i + 1}" for i in range(wanted)]
     with tempfile.TemporaryDirectory(prefix="kadenz-simulate-") as folder:
         settings = Settings(home=Path(folder), secret_key=secrets.token_urlsafe())
         db = Database(settings.database_url)
+        # A throwaway database: durability buys nothing here, speed does.
+        event.listen(db.engine, "connect", _no_sync)
         try:
             db.upgrade()
             clock = VirtualClock(start)
@@ -148,6 +151,12 @@ def simulate(
             return _actions(db, end)
         finally:
             db.dispose()
+
+
+def _no_sync(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
 
 
 def _seed(
