@@ -94,13 +94,14 @@ class SendReport:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claimed:
     """A message moved to `sending`: everything needed to build and send it, detached."""
 
     id: int
     mailbox: Mailbox
     email: OutgoingEmail
+    lease_until: datetime
 
 
 def send_due(
@@ -167,7 +168,7 @@ async def send_due_async(
 
     async def run(group: list[Claimed]) -> None:
         async with gate:
-            await _send_group(db, clock, factory, group, report, stop)
+            await _send_group(db, clock, factory, group, report, stop, settings.send_lease_seconds)
 
     await asyncio.gather(*(run(g) for g in groups.values()))
     return report
@@ -307,7 +308,8 @@ def _check_one(
         message=message,
         data={"attempt": message.attempts},
     )
-    return Claimed(message.id, mailbox, _outgoing(message, mailbox, prospect, settings, now))
+    email = _outgoing(message, mailbox, prospect, settings, now)
+    return Claimed(message.id, mailbox, email, message.lease_until)
 
 
 def _outgoing(
@@ -378,6 +380,7 @@ async def _send_group(
     group: list[Claimed],
     report: SendReport,
     stop: threading.Event | None,
+    lease_seconds: int,
 ) -> None:
     mailbox = group[0].mailbox
     password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
@@ -388,6 +391,8 @@ async def _send_group(
                 if stop is not None and stop.is_set():
                     break
                 item = pending.pop(0)
+                if not _lease_covers_one_send(db, clock, item, lease_seconds):
+                    continue  # resolved as ambiguous meanwhile: never sent by us now
                 data = build_mime(item.email)
                 try:
                     result = await mailer.send(item.email.from_address, item.email.to_address, data)
@@ -411,6 +416,24 @@ async def _send_group(
     for item in pending:  # shutdown or mailbox error: back to planned, untouched
         release(db, clock, item.id, "not attempted (stopped before its turn)")
         report.released += 1
+
+
+ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)
+
+
+def _lease_covers_one_send(db: Database, clock: Clock, item: Claimed, lease_seconds: int) -> bool:
+    """Renew the lease when a long queue ate most of it, so no resolver calls a message
+    ambiguous while it waits its turn. False if it is no longer ours to send."""
+    now = clock.now()
+    if item.lease_until - now > ONE_SEND:
+        return True
+    with db.session() as session:
+        message = session.get(OutboundMessage, item.id, with_for_update=True)
+        if message is None or message.state != MessageState.SENDING:
+            return False
+        message.lease_until = now + max(timedelta(seconds=lease_seconds), ONE_SEND)
+        item.lease_until = message.lease_until
+    return True
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +11,8 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.mail.smtp import SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services import suppression
 from engine.services.caps import MemoryRateLimiter
 from engine.services.leases import resolve_expired
@@ -250,3 +254,36 @@ def test_follow_ups_go_first_but_first_touches_keep_a_fifth(
     sent_now = [m for m in received(sink)[8:]]
     first_touches = [m for m in sent_now if str(m["To"]).startswith("N")]
     assert len(first_touches) == 1 and len(sent_now) - len(first_touches) == 4
+
+
+def test_a_queued_message_resolved_as_ambiguous_is_never_sent(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    """The lease ran out while the message waited its turn: it is no longer ours to send."""
+    settings.send_lease_seconds = 30
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
+    tick(db, clock, settings)
+
+    @asynccontextmanager
+    async def slow_to_connect(mailbox: Mailbox, password: str | None) -> AsyncIterator[SmtpSender]:
+        clock.advance(timedelta(seconds=31))  # e.g. a long queue of other messages
+        assert len(resolve_expired(db, clock)) == 2  # another process's resolver runs
+        async with SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password) as sender:
+            yield sender
+
+    report = send_due(db, clock, settings, slow_to_connect)
+    assert report.claimed == 2 and report.sent == 0
+    assert sink.data_received == 0
+    assert {m.state for m in _messages(db)} == {MessageState.AMBIGUOUS}
+
+
+def test_a_long_queue_renews_the_lease_before_each_send(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    settings.send_lease_seconds = 30  # shorter than one SMTP transaction may take
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
+    tick(db, clock, settings)
+    assert send_due(db, clock, settings).sent == 2
+    assert resolve_expired(db, clock) == []
