@@ -37,7 +37,7 @@ from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.services import events, suppression
-from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for
+from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.services.lifecycle import move
 from engine.services.outcomes import record_result, release
 from engine.services.runtime import Runtimes
@@ -152,7 +152,7 @@ async def send_due_async(
         db,
         clock,
         settings,
-        limiter or MemoryRateLimiter(),
+        limiter or seeded_limiter(db, clock),
         runtimes or Runtimes(),
         report,
         mailbox_id=mailbox_id,
@@ -172,6 +172,15 @@ async def send_due_async(
 
     await asyncio.gather(*(run(g) for g in groups.values()))
     return report
+
+
+def seeded_limiter(db: Database, clock: Clock) -> MemoryRateLimiter:
+    """Without a limiter given: an in-process one that knows the last 24 h of sends, so a
+    caller that makes a new one per call still keeps every cap."""
+    limiter = MemoryRateLimiter()
+    with db.session() as session:
+        seed_from_database(limiter, session, clock.now())
+    return limiter
 
 
 # --- claim ---------------------------------------------------------------------------------
