@@ -27,6 +27,7 @@ from engine.core.states import (
     advance_enrollment,
     advance_message,
 )
+from engine.schedule.calendar import BusinessCalendar
 from engine.schedule.types import Duration, DurationUnit
 from engine.services import events, suppression
 from engine.services.inbound_match import Match, live_enrollments
@@ -373,7 +374,9 @@ def _pause(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         return
     until = None
     if action.until_return_date and ctx.c.return_date is not None:
-        until = resume_after_return(ctx.c.return_date, _zone(ctx, enrollment))
+        until = resume_after_return(
+            ctx.c.return_date, _zone(ctx, enrollment), _calendar(ctx, enrollment)
+        )
         if until <= ctx.now:
             ctx.out.notes.append(f"return date {ctx.c.return_date} has passed: not paused")
             return
@@ -405,16 +408,31 @@ def _pause(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
     ctx.out.notes.append(f"paused enrollment #{enrollment.id} until {until.isoformat()}")
 
 
-def resume_after_return(back: date, zone: ZoneInfo) -> datetime:
-    """09:00 local on the first business day after the return date (they need a day).
-
-    Weekends only for now. TODO: use engine.schedule.calendar.BusinessCalendar (holidays)
-    once the schedule package is merged.
-    """
+def resume_after_return(
+    back: date, zone: ZoneInfo, calendar: BusinessCalendar | None = None
+) -> datetime:
+    """09:00 local on the first business day after the return date (they need a day)."""
+    calendar = calendar or BusinessCalendar()
     day = back + timedelta(days=1)
-    while day.weekday() >= 5:
+    for _ in range(60):  # a calendar without any business day in 60 days is a broken one
+        if calendar.is_business_day(day):
+            break
         day += timedelta(days=1)
     return datetime.combine(day, OOO_RESUME_AT, tzinfo=zone).astimezone(UTC)
+
+
+def _calendar(ctx: _Ctx, enrollment: Enrollment) -> BusinessCalendar:
+    """The sequence's holidays (schedule.holidays), else the prospect's country/region."""
+    schedule = spec_of(ctx.session, enrollment).get("schedule")
+    region = schedule.get("holidays") if isinstance(schedule, dict) else None
+    if not isinstance(region, str):
+        prospect = ctx.session.get(Prospect, enrollment.prospect_id)
+        if prospect is not None and prospect.country:
+            region = prospect.country + (f"-{prospect.region}" if prospect.region else "")
+    try:
+        return BusinessCalendar.from_region(region if isinstance(region, str) else None)
+    except ValueError:
+        return BusinessCalendar()
 
 
 def add_duration(start: datetime, duration: Duration) -> datetime:

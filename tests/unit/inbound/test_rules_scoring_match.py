@@ -8,6 +8,7 @@ import pytest
 
 from engine.core import rules, scoring
 from engine.core.rules import ActionKind
+from engine.schedule.calendar import BusinessCalendar
 from engine.schedule.types import Duration, DurationUnit
 from engine.tracking import match
 from engine.tracking.types import AutoReplyKind, Classification, InboundClass, ReplyIntent
@@ -200,3 +201,8 @@ def test_ooo_resume_is_next_business_day_at_nine() -> None:
     assert resume_after_return(date(2026, 3, 26), berlin) == datetime(2026, 3, 27, 8, tzinfo=UTC)
     # across the DST switch: 09:00 local stays 09:00 local
     assert resume_after_return(date(2026, 3, 27), berlin) == datetime(2026, 3, 30, 7, tzinfo=UTC)
+    # back on Maundy Thursday in Bavaria: Good Friday and Easter Monday are holidays
+    bavaria = BusinessCalendar.from_region("DE-BY")
+    assert resume_after_return(date(2026, 4, 2), berlin, bavaria) == datetime(
+        2026, 4, 7, 7, tzinfo=UTC
+    )
