@@ -232,21 +232,37 @@ def out_of_office(person: Person, back: date, *, at: datetime) -> bytes:
 
 def dsn(person: Person, *, status: str = "5.1.1", at: datetime) -> bytes:
     """A Postfix-style bounce report for our message to `person`."""
-    action = "failed" if status[0] in "45" else "delivered"
+    action = {"2": "delivered", "4": "delayed", "5": "failed"}[status[0]]
+    reply_text = {
+        "2": f"250 {status} Ok: queued as 4F2A1",
+        "4": f"452 {status} <{person.email}>: Mailbox full, quota exceeded",
+        "5": f"550 {status} <{person.email}>: Recipient address rejected: User unknown",
+    }[status[0]]
+    if status.startswith("5.7"):
+        reply_text = f"554 {status} Service unavailable; client host blocked using zen.spamhaus"
     report = MIMEMultipart("report", report_type="delivery-status")
     report["From"] = "MAILER-DAEMON@mx.kadenz.example (Mail Delivery System)"
     report["To"] = "anna@kadenz.example"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Subject"] = (
+        "Successful Mail Delivery Report"
+        if action == "delivered"
+        else "Delayed Mail (still being retried)"
+        if action == "delayed"
+        else "Undelivered Mail Returned to Sender"
+    )
     report["Date"] = format_datetime(at)
     report["Message-ID"] = make_msgid(domain="mx.kadenz.example")
     report["Auto-Submitted"] = "auto-replied"
+    human = (
+        "Your message was successfully delivered to the destination(s) listed below.\n"
+        if action == "delivered"
+        else "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients.\n"
+    )
     report.attach(
         MIMEText(
-            "This is the mail system at host mx.kadenz.example.\n\n"
-            "I'm sorry to have to inform you that your message could not\n"
-            "be delivered to one or more recipients.\n\n"
-            f"<{person.email}>: host mx.acme.example said: 550 {status} "
-            "User unknown (in reply to RCPT TO command)\n"
+            f"This is the mail system at host mx.kadenz.example.\n\n{human}\n"
+            f"<{person.email}>: host mx.acme.example said: {reply_text}\n"
         )
     )
     per_message = Message()
@@ -258,9 +274,7 @@ def dsn(person: Person, *, status: str = "5.1.1", at: datetime) -> bytes:
     per_recipient["Action"] = action
     per_recipient["Status"] = status
     per_recipient["Remote-MTA"] = "dns; mx.acme.example"
-    per_recipient["Diagnostic-Code"] = (
-        f"smtp; 550 {status} <{person.email}>: Recipient address rejected: User unknown"
-    )
+    per_recipient["Diagnostic-Code"] = f"smtp; {reply_text}"
     status_part = MIMEBase("message", "delivery-status")
     status_part.set_payload([per_message, per_recipient])
     report.attach(status_part)

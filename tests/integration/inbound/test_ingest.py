@@ -115,7 +115,10 @@ def test_out_of_office_without_a_date_pauses_seven_days(db: Database, clock: Vir
     world = make_world(db, clock.now())
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
     raw = reply(
-        erik, "I am away, back soon.", at=clock.now(), headers={"Auto-Submitted": "auto-replied"}
+        erik,
+        "I am out of the office with no access to email.",
+        at=clock.now(),
+        headers={"Auto-Submitted": "auto-replied"},
     )
     _ingest(db, clock, raw)
     assert _enrollment(db, erik.enrollment_id).paused_until == clock.now() + timedelta(days=7)
@@ -335,7 +338,12 @@ def test_rules_override_defaults_and_score(db: Database, clock: VirtualClock) ->
         assert s.get(Prospect, erik.prospect_id).score == -5  # type: ignore[union-attr]
 
     kai = enroll_and_send(db, world, clock.now(), "kai@beta.example")
-    raw = reply(kai, "Away.", at=clock.now(), headers={"Auto-Submitted": "auto-replied"})
+    raw = reply(
+        kai,
+        "I am out of the office with no access to email.",
+        at=clock.now(),
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     _ingest(db, clock, raw)
     assert _enrollment(db, kai.enrollment_id).paused_until == clock.now() + timedelta(days=3)
 

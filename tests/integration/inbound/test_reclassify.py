@@ -38,6 +38,8 @@ def test_reply_that_was_an_out_of_office(db: Database, clock: VirtualClock) -> N
     raw = reply(erik, "Interested, let's talk.", at=clock.now())
     first = ingest(db, clock, raw, source="file", classifier=standin_classify)
     assert _state(db, erik.enrollment_id).state == "stopped"
+    with db.session() as s:
+        first_evidence = list(s.get(InboundMessage, first.inbound_id).evidence)  # type: ignore[union-attr]
 
     result = reclassify(db, clock, first.inbound_id, "auto_reply", return_date=date(2026, 3, 6))
 
@@ -52,7 +54,7 @@ def test_reply_that_was_an_out_of_office(db: Database, clock: VirtualClock) -> N
         row = s.get(InboundMessage, first.inbound_id)
         assert row is not None and row.overridden_by == "cli"
         assert row.data["original"]["class"] == "human_reply"
-        assert row.data["original"]["evidence"] == ["no auto-reply headers; In-Reply-To present"]
+        assert row.data["original"]["evidence"] == first_evidence  # the classifier's, kept
         assert s.get(Prospect, erik.prospect_id).score == 0  # type: ignore[union-attr]
         task = s.scalars(select(Task)).one()
         assert task.state == "cancelled"
