@@ -12,6 +12,8 @@ from sqlalchemy import select
 from engine.cli import context
 from engine.errors import InvalidInput, NotFound
 
+EX_TEMPFAIL = 75  # sysexits.h: an MTA pipe (Postfix, Exim) keeps the message and retries
+
 inbound_app = typer.Typer(
     name="inbound",
     help="Inbound mail: replies, bounces and auto-replies — ingest, poll, list, show, reclassify.",
@@ -53,7 +55,11 @@ def ingest_command(
     mailbox_id = _mailbox_id(c, mailbox) if mailbox else None
     counts = {"new": 0, "duplicate": 0, "unclassified": 0, "error": 0}
     for label, raw in mailsources.iter_sources(paths):
-        result = ingest(c.db, c.clock, raw, source="file", mailbox_id=mailbox_id)
+        try:
+            result = ingest(c.db, c.clock, raw, source="file", mailbox_id=mailbox_id)
+        except Exception as exc:  # the database is down: tell the MTA to try again later
+            c.err.print(f"error: {label}: not stored ({type(exc).__name__}); try again later")
+            raise typer.Exit(EX_TEMPFAIL) from None
         kind = result.kind + (f"/{result.intent}" if result.intent else "")
         if result.duplicate:
             counts["duplicate"] += 1
