@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,16 +26,12 @@ from engine.core.states import (
     advance_enrollment,
     advance_message,
 )
-from engine.schedule.calendar import BusinessCalendar
-from engine.schedule.types import Duration, DurationUnit
-from engine.services import events, suppression
+from engine.services import events, pause_timing, scores, suppression
 from engine.services.inbound_match import Match, live_enrollments
 from engine.store.models import (
     Account,
     Enrollment,
-    Event,
     InboundMessage,
-    Mailbox,
     Prospect,
     Sequence,
     SequenceVersion,
@@ -50,7 +45,6 @@ from engine.tracking.types import (
     ReplyIntent,
 )
 
-OOO_RESUME_AT = time(9, 0)  # local time on the first business day after the return date
 _BOUNCE_WORD = {
     InboundClass.HARD_BOUNCE: "hard",
     InboundClass.SOFT_BOUNCE: "soft",
@@ -374,14 +368,17 @@ def _pause(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         return
     until = None
     if action.until_return_date and ctx.c.return_date is not None:
-        until = resume_after_return(
-            ctx.c.return_date, _zone(ctx, enrollment), _calendar(ctx, enrollment)
+        spec = spec_of(ctx.session, enrollment)
+        until = pause_timing.resume_after_return(
+            ctx.c.return_date,
+            pause_timing.zone_for(ctx.session, enrollment, spec),
+            pause_timing.calendar_for(ctx.session, enrollment, spec),
         )
         if until <= ctx.now:
             ctx.out.notes.append(f"return date {ctx.c.return_date} has passed: not paused")
             return
     if until is None:
-        until = add_duration(ctx.now, action.duration or rules.DEFAULT_OOO_PAUSE)
+        until = pause_timing.add_duration(ctx.now, action.duration or rules.DEFAULT_OOO_PAUSE)
     before = enrollment.state
     ctx.out.undo.append(
         {
@@ -406,67 +403,6 @@ def _pause(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         data={"reason": action.reason, "until": until.isoformat()},
     )
     ctx.out.notes.append(f"paused enrollment #{enrollment.id} until {until.isoformat()}")
-
-
-def resume_after_return(
-    back: date, zone: ZoneInfo, calendar: BusinessCalendar | None = None
-) -> datetime:
-    """09:00 local on the first business day after the return date (they need a day)."""
-    calendar = calendar or BusinessCalendar()
-    day = back + timedelta(days=1)
-    for _ in range(60):  # a calendar without any business day in 60 days is a broken one
-        if calendar.is_business_day(day):
-            break
-        day += timedelta(days=1)
-    return datetime.combine(day, OOO_RESUME_AT, tzinfo=zone).astimezone(UTC)
-
-
-def _calendar(ctx: _Ctx, enrollment: Enrollment) -> BusinessCalendar:
-    """The sequence's holidays (schedule.holidays), else the prospect's country/region."""
-    schedule = spec_of(ctx.session, enrollment).get("schedule")
-    region = schedule.get("holidays") if isinstance(schedule, dict) else None
-    if not isinstance(region, str):
-        prospect = ctx.session.get(Prospect, enrollment.prospect_id)
-        if prospect is not None and prospect.country:
-            region = prospect.country + (f"-{prospect.region}" if prospect.region else "")
-    try:
-        return BusinessCalendar.from_region(region if isinstance(region, str) else None)
-    except ValueError:
-        return BusinessCalendar()
-
-
-def add_duration(start: datetime, duration: Duration) -> datetime:
-    if duration.unit is DurationUnit.MINUTES:
-        return start + timedelta(minutes=duration.amount)
-    if duration.unit is DurationUnit.HOURS:
-        return start + timedelta(hours=duration.amount)
-    if duration.unit is DurationUnit.DAYS:
-        return start + timedelta(days=duration.amount)
-    result, left = start, duration.amount
-    while left > 0:
-        result += timedelta(days=1)
-        if result.weekday() < 5:
-            left -= 1
-    return result
-
-
-def _zone(ctx: _Ctx, enrollment: Enrollment) -> ZoneInfo:
-    prospect = ctx.session.get(Prospect, enrollment.prospect_id)
-    schedule = spec_of(ctx.session, enrollment).get("schedule")
-    mailbox = ctx.session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
-    candidates = [
-        prospect.timezone if prospect else None,
-        schedule.get("fallback_timezone") if isinstance(schedule, dict) else None,
-        schedule.get("timezone") if isinstance(schedule, dict) else None,
-        mailbox.timezone if mailbox else None,
-    ]
-    for name in candidates:
-        if isinstance(name, str) and "/" in name:
-            try:
-                return ZoneInfo(name)
-            except (ValueError, OSError):
-                continue
-    return ZoneInfo("UTC")
 
 
 _VAR = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
@@ -591,7 +527,7 @@ def _score(
     if not delta:
         return
     reason = f"{key or ctx.c.kind} ({ctx.tag})"
-    result = change_score(
+    result = scores.change_score(
         ctx.session,
         ctx.now,
         prospect,
@@ -607,48 +543,6 @@ def _score(
         for action in rules.then_actions(threshold.then, f"score ≥ {threshold.at_least}"):
             if action.kind is not ActionKind.SCORE:
                 apply(ctx, action, enrollment)
-
-
-def change_score(
-    session: Session,
-    now: datetime,
-    prospect: Prospect,
-    delta: int,
-    *,
-    reason: str,
-    config: scoring.ScoringConfig | None = None,
-    enrollment: Enrollment | None = None,
-    inbound_id: int | None = None,
-) -> scoring.ScoreChange:
-    """Decay the prospect's score since its last change, add `delta`, append SCORE_CHANGED."""
-    config = config or scoring.ScoringConfig(points={})
-    last = session.scalar(
-        select(func.max(Event.at)).where(
-            Event.prospect_id == prospect.id, Event.type == str(EventType.SCORE_CHANGED)
-        )
-    )
-    result = scoring.change(
-        config, prospect.score or 0, delta, reason=reason, last_change_at=last, now=now
-    )
-    prospect.score = result.new
-    prospect.updated_at = now
-    dims: dict[str, Any] = {"inbound_id": inbound_id}
-    if enrollment is None:
-        dims["prospect_id"] = prospect.id
-    events.record(
-        session,
-        EventType.SCORE_CHANGED,
-        now,
-        enrollment=enrollment,
-        data={
-            "delta": delta,
-            "score": result.new,
-            "reason": reason,
-            **({"decayed_from": result.old} if result.decayed != result.old else {}),
-        },
-        **dims,
-    )
-    return result
 
 
 # --- small helpers ---------------------------------------------------------------------

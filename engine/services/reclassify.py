@@ -25,7 +25,7 @@ from engine.core.states import (
     advance_task,
 )
 from engine.errors import InvalidInput, NotFound
-from engine.services import events, inbound_actions
+from engine.services import events, scores
 from engine.services.ingest import act, from_json, to_json
 from engine.store.db import Database
 from engine.store.models import (
@@ -304,7 +304,7 @@ def _undo_score(
     delta = int(e.get("delta") or 0)
     if prospect is None or not delta:
         return None
-    inbound_actions.change_score(
+    scores.change_score(
         session, now, prospect, -delta, reason=f"inbound #{row.id} reclassified", inbound_id=row.id
     )
     return f"score {-delta:+d} → {prospect.score}"

@@ -194,7 +194,7 @@ def test_configured_points_decay_and_thresholds() -> None:
 def test_ooo_resume_is_next_business_day_at_nine() -> None:
     from zoneinfo import ZoneInfo
 
-    from engine.services.inbound_actions import resume_after_return
+    from engine.services.pause_timing import resume_after_return
 
     berlin = ZoneInfo("Europe/Berlin")
     assert resume_after_return(date(2026, 3, 13), berlin) == datetime(2026, 3, 16, 8, tzinfo=UTC)
