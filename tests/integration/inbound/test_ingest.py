@@ -352,3 +352,30 @@ def test_rules_override_defaults_and_score(db: Database, clock: VirtualClock) ->
         assert s.get(Prospect, kai.prospect_id).score == 30  # type: ignore[union-attr]
         owners = {t.owner: t.title for t in s.scalars(select(Task))}
     assert "lead-sam" in owners and owners["sdr-anna"] == "Book a meeting with Erik"
+
+
+def test_two_workers_ingesting_the_same_message_process_it_once(
+    db: Database, clock: VirtualClock
+) -> None:
+    import threading
+
+    world = make_world(db, clock.now())
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+    raw = reply(erik, "Interested!", at=clock.now())
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def worker() -> None:
+        barrier.wait()
+        results.append(_ingest(db, clock, raw))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.duplicate for r in results) == [False, True, True, True]  # type: ignore[attr-defined]
+    assert len({r.inbound_id for r in results}) == 1  # type: ignore[attr-defined]
+    with db.session() as s:
+        assert len(list(s.scalars(select(Task.id)))) == 1
+        assert len(list(s.scalars(select(Event).where(Event.type == "reply.received")))) == 1
