@@ -8,7 +8,6 @@ fetched again next time; one bad message never stops the poll of the others.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -45,7 +44,7 @@ class Checkpoint:
 
 # fetch(imap_url, username, password, folders, checkpoints) -> (messages, new checkpoints)
 Fetch = Callable[
-    [str, str | None, str, list[str], dict[str, Checkpoint]],
+    [str, str | None, str | None, list[str], dict[str, Checkpoint]],
     tuple[list[Any], Mapping[str, Any]],
 ]
 
@@ -73,17 +72,16 @@ class PollReport:
 def imap_fetch(
     imap_url: str,
     username: str | None,
-    password: str,
+    password: str | None,
     folders: list[str],
     checkpoints: dict[str, Checkpoint],
 ) -> tuple[list[Any], Mapping[str, Any]]:
-    """The real fetcher: engine.mail.imap (imported lazily: it is another package's)."""
-    from engine.mail import imap, urls  # type: ignore[attr-defined,unused-ignore]
+    """The real fetcher: engine.mail.imap.fetch_new (plain imaplib, run in this thread)."""
+    from engine.mail import imap, urls
 
     endpoint = urls.parse_imap_url(imap_url)
-    if username and not getattr(endpoint, "username", None) and dataclasses.is_dataclass(endpoint):
-        with contextlib.suppress(TypeError):  # the mailbox's username fills in the URL's gap
-            endpoint = dataclasses.replace(endpoint, username=username)  # type: ignore[type-var,unused-ignore]
+    if username and not endpoint.username:  # the mailbox's username fills in the URL's gap
+        endpoint = dataclasses.replace(endpoint, username=username)
     theirs = {
         name: imap.FolderCheckpoint(name, cp.uidvalidity, cp.last_uid)
         for name, cp in checkpoints.items()
@@ -143,7 +141,7 @@ def poll_mailbox(
     if not url:
         report.error = "no imap_url configured"
         return report
-    password = env.get(password_env or "", "") if password_env else ""
+    password = env.get(password_env) if password_env else None
     if password_env and not password:
         report.error = f"environment variable {password_env} is not set (it holds the password)"
         return report
