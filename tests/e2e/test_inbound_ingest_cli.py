@@ -20,7 +20,9 @@ from engine.services import suppression
 from engine.services.ingest import default_classifier, headers_only
 from engine.services.resume import resume_due
 from engine.store.db import Database
-from engine.store.models import Enrollment
+from engine.store.models import Enrollment, Mailbox
+from tests.conftest import missing
+from tests.support.imap_server import Dovecot, dovecot_available
 from tests.support.inbound_world import dsn, enroll_and_send, make_world, out_of_office, reply
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,4 +87,37 @@ def test_ingest_process_stops_pauses_resumes_and_suppresses(tmp_path: Path) -> N
     assert resume_due(db, later) == 1
     with db.session() as s:
         assert s.get(Enrollment, jana.enrollment_id).state == "active"  # type: ignore[union-attr]
+    db.dispose()
+
+
+def test_poll_process_against_a_real_imap_server(tmp_path: Path) -> None:
+    """`kadenz inbound poll` as a process, reading a real Dovecot on localhost."""
+    if default_classifier() is headers_only:
+        pytest.skip("engine.tracking.classify is not merged into this branch yet")
+    if not dovecot_available():
+        missing("Dovecot (apt-get install dovecot-imapd)")
+    home = tmp_path / "home"
+    db = Database(f"sqlite:///{home / 'kadenz.db'}")
+    db.upgrade()
+    now = datetime.now(UTC)
+    world = make_world(db, now)
+    erik = enroll_and_send(db, world, now, "erik@acme.example")
+    kai = enroll_and_send(db, world, now, "kai@gamma.example", first_name="Kai")
+    with Dovecot(tmp_path / "dovecot") as server:
+        with db.session() as s:
+            mailbox = s.get(Mailbox, world.mailbox_id)
+            assert mailbox is not None
+            mailbox.imap_url, mailbox.password_env = server.url, "KADENZ_E2E_IMAP_PASSWORD"
+        server.append("INBOX", reply(erik, "Yes, interested - call me.", at=now))
+        server.append("INBOX", dsn(kai, at=now))
+        password = {"KADENZ_E2E_IMAP_PASSWORD": server.password}
+        first = kadenz(home, "inbound", "poll", env_extra=password)
+        second = kadenz(home, "inbound", "poll", "--mailbox", "anna", env_extra=password)
+    assert first.returncode == 0, first.stderr.decode() + first.stdout.decode()
+    assert b"anna: 2 fetched, 2 new" in first.stdout
+    assert b"anna: 0 fetched" in second.stdout
+    with db.session() as s:
+        assert s.get(Enrollment, erik.enrollment_id).state == "stopped"  # type: ignore[union-attr]
+        assert s.get(Enrollment, kai.enrollment_id).state == "stopped"  # type: ignore[union-attr]
+        assert suppression.find(s, kai.email) is not None
     db.dispose()
