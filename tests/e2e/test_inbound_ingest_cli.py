@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def kadenz(
-    home: Path, *args: str, stdin: bytes | None = None
+    home: Path, *args: str, stdin: bytes | None = None, env_extra: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "KADENZ_HOME": str(home), "COLUMNS": "200"}
+    env = {**os.environ, "KADENZ_HOME": str(home), "COLUMNS": "200", **(env_extra or {})}
     env.pop("KADENZ_DATABASE_URL", None)
     return subprocess.run(
         [sys.executable, "-c", "from engine.cli.main import run; run()", *args],
