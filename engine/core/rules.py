@@ -69,7 +69,7 @@ def decide(
     for number, rule in enumerate(rules or (), start=1):
         when = _mapping(_get(rule, "when"))
         then = _mapping(_get(rule, "then"))
-        if when and then and matches(when, c, score):
+        if any(v is not None for v in when.values()) and then and matches(when, c, score):
             actions = _apply_rule(actions, then, f"rule {number}")
     return actions
 
@@ -92,6 +92,8 @@ def _defaults(c: Classification, stops: set[str], soft_limit: int) -> list[Actio
     if kind is InboundClass.COMPLAINT:
         return _opt_out("complaint", stops)
     if kind is InboundClass.AUTO_REPLY:
+        if "auto_reply" in stops:  # rarely wanted: any auto-reply ends the sequence
+            return [Action(ActionKind.STOP, "auto-reply")]
         if c.auto_reply_kind is AutoReplyKind.OUT_OF_OFFICE:
             return [
                 Action(
@@ -152,12 +154,26 @@ def event_names(c: Classification) -> set[str]:
         names.add("auto_reply")
         if c.auto_reply_kind:
             names.add(str(c.auto_reply_kind))
+    # the event types this message appends (engine.core.events), as the spec names them
+    names.add("inbound.received")
+    names |= {
+        InboundClass.HUMAN_REPLY: {"reply.received"},
+        InboundClass.AUTO_REPLY: {"reply.auto"},
+        InboundClass.HARD_BOUNCE: {"bounce.received"},
+        InboundClass.SOFT_BOUNCE: {"bounce.received"},
+        InboundClass.BLOCKED: {"bounce.received"},
+        InboundClass.COMPLAINT: {"complaint.received"},
+    }.get(c.kind, set())
+    if c.intent is ReplyIntent.UNSUBSCRIBE_REQUEST:
+        names.add("prospect.unsubscribed")
     return names
 
 
 def matches(when: Mapping[str, Any], c: Classification, score: int = 0) -> bool:
     """Every condition given must hold; unknown keys never match (a typo must not fire)."""
     for key, expected in when.items():
+        if expected is None:  # the stored spec carries every field, unset ones as null
+            continue
         want = _words(expected)
         if key == "reply":
             if c.kind is not InboundClass.HUMAN_REPLY:
@@ -198,16 +214,15 @@ def then_actions(then: Mapping[str, Any], source: str) -> list[Action]:
 
 def _apply_rule(actions: list[Action], then: Mapping[str, Any], source: str) -> list[Action]:
     out = list(actions)
-    if "stop" in then:
-        stop_kinds = {ActionKind.STOP, ActionKind.STOP_ADDRESS, ActionKind.COUNT_SOFT_BOUNCE}
-        if _truthy(then["stop"]):
-            if not any(a.kind in stop_kinds for a in out):
-                out.append(Action(ActionKind.STOP, "rule", source=source))
-        else:  # `stop: false` keeps the sequence going (suppression still applies)
-            out = [a for a in out if a.kind not in stop_kinds | {ActionKind.STOP_COMPANY}]
-    if "pause_until" in then or "otherwise_pause" in then or "pause" in then:
+    if _truthy(then.get("stop")):
+        # Rules add stops; `stop: false` (the spec's default) changes nothing. To keep going
+        # after some replies, leave `reply` out of stop_on and stop by rule on the others.
+        stop_kinds = {ActionKind.STOP, ActionKind.STOP_ADDRESS}
+        if not any(a.kind in stop_kinds for a in out):
+            out.append(Action(ActionKind.STOP, "rule", source=source))
+    if then.get("pause_until") or then.get("otherwise_pause"):
         out = [a for a in out if a.kind is not ActionKind.PAUSE]
-        duration = _duration(then.get("otherwise_pause") or then.get("pause"))
+        duration = _duration(then.get("otherwise_pause"))
         out.append(
             Action(
                 ActionKind.PAUSE,

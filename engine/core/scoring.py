@@ -4,13 +4,13 @@ Pure. The sequence spec's `scoring` block (a plain dict, read defensively) looks
 
     scoring:
       points: {reply.positive: 50, reply.negative: -20, message.sent: 1}
-      decay: 10%              # per week since the last change (also 0.1, or "10% per week")
+      decay_per_week: 5       # points lost per week without a change (never below 0)
       thresholds:
-        - at_least: 80
-          then: {task: "Call {{ first_name }} today", notify: anna, move_to: hot-leads}
+        - at: 80
+          then: {task: "Call {{ first_name }} today", notify: owner, move_to: hot-leads}
 
-A flat mapping (`scoring: {reply.positive: 50}`) is read as `points`. Without a block the
-DEFAULT_POINTS below apply, with no decay and no thresholds.
+(engine.spec.model.ScoringSpec validates it.) Without a block, or with no points, the
+DEFAULT_POINTS below apply; no decay and no thresholds.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Threshold:
 @dataclass(frozen=True, slots=True)
 class ScoringConfig:
     points: dict[str, int]
-    decay_per_week: float = 0.0  # fraction lost per week, 0..1
+    decay_per_week: int = 0  # points lost per week without a change
     thresholds: tuple[Threshold, ...] = ()
 
 
@@ -67,7 +67,7 @@ def config_from_spec(block: Any) -> ScoringConfig:
     points: dict[str, int] = {}
     if isinstance(raw_points, Mapping):
         for key, value in raw_points.items():
-            if key in ("decay", "thresholds"):
+            if key in ("decay_per_week", "thresholds"):
                 continue
             parsed = _int(value)
             if parsed is not None:
@@ -75,13 +75,13 @@ def config_from_spec(block: Any) -> ScoringConfig:
     thresholds: list[Threshold] = []
     for item in block.get("thresholds") or ():
         if isinstance(item, Mapping):
-            at = _int(item.get("at_least", item.get("score_at_least")))
+            at = _int(item.get("at", item.get("at_least")))
             then = item.get("then")
             if at is not None and isinstance(then, Mapping):
                 thresholds.append(Threshold(at, {str(k): v for k, v in then.items()}))
     return ScoringConfig(
         points=points or dict(DEFAULT_POINTS),
-        decay_per_week=_fraction(block.get("decay", block.get("decay_per_week"))),
+        decay_per_week=max(0, _int(block.get("decay_per_week")) or 0),
         thresholds=tuple(sorted(thresholds, key=lambda t: t.at_least)),
     )
 
@@ -111,16 +111,15 @@ def points_for(config: ScoringConfig, key: str | None) -> int:
     return config.points.get(head, 0)
 
 
-def decay(score: int, since: datetime | None, now: datetime, per_week: float) -> int:
-    """The score after `per_week` decay for the (fractional) weeks since the last change.
+def decay(score: int, since: datetime | None, now: datetime, per_week: int) -> int:
+    """The score after losing `per_week` points per whole week since the last change.
 
-    Only positive scores decay (towards zero); a negative score is a signal to keep.
+    Only positive scores decay, and never below 0: a negative score is a signal to keep.
     """
     if since is None or per_week <= 0 or score <= 0 or now <= since:
         return score
-    weeks = (now - since).total_seconds() / _WEEK_SECONDS
-    kept: float = (1.0 - min(per_week, 1.0)) ** weeks
-    return round(score * kept)
+    weeks = int((now - since).total_seconds() // _WEEK_SECONDS)
+    return max(0, score - weeks * per_week)
 
 
 def change(
@@ -144,17 +143,3 @@ def _int(value: Any) -> int | None:
         return int(str(value).replace("+", "").strip())
     except (TypeError, ValueError):
         return None
-
-
-def _fraction(value: Any) -> float:
-    """`10%`, `"10% per week"`, `0.1` → 0.1; anything else → 0 (no decay)."""
-    if value is None:
-        return 0.0
-    text = str(value).lower().replace("per week", "").replace("/week", "").strip()
-    try:
-        number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-    except ValueError:
-        return 0.0
-    if number > 1:  # "10" means 10 %
-        number /= 100
-    return max(0.0, min(number, 1.0))

@@ -427,13 +427,15 @@ def render_title(template: str, prospect: Prospect | None, c: Classification) ->
 
 def _task(ctx: _Ctx, action: Action, enrollment: Enrollment | None) -> None:
     prospect = ctx.m.prospect
+    owner = (enrollment.owner if enrollment else None) or (prospect.owner if prospect else None)
     if action.kind is ActionKind.NOTIFY:
+        # `notify: owner` (the prospect's owner) or a person; an FYI task in their queue.
         who = prospect.email if prospect and prospect.email else ctx.c.from_address
         title = f"FYI: {who} sent a {ctx.c.kind}" + (f" ({ctx.c.intent})" if ctx.c.intent else "")
-        owner = action.target
+        if action.target and action.target != "owner":
+            owner = action.target
     else:
         title = render_title(action.text or "", prospect, ctx.c)
-        owner = (enrollment.owner if enrollment else None) or (prospect.owner if prospect else None)
     task = Task(
         kind="task",
         prospect_id=prospect.id if prospect else None,

@@ -316,24 +316,33 @@ def test_reply_without_thread_headers_matches_the_sender(db: Database, clock: Vi
 
 
 def test_rules_override_defaults_and_score(db: Database, clock: VirtualClock) -> None:
-    spec = {
-        "stop_on": ["reply", "bounce", "unsubscribe"],
-        "rules": [
-            {"when": {"reply": "negative"}, "then": {"stop": False, "score": -5}},
-            {
-                "when": {"auto_reply": "out_of_office"},
-                "then": {"pause_until": "return_date", "otherwise_pause": "3 days"},
-            },
-        ],
-        "scoring": {
-            "points": {"reply.positive": 30},
-            "thresholds": [{"at_least": 25, "then": {"notify": "lead-sam"}}],
+    from engine.spec.model import RuleSpec, ScoringSpec
+
+    raw_rules = [
+        {
+            "when": {"reply": "positive"},
+            "then": {"stop": True, "task": "Book a meeting with {{ first_name }}"},
         },
+        {"when": {"reply": "negative"}, "then": {"score": -5}},
+        {
+            "when": {"auto_reply": "out_of_office"},
+            "then": {"pause_until": "return_date", "otherwise_pause": "3 days"},
+        },
+    ]
+    spec = {  # as SequenceVersion.spec stores it: validated, dumped to JSON
+        "stop_on": ["bounce", "unsubscribe"],  # replies stop only by rule
+        "rules": [RuleSpec.model_validate(r).model_dump(mode="json") for r in raw_rules],
+        "scoring": ScoringSpec.model_validate(
+            {
+                "points": {"reply.positive": 30},
+                "thresholds": [{"at": 25, "then": {"notify": "lead-sam"}}],
+            }
+        ).model_dump(mode="json"),
     }
     world = make_world(db, clock.now(), spec=spec)
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
     _ingest(db, clock, reply(erik, "Not interested right now.", at=clock.now()))
-    assert _enrollment(db, erik.enrollment_id).state == "active"  # rule: keep going
+    assert _enrollment(db, erik.enrollment_id).state == "active"  # a "no" does not stop here
     with db.session() as s:
         assert s.get(Prospect, erik.prospect_id).score == -5  # type: ignore[union-attr]
 

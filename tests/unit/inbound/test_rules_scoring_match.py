@@ -10,6 +10,7 @@ from engine.core import rules, scoring
 from engine.core.rules import ActionKind
 from engine.schedule.calendar import BusinessCalendar
 from engine.schedule.types import Duration, DurationUnit
+from engine.spec.model import RuleSpec, ScoringSpec
 from engine.tracking import match
 from engine.tracking.types import AutoReplyKind, Classification, InboundClass, ReplyIntent
 
@@ -103,22 +104,32 @@ def test_stop_on_decides_which_stops_apply_but_never_suppression() -> None:
     assert rules.decide(c(InboundClass.SOFT_BOUNCE), stop_on=[])[0].limit == 0
 
 
-def test_rules_match_and_override() -> None:
-    spec_rules = [
-        {
-            "when": {"reply": "positive"},
-            "then": {"score": "+50", "stop": True, "task": "Call {{ first_name }}"},
-        },
-        {
-            "when": {"auto_reply": "out_of_office"},
-            "then": {"pause_until": "return_date", "otherwise_pause": "3 business days"},
-        },
-        {"when": {"reply": ["negative", "neutral"]}, "then": {"stop": False}},
-        {"when": {"bounce": "soft"}, "then": {"notify": "ops"}},
-        {"when": {"score_at_least": 100, "event": "reply"}, "then": {"move_to": "hot"}},
-        {"when": {"typo_key": "x"}, "then": {"stop": True}},
-    ]
-    positive = rules.decide(REPLY, rules=spec_rules)
+def as_stored(raw_rules: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Rules as SequenceVersion.spec holds them: validated by the spec model, dumped to JSON."""
+    return [RuleSpec.model_validate(r).model_dump(mode="json") for r in raw_rules]
+
+
+def test_rules_from_the_stored_spec() -> None:
+    spec_rules = as_stored(
+        [
+            {
+                "when": {"reply": "positive"},
+                "then": {"score": 50, "stop": True, "task": "Call {{ first_name }}"},
+            },
+            {
+                "when": {"auto_reply": "out_of_office"},
+                "then": {"pause_until": "return_date", "otherwise_pause": "3 business days"},
+            },
+            {"when": {"reply": "negative"}, "then": {"score": -5}},
+            {"when": {"bounce": "soft"}, "then": {"notify": "owner"}},
+            {
+                "when": {"score_at_least": 100, "event": "reply.received"},
+                "then": {"move_to": "hot"},
+            },
+        ]
+    )
+    assert spec_rules[2]["then"]["stop"] is False  # the dump carries every default
+    positive = rules.decide(REPLY, stop_on=["bounce", "unsubscribe"], rules=spec_rules)
     assert kinds(positive) == [ActionKind.STOP, ActionKind.SCORE, ActionKind.TASK]
     assert positive[1].points == 50 and positive[2].text == "Call {{ first_name }}"
     assert positive[2].source == "rule 1"
@@ -126,16 +137,19 @@ def test_rules_match_and_override() -> None:
     assert kinds(pause) == [ActionKind.PAUSE]
     assert pause[0].duration == Duration(3, DurationUnit.BUSINESS_DAYS)
     negative = c(InboundClass.HUMAN_REPLY, intent=ReplyIntent.NEGATIVE)
-    assert kinds(rules.decide(negative, rules=spec_rules)) == []
+    # `stop: false` (a default) takes nothing away; leaving `reply` out of stop_on does
+    assert kinds(rules.decide(negative, rules=spec_rules)) == [ActionKind.STOP, ActionKind.SCORE]
+    assert kinds(rules.decide(negative, stop_on=["bounce"], rules=spec_rules)) == [
+        ActionKind.RECORD,
+        ActionKind.SCORE,
+    ]
     assert ActionKind.NOTIFY in kinds(rules.decide(c(InboundClass.SOFT_BOUNCE), rules=spec_rules))
     assert ActionKind.MOVE_TO not in kinds(rules.decide(REPLY, rules=spec_rules, score=99))
     assert ActionKind.MOVE_TO in kinds(rules.decide(REPLY, rules=spec_rules, score=100))
-    # a hard bounce is never un-suppressed by a rule
-    keep_going = [{"when": {"bounce": "hard"}, "then": {"stop": False}}]
-    assert kinds(rules.decide(c(InboundClass.HARD_BOUNCE), rules=keep_going)) == [
-        ActionKind.MARK_BOUNCED,
-        ActionKind.SUPPRESS,
-    ]
+    # an unknown `when` key never matches (a typo must not fire)
+    assert rules.matches({"typo": "x"}, REPLY) is False
+    # `auto_reply` in stop_on ends the sequence instead of pausing it
+    assert kinds(rules.decide(OOO, stop_on=["auto_reply"])) == [ActionKind.STOP]
 
 
 def test_malformed_rules_are_ignored() -> None:
@@ -165,30 +179,28 @@ def test_default_points_and_keys() -> None:
 
 
 def test_configured_points_decay_and_thresholds() -> None:
-    config = scoring.config_from_spec(
+    stored = ScoringSpec.model_validate(
         {
-            "points": {"reply": 10, "message.sent": "+1"},
-            "decay": "10% per week",
-            "thresholds": [{"at_least": 50, "then": {"task": "Call"}}, {"at_least": "x"}],
+            "points": {"reply": 10, "bounce.hard": -3},
+            "decay_per_week": 5,
+            "thresholds": [{"at": 50, "then": {"task": "Call"}}],
         }
-    )
-    assert config.decay_per_week == pytest.approx(0.1)
+    ).model_dump(mode="json")
+    config = scoring.config_from_spec(stored)
+    assert config.decay_per_week == 5
     assert scoring.points_for(config, "reply.positive") == 10  # falls back to `reply`
-    assert scoring.points_for(config, "message.sent") == 1
-    assert len(config.thresholds) == 1
-    assert scoring.decay(100, NOW - timedelta(weeks=2), NOW, 0.1) == 81
-    assert scoring.decay(-30, NOW - timedelta(weeks=2), NOW, 0.1) == -30
+    assert scoring.points_for(config, "bounce.hard") == -3
+    assert [t.at_least for t in config.thresholds] == [50]
+    assert scoring.decay(100, NOW - timedelta(weeks=2, days=3), NOW, 5) == 90  # whole weeks
+    assert scoring.decay(3, NOW - timedelta(weeks=2), NOW, 5) == 0  # never below 0
+    assert scoring.decay(-30, NOW - timedelta(weeks=2), NOW, 5) == -30
     crossed = scoring.change(config, 45, 10, reason="r", last_change_at=NOW, now=NOW)
     assert (crossed.new, [t.at_least for t in crossed.crossed]) == (55, [50])
-    decayed = scoring.change(
-        config, 52, 0, reason="r", last_change_at=NOW - timedelta(weeks=1), now=NOW
-    )
+    week_ago = NOW - timedelta(weeks=1)
+    decayed = scoring.change(config, 52, 0, reason="r", last_change_at=week_ago, now=NOW)
     assert decayed.new == 47 and decayed.crossed == ()
-    flat = scoring.config_from_spec({"reply.positive": 70})
-    assert flat.points == {"reply.positive": 70}
-    assert scoring.config_from_spec({"decay": 0.2, "points": {}}).decay_per_week == pytest.approx(
-        0.2
-    )
+    assert scoring.config_from_spec({"reply.positive": 70}).points == {"reply.positive": 70}
+    assert scoring.config_from_spec({"points": {}}).points == scoring.DEFAULT_POINTS
 
 
 def test_ooo_resume_is_next_business_day_at_nine() -> None:
