@@ -471,6 +471,41 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         ctx.out.notes.append(f"move_to {action.target}: no such sequence (fix the rule)")
         return
     stop(ctx, enrollment, f"moved to {sequence.key}")
+    prospect = ctx.session.get(Prospect, enrollment.prospect_id)
+    refused = _enroll(ctx, sequence, enrollment, prospect)
+    new = ctx.session.scalars(
+        select(Enrollment).where(
+            Enrollment.prospect_id == enrollment.prospect_id,
+            Enrollment.sequence_id == sequence.id,
+            Enrollment.state.in_([str(s) for s in LIVE_ENROLLMENT_STATES]),
+            Enrollment.created_at == ctx.now,
+        )
+    ).first()
+    if new is None:
+        ctx.out.notes.append(f"not enrolled in {sequence.key}: {refused or 'already there'}")
+        return
+    ctx.out.undo.append({"op": "enroll", "enrollment_id": new.id})
+    ctx.out.notes.append(f"enrolled in {sequence.key} (enrollment #{new.id})")
+
+
+def _enroll(
+    ctx: _Ctx, sequence: Sequence, enrollment: Enrollment, prospect: Prospect | None
+) -> str | None:
+    """Enroll through the enrollment service (its checks) when installed; else directly."""
+    try:
+        from engine.services import enrollment as enrolling  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        enrolling = None
+    if enrolling is not None and prospect is not None and prospect.email:
+        result = enrolling.enroll(
+            ctx.session,
+            sequence.key,
+            [prospect.email],
+            at=ctx.now,
+            owner=enrollment.owner,
+            enrolled_by=f"rule:{ctx.tag}",
+        )
+        return "; ".join(str(r) for r in result.refused) or None
     live = ctx.session.scalars(
         select(Enrollment).where(
             Enrollment.prospect_id == enrollment.prospect_id,
@@ -479,7 +514,7 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         )
     ).first()
     if live is not None:
-        return
+        return f"already {live.state} there"
     version = ctx.session.get(SequenceVersion, sequence.current_version_id)
     steps = (version.spec or {}).get("steps") if version is not None else None
     first = steps[0] if isinstance(steps, list) and steps and isinstance(steps[0], dict) else {}
@@ -492,6 +527,7 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         step_index=0,
         step_id=first.get("id") if isinstance(first.get("id"), str) else None,
         next_run_at=ctx.now,
+        step_started_at=ctx.now,
         variants={},
         owner=enrollment.owner,
         enrolled_by=f"rule:{ctx.tag}",
@@ -508,8 +544,7 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         inbound_id=ctx.row.id,
         data={"via": "rule", "from_sequence_id": enrollment.sequence_id},
     )
-    ctx.out.undo.append({"op": "enroll", "enrollment_id": new.id})
-    ctx.out.notes.append(f"enrolled in {sequence.key} (enrollment #{new.id})")
+    return None
 
 
 # --- scoring ---------------------------------------------------------------------------

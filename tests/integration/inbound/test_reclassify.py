@@ -137,3 +137,31 @@ def test_reclassify_refuses_nonsense(db: Database, clock: VirtualClock) -> None:
         reclassify(db, clock, first.inbound_id, "auto_reply", intent="positive")
     with pytest.raises(InvalidInput, match="already unclassified"):
         reclassify(db, clock, first.inbound_id, "unclassified")
+
+
+def test_move_to_another_sequence_and_back(db: Database, clock: VirtualClock) -> None:
+    from tests.support.inbound_world import add_sequence
+
+    rules = [{"when": {"reply": "positive"}, "then": {"move_to": "hot-leads"}}]
+    world = make_world(db, clock.now(), spec={"rules": rules})
+    with db.session() as s:
+        hot_id, _ = add_sequence(s, clock.now(), key="hot-leads")
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+
+    first = ingest(
+        db,
+        clock,
+        reply(erik, "Interested!", at=clock.now()),
+        source="file",
+        classifier=standin_classify,
+    )
+
+    assert any("enrolled in hot-leads" in a for a in first.actions)
+    with db.session() as s:
+        moved = s.scalars(select(Enrollment).where(Enrollment.sequence_id == hot_id)).one()
+        assert (moved.state, moved.step_id, moved.owner) == ("active", "intro", "sdr-anna")
+    assert _state(db, erik.enrollment_id).state == "stopped"
+
+    reclassify(db, clock, first.inbound_id, "auto_reply")
+    assert _state(db, moved.id).state == "stopped"
+    assert _state(db, erik.enrollment_id).state == "paused"
