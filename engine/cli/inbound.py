@@ -118,7 +118,13 @@ def list_command(
         if kind:
             stmt = stmt.where(InboundMessage.classification == kind)
         rows = list(s.scalars(stmt))
-        table = Table("id", "received", "class", "from", "subject", "matched", box=None)
+        table = Table(box=None)
+        table.add_column("id", no_wrap=True, min_width=2)
+        table.add_column("received", no_wrap=True, min_width=11)
+        table.add_column("class", no_wrap=True, min_width=11)
+        table.add_column("from", overflow="ellipsis", no_wrap=True, max_width=26)
+        table.add_column("subject", overflow="ellipsis", no_wrap=True, max_width=24)
+        table.add_column("matched", no_wrap=True, min_width=8)
         for row in rows:
             cls = row.classification + (f"/{row.intent}" if row.intent else "")
             if row.overridden_by:
@@ -130,7 +136,7 @@ def list_command(
             )
             table.add_row(
                 str(row.id),
-                row.received_at.strftime("%Y-%m-%d %H:%M"),
+                row.received_at.strftime("%m-%d %H:%M"),
                 cls,
                 row.from_address or "?",
                 (row.subject or "")[:60],
