@@ -29,7 +29,7 @@ from engine.services import inbound_actions, inbound_match
 from engine.store.db import Database
 from engine.store.models import InboundMessage, Mailbox
 from engine.tracking import match
-from engine.tracking.types import Classification, InboundClass
+from engine.tracking.types import BOUNCE_CLASSES, Classification, InboundClass
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,23 @@ def _classify(classify: Classifier, raw: bytes) -> tuple[Classification, str | N
     try:
         result = classify(raw)
         if isinstance(result, Classification):
-            return result, None
+            return _success_is_no_bounce(result), None
         raise TypeError(f"classifier returned {type(result).__name__}")
     except Exception as exc:
         log.warning("inbound.classify_failed error=%s", type(exc).__name__)
         fallback = headers_only(raw)
         return fallback, f"classifier failed: {type(exc).__name__}: {exc}"[:1000]
+
+
+def _success_is_no_bounce(c: Classification) -> Classification:
+    """Safety net: a report whose status is 2.x.x says "delivered"; never act on it as a bounce."""
+    if c.kind in BOUNCE_CLASSES and (c.status or "").startswith("2."):
+        return dataclasses.replace(
+            c,
+            kind=InboundClass.DELIVERED,
+            evidence=(*c.evidence, f"status {c.status} is a success: delivered, not a bounce"),
+        )
+    return c
 
 
 def _existing(session: Session, key: str) -> IngestResult | None:

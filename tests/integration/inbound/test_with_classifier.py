@@ -51,6 +51,10 @@ def test_reply_ooo_and_bounce_with_the_real_classifier(db: Database, clock: Virt
     assert resume_due(db, clock) == 1
     assert _state(db, jana.enrollment_id).state == "active"
 
+    delivered = ingest(db, clock, dsn(kai, status="2.0.0", at=clock.now()), source="file")
+    assert delivered.kind == "delivered"  # a success report is never a bounce
+    assert _state(db, kai.enrollment_id).state == "active"
+
     bounced = ingest(db, clock, dsn(kai, at=clock.now()), source="file")
     assert bounced.kind == "hard_bounce" and bounced.prospect_id == kai.prospect_id
     with db.session() as s:
