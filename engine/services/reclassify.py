@@ -25,7 +25,7 @@ from engine.core.states import (
     advance_task,
 )
 from engine.errors import InvalidInput, NotFound
-from engine.services import events, scores
+from engine.services import events, resume, scores
 from engine.services.ingest import act, from_json, to_json
 from engine.store.db import Database
 from engine.store.models import (
@@ -218,10 +218,7 @@ def _restore(
         if target is EnrollmentState.WAITING and current is EnrollmentState.STOPPED:
             current = advance_enrollment(current, EnrollmentState.ACTIVE)
         enrollment.state = str(advance_enrollment(current, target))
-    next_run = _dt(e.get("next_run_at"))
-    enrollment.next_run_at = (
-        max(next_run, now) if next_run else (now if target is EnrollmentState.ACTIVE else None)
-    )
+    enrollment.next_run_at = resume.wake_at(session, enrollment, _dt(e.get("next_run_at")), now)
     enrollment.paused_until = (
         _dt(e.get("paused_until")) if target is EnrollmentState.PAUSED else None
     )

@@ -388,3 +388,20 @@ def test_two_workers_ingesting_the_same_message_process_it_once(
     with db.session() as s:
         assert len(list(s.scalars(select(Task.id)))) == 1
         assert len(list(s.scalars(select(Event).where(Event.type == "reply.received")))) == 1
+
+
+def test_resume_waits_for_a_planned_email_to_be_sent(db: Database, clock: VirtualClock) -> None:
+    """After an email step next_run_at is NULL until the sender sends it: resuming keeps that."""
+    world = make_world(db, clock.now())
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+    with db.session() as s:
+        enrollment = s.get(Enrollment, erik.enrollment_id)
+        outbound = s.get(OutboundMessage, erik.outbound_id)
+        assert enrollment is not None and outbound is not None
+        enrollment.next_run_at = None
+        outbound.state = "planned"  # the bump is planned, held while paused
+    _ingest(db, clock, out_of_office(erik, date(2026, 3, 13), at=clock.now()))
+    clock.set(datetime(2026, 3, 16, 8, 0, tzinfo=UTC))
+    assert resume_due(db, clock) == 1
+    enrollment = _enrollment(db, erik.enrollment_id)
+    assert (enrollment.state, enrollment.next_run_at) == ("active", None)
