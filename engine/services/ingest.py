@@ -21,7 +21,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -83,18 +83,42 @@ def ingest(
         if existing is not None:
             return existing
         raise
+    except (DataError, StatementError) as exc:
+        # The database refused a value the classifier extracted: keep the raw bytes anyway.
+        log.error("inbound.store_failed error=%s", type(exc).__name__)
+        error = f"stored raw only: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        bare = Classification(InboundClass.UNCLASSIFIED, 0.0, ("the database refused a field",))
+        return _store_and_act(db, clock, raw, bare, key, source, mailbox_id, error)
 
 
 def _classify(classify: Classifier, raw: bytes) -> tuple[Classification, str | None]:
     try:
         result = classify(raw)
         if isinstance(result, Classification):
-            return _success_is_no_bounce(result), None
+            return _success_is_no_bounce(_no_nul(result)), None
         raise TypeError(f"classifier returned {type(result).__name__}")
     except Exception as exc:
         log.warning("inbound.classify_failed error=%s", type(exc).__name__)
         fallback = headers_only(raw)
         return fallback, f"classifier failed: {type(exc).__name__}: {exc}"[:1000]
+
+
+def _no_nul(c: Classification) -> Classification:
+    """PostgreSQL text and JSONB refuse NUL characters; mail may contain them."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(c):
+        value = getattr(c, f.name)
+        if isinstance(value, str) and "\x00" in value:
+            changes[f.name] = value.replace("\x00", "")
+        elif isinstance(value, tuple) and any(isinstance(v, str) and "\x00" in v for v in value):
+            changes[f.name] = tuple(
+                v.replace("\x00", "") if isinstance(v, str) else v for v in value
+            )
+        elif isinstance(value, dict) and any("\x00" in str(k) + str(v) for k, v in value.items()):
+            changes[f.name] = {
+                str(k).replace("\x00", ""): str(v).replace("\x00", "") for k, v in value.items()
+            }
+    return dataclasses.replace(c, **changes) if changes else c
 
 
 def _success_is_no_bounce(c: Classification) -> Classification:

@@ -405,3 +405,30 @@ def test_resume_waits_for_a_planned_email_to_be_sent(db: Database, clock: Virtua
     assert resume_due(db, clock) == 1
     enrollment = _enrollment(db, erik.enrollment_id)
     assert (enrollment.state, enrollment.next_run_at) == ("active", None)
+
+
+def test_nul_characters_never_lose_a_message(db: Database, clock: VirtualClock) -> None:
+    from engine.tracking.types import Classification, InboundClass
+
+    raw = (
+        b"From: Erik <erik@acme.example>\r\nSubject: nul\x00here\r\n"
+        b"Message-ID: <nul-1@acme.example>\r\n\r\nbody with \x00 inside\r\n"
+    )
+
+    def with_nul(data: bytes) -> Classification:
+        return Classification(
+            InboundClass.HUMAN_REPLY,
+            0.5,
+            ("phrase \x00",),
+            subject="nul\x00here",
+            from_address="erik@acme.example",
+            message_id="nul-1@acme.example",
+            reply_text="body with \x00 inside",
+            extra={"k\x00": "v\x00"},
+        )
+
+    result = ingest(db, clock, raw, source="file", classifier=with_nul)
+    assert not result.duplicate and result.kind == "human_reply"
+    with db.session() as s:
+        row = s.get(InboundMessage, result.inbound_id)
+        assert row is not None and row.raw == raw and row.subject == "nulhere"
