@@ -56,6 +56,7 @@ _BOUNCE_WORD = {
 class Applied:
     notes: list[str] = field(default_factory=list)  # one line per effect, for people
     undo: list[dict[str, Any]] = field(default_factory=list)  # for reclassify
+    errors: list[str] = field(default_factory=list)  # actions that failed (rolled back alone)
 
 
 @dataclass
@@ -95,7 +96,7 @@ def process(
                 if index == 0:  # a prospect is scored once per message, by its first sequence
                     score_points += action.points
                 continue
-            apply(ctx, action, enrollment)
+            apply_isolated(ctx, action, enrollment)
     if m.account is not None:
         _company_only(ctx)
     if m.prospect is not None:
@@ -166,6 +167,18 @@ def _class_events(ctx: _Ctx, enrollment: Enrollment | None) -> None:
 
 
 # --- actions ---------------------------------------------------------------------------
+
+
+def apply_isolated(ctx: _Ctx, action: Action, enrollment: Enrollment | None) -> None:
+    """One action in its own savepoint: a failing move_to never cancels the reply's stop."""
+    notes, undo = len(ctx.out.notes), len(ctx.out.undo)
+    try:
+        with ctx.session.begin_nested():
+            apply(ctx, action, enrollment)
+    except Exception as exc:
+        del ctx.out.notes[notes:], ctx.out.undo[undo:]
+        ctx.out.notes.append(f"{action.kind} failed: {type(exc).__name__}: {exc}"[:300])
+        ctx.out.errors.append(f"{action.kind} ({action.source}): {type(exc).__name__}: {exc}")
 
 
 def apply(ctx: _Ctx, action: Action, enrollment: Enrollment | None) -> None:
@@ -491,60 +504,20 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
 def _enroll(
     ctx: _Ctx, sequence: Sequence, enrollment: Enrollment, prospect: Prospect | None
 ) -> str | None:
-    """Enroll through the enrollment service (its checks) when installed; else directly."""
-    try:
-        from engine.services import enrollment as enrolling  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        enrolling = None
-    if enrolling is not None and prospect is not None and prospect.email:
-        result = enrolling.enroll(
-            ctx.session,
-            sequence.key,
-            [prospect.email],
-            at=ctx.now,
-            owner=enrollment.owner,
-            enrolled_by=f"rule:{ctx.tag}",
-        )
-        return "; ".join(str(r) for r in result.refused) or None
-    live = ctx.session.scalars(
-        select(Enrollment).where(
-            Enrollment.prospect_id == enrollment.prospect_id,
-            Enrollment.sequence_id == sequence.id,
-            Enrollment.state.in_([str(s) for s in LIVE_ENROLLMENT_STATES]),
-        )
-    ).first()
-    if live is not None:
-        return f"already {live.state} there"
-    version = ctx.session.get(SequenceVersion, sequence.current_version_id)
-    steps = (version.spec or {}).get("steps") if version is not None else None
-    first = steps[0] if isinstance(steps, list) and steps and isinstance(steps[0], dict) else {}
-    new = Enrollment(
-        prospect_id=enrollment.prospect_id,
-        sequence_id=sequence.id,
-        version_id=sequence.current_version_id,
-        mailbox_id=enrollment.mailbox_id,
-        state=str(EnrollmentState.ACTIVE),
-        step_index=0,
-        step_id=first.get("id") if isinstance(first.get("id"), str) else None,
-        next_run_at=ctx.now,
-        step_started_at=ctx.now,
-        variants={},
+    """Enroll through the enrollment service (suppression, variables, mailbox pool checks)."""
+    from engine.services import enrollment as enrolling
+
+    if prospect is None or not prospect.email:
+        return "the prospect's address was erased"
+    result = enrolling.enroll(
+        ctx.session,
+        sequence.key,
+        [prospect.email],
+        at=ctx.now,
         owner=enrollment.owner,
         enrolled_by=f"rule:{ctx.tag}",
-        created_at=ctx.now,
-        updated_at=ctx.now,
     )
-    ctx.session.add(new)
-    ctx.session.flush()
-    events.record(
-        ctx.session,
-        EventType.ENROLLED,
-        ctx.now,
-        enrollment=new,
-        inbound_id=ctx.row.id,
-        data={"via": "rule", "from_sequence_id": enrollment.sequence_id},
-    )
-    return None
+    return "; ".join(str(r) for r in result.refused) or None
 
 
 # --- scoring ---------------------------------------------------------------------------
@@ -579,7 +552,7 @@ def _score(
     for threshold in result.crossed:
         for action in rules.then_actions(threshold.then, f"score ≥ {threshold.at_least}"):
             if action.kind is not ActionKind.SCORE:
-                apply(ctx, action, enrollment)
+                apply_isolated(ctx, action, enrollment)
 
 
 # --- small helpers ---------------------------------------------------------------------

@@ -181,6 +181,7 @@ def _store_and_act(
             }
             row.matched_by = None
             row.outbound_id = row.enrollment_id = row.prospect_id = None
+        error = error or row.data.get("error")
         return IngestResult(
             inbound_id=row.id,
             duplicate=False,
@@ -202,6 +203,8 @@ def act(session: Session, now: datetime, row: InboundMessage, c: Classification)
     row.enrollment_id = found.enrollments[0].id if found.enrollments else None
     applied = inbound_actions.process(session, now, row, c, found)
     extra: dict[str, Any] = {"actions": applied.notes, "applied": applied.undo}
+    if applied.errors:
+        extra["error"] = "; ".join(applied.errors)[:2000]
     if found.account is not None:
         extra["account_id"] = found.account.id
     if len(found.enrollments) > 1:

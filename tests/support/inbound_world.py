@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.core.states import EnrollmentState, MessageState
+from engine.spec.model import SequenceSpec
 from engine.store.db import Database
 from engine.store.models import (
     Account,
@@ -37,6 +38,7 @@ from engine.tracking.types import (
 )
 
 OUR_DOMAIN = "mail.kadenz.example"
+_NOT_IN_SPEC = {"soft_bounce_limit"}  # read defensively by the engine, not (yet) in the model
 
 
 @dataclass
@@ -71,12 +73,20 @@ def make_world(
 def add_sequence(
     s: Session, now: datetime, *, key: str, spec: dict[str, Any] | None = None
 ) -> tuple[int, int]:
-    full = {
+    raw = {
         "key": key,
+        "name": key,
         "stop_on": ["reply", "bounce", "unsubscribe", "company_reply"],
-        "steps": [{"id": "intro"}, {"id": "bump"}],
+        "steps": [
+            {"id": "intro", "email": {"subject": "Quick question", "template": "intro.md.j2"}},
+            {"wait": "3 business days"},
+            {"id": "bump", "email": {"thread": "previous", "template": "bump.md.j2"}},
+        ],
         **(spec or {}),
     }
+    extra = {k: raw.pop(k) for k in list(raw) if k in _NOT_IN_SPEC}
+    # As `sequence push` stores it: validated by the spec model, dumped to JSON.
+    full = {**SequenceSpec.model_validate(raw).model_dump(mode="json"), **extra}
     seq = Sequence(key=key, name=key, created_at=now)
     s.add(seq)
     s.flush()
@@ -86,7 +96,10 @@ def add_sequence(
         content_hash=f"{key:0<64}"[:64],
         source="",
         spec=full,
-        templates={},
+        templates={
+            "intro.md.j2": "Hi {{ first_name }},\n\nQuick question.",
+            "bump.md.j2": "Hi again",
+        },
         created_at=now,
     )
     s.add(version)

@@ -246,7 +246,7 @@ def test_a_crashing_classifier_still_stores_the_message(db: Database, clock: Vir
 
 
 def test_a_bug_in_the_actions_keeps_the_raw_message(db: Database, clock: VirtualClock) -> None:
-    world = make_world(db, clock.now(), spec={"rules": "not-a-list", "scoring": {"decay": "x"}})
+    world = make_world(db, clock.now())
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
     from engine.services import inbound_actions
 

@@ -156,7 +156,7 @@ def test_move_to_another_sequence_and_back(db: Database, clock: VirtualClock) ->
         classifier=standin_classify,
     )
 
-    assert any("enrolled in hot-leads" in a for a in first.actions)
+    assert any("enrolled in hot-leads" in a for a in first.actions), first.error
     with db.session() as s:
         moved = s.scalars(select(Enrollment).where(Enrollment.sequence_id == hot_id)).one()
         assert (moved.state, moved.step_id, moved.owner) == ("active", "intro", "sdr-anna")
@@ -165,3 +165,30 @@ def test_move_to_another_sequence_and_back(db: Database, clock: VirtualClock) ->
     reclassify(db, clock, first.inbound_id, "auto_reply")
     assert _state(db, moved.id).state == "stopped"
     assert _state(db, erik.enrollment_id).state == "paused"
+
+
+def test_a_failing_action_is_rolled_back_alone(db: Database, clock: VirtualClock) -> None:
+    from engine.store.models import SequenceVersion
+    from tests.support.inbound_world import add_sequence
+
+    rules = [{"when": {"reply": "positive"}, "then": {"move_to": "broken"}}]
+    world = make_world(db, clock.now(), spec={"rules": rules})
+    with db.session() as s:
+        _, version_id = add_sequence(s, clock.now(), key="broken")
+        version = s.get(SequenceVersion, version_id)
+        assert version is not None
+        version.spec = {"key": "broken"}  # a stored spec the enrollment service refuses
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+
+    result = ingest(
+        db,
+        clock,
+        reply(erik, "Interested!", at=clock.now()),
+        source="file",
+        classifier=standin_classify,
+    )
+
+    assert result.error and "move_to" in result.error
+    assert _state(db, erik.enrollment_id).state == "stopped"  # the reply's stop still holds
+    with db.session() as s:
+        assert s.scalars(select(Task)).one().title == "Book a meeting with Erik"
