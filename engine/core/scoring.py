@@ -29,7 +29,7 @@ DEFAULT_POINTS: dict[str, int] = {
     "reply.neutral": 10,
     "reply.negative": -20,
     "reply.unsubscribe_request": -50,
-    "complaint": -100,
+    "complaint.received": -100,
     "bounce.hard": -10,
 }
 
@@ -97,7 +97,7 @@ def event_key(c: Classification) -> str | None:
     if c.kind is InboundClass.SOFT_BOUNCE:
         return "bounce.soft"
     if c.kind is InboundClass.COMPLAINT:
-        return "complaint"
+        return "complaint.received"
     return None
 
 
