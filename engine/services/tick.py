@@ -86,7 +86,7 @@ def tick(
     cache = runtimes or Runtimes()
     size = batch_size or settings.batch_size
     with db.session() as session:
-        _resume_expired_pauses(session, clock.now(), report)
+        _resume_expired_pauses(session, db.dialect, clock.now(), report)
     while limit is None or report.executed < limit:
         n = size if limit is None else min(size, limit - report.executed)
         with db.session() as session:
@@ -107,19 +107,37 @@ def tick(
     return report
 
 
-def _resume_expired_pauses(session: Session, now: datetime, report: TickReport) -> None:
-    """A pause with an end (out-of-office until a date) ends by itself."""
-    rows = session.scalars(
-        select(Enrollment).where(
-            Enrollment.state == EnrollmentState.PAUSED,
-            Enrollment.paused_until.is_not(None),
-            Enrollment.paused_until <= now,
-        )
-    ).all()
-    for enrollment in rows:
+def _resume_expired_pauses(
+    session: Session, dialect: str, now: datetime, report: TickReport
+) -> None:
+    """A pause with an end (out-of-office until a date) ends by itself.
+
+    `next_run_at` stays NULL while a planned email waits to be sent (the sender sets it);
+    an enrollment with nothing to wait for becomes due now.
+    """
+    stmt = select(Enrollment).where(
+        Enrollment.state == EnrollmentState.PAUSED,
+        Enrollment.paused_until.is_not(None),
+        Enrollment.paused_until <= now,
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    for enrollment in session.scalars(stmt).all():
         enrollment.paused_until = None
+        if enrollment.next_run_at is None and not _awaits_a_message(session, enrollment):
+            enrollment.next_run_at = now
         move(session, enrollment, EnrollmentState.ACTIVE, now, data={"via": "pause ended"})
         report.resumed += 1
+
+
+def _awaits_a_message(session: Session, enrollment: Enrollment) -> bool:
+    pending = (MessageState.PLANNED, MessageState.SENDING, MessageState.AMBIGUOUS)
+    found = session.scalars(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.enrollment_id == enrollment.id, OutboundMessage.state.in_(pending))
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _execute_guarded(

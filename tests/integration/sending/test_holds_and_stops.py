@@ -289,3 +289,18 @@ def test_a_long_queue_renews_the_lease_before_each_send(
     tick(db, clock, settings)
     assert send_due(db, clock, settings).sent == 2
     assert resolve_expired(db, clock) == []
+
+
+def test_a_pause_with_an_end_resumes_by_itself(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    with db.session() as s:
+        world = build_world(s, clock.now(), EMAILS[:1])
+        e = s.get(Enrollment, world.enrollment_ids[0])
+        assert e is not None
+        e.state, e.next_run_at = EnrollmentState.PAUSED, None
+        e.paused_until = clock.now() + timedelta(days=2)  # out of office until Wednesday
+    assert tick(db, clock, settings).executed == 0
+    clock.advance(timedelta(days=2))
+    report = tick(db, clock, settings)
+    assert (report.resumed, report.emails_planned) == (1, 1)
