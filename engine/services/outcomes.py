@@ -73,34 +73,73 @@ def record_result(db: Database, clock: Clock, message_id: int, result: SendResul
     with db.session() as session:
         now = clock.now()
         message = session.get(OutboundMessage, message_id, with_for_update=True)
-        if message is None:
-            return None
-        state = MessageState(message.state)
-        if state == MessageState.AMBIGUOUS and result.outcome == SendOutcome.ACCEPTED:
-            pass  # the lease ran out while we waited; an acceptance is proof of delivery
-        elif state != MessageState.SENDING:
-            log.warning("message %s is %s, not sending: outcome ignored", message.id, state)
-            return None
-        message.smtp_code = result.code
-        message.smtp_status = result.status
-        message.lease_until = None
-        message.updated_at = now
-        text = _smtp_text(result)
-        outcome = result.outcome
-        if outcome == SendOutcome.ACCEPTED:
-            mark_sent(session, message, now)
-        elif outcome == SendOutcome.REJECTED:
-            _rejected(session, message, result, text, now)
-        elif outcome == SendOutcome.RETRY:
-            _retry(session, message, text, now)
-        elif outcome == SendOutcome.AMBIGUOUS:
-            mark_ambiguous(session, message, now, text or "no answer after DATA")
-        else:  # MAILBOX_ERROR: the mailbox's credentials or account, not this message
-            message.state = advance_message(state, MessageState.PLANNED)
-            message.attempts = max(0, message.attempts - 1)
-            message.held_reason = f"mailbox paused: {text}"
-            pause_mailbox(session, message.mailbox_id, now, f"SMTP login failed: {text}")
-        return message.state
+        return apply_result(session, message, result, now)
+
+
+def record_results(
+    db: Database, clock: Clock, results: list[tuple[int, SendResult]]
+) -> list[str | None]:
+    """Apply many SMTP outcomes in one transaction; the new state of each message, in order.
+
+    The messages and their enrollments are loaded in two queries. Should applying one of
+    them raise, the batch is rolled back and each outcome recorded in its own transaction,
+    so one bad row never costs the others their record.
+    """
+    if not results:
+        return []
+    try:
+        with db.session() as session:
+            now = clock.now()
+            ids = [message_id for message_id, _ in results]
+            stmt = select(OutboundMessage).where(OutboundMessage.id.in_(ids))
+            if db.dialect == "postgresql":
+                stmt = stmt.with_for_update()
+            loaded = {m.id: m for m in session.scalars(stmt).all()}
+            enrollment_ids = {m.enrollment_id for m in loaded.values()}
+            # kept referenced: the identity map is weak, mark_sent's get() must hit it
+            enrollments = session.scalars(
+                select(Enrollment).where(Enrollment.id.in_(enrollment_ids))
+            ).all()
+            states = [apply_result(session, loaded.get(i), r, now) for i, r in results]
+            assert len(enrollments) <= len(enrollment_ids)
+            return states
+    except Exception:
+        log.exception("recording %d SMTP outcomes together failed; one by one", len(results))
+        return [record_result(db, clock, i, r) for i, r in results]
+
+
+def apply_result(
+    session: Session, message: OutboundMessage | None, result: SendResult, now: datetime
+) -> str | None:
+    """What one SMTP outcome does to its (locked) message; returns the new state."""
+    if message is None:
+        return None
+    state = MessageState(message.state)
+    if state == MessageState.AMBIGUOUS and result.outcome == SendOutcome.ACCEPTED:
+        pass  # the lease ran out while we waited; an acceptance is proof of delivery
+    elif state != MessageState.SENDING:
+        log.warning("message %s is %s, not sending: outcome ignored", message.id, state)
+        return None
+    message.smtp_code = result.code
+    message.smtp_status = result.status
+    message.lease_until = None
+    message.updated_at = now
+    text = _smtp_text(result)
+    outcome = result.outcome
+    if outcome == SendOutcome.ACCEPTED:
+        mark_sent(session, message, now)
+    elif outcome == SendOutcome.REJECTED:
+        _rejected(session, message, result, text, now)
+    elif outcome == SendOutcome.RETRY:
+        _retry(session, message, text, now)
+    elif outcome == SendOutcome.AMBIGUOUS:
+        mark_ambiguous(session, message, now, text or "no answer after DATA")
+    else:  # MAILBOX_ERROR: the mailbox's credentials or account, not this message
+        message.state = advance_message(state, MessageState.PLANNED)
+        message.attempts = max(0, message.attempts - 1)
+        message.held_reason = f"mailbox paused: {text}"
+        pause_mailbox(session, message.mailbox_id, now, f"SMTP login failed: {text}")
+    return message.state
 
 
 def release(db: Database, clock: Clock, message_id: int, reason: str) -> None:

@@ -47,6 +47,8 @@ class Runner:
     limiter: RateLimiter | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     wait: Callable[[float], bool] | None = None  # how to sleep; default: stop.wait
+    # Sequence versions are immutable: each is parsed once per process, not once per round.
+    runtimes: Runtimes = field(default_factory=Runtimes)
 
     def __post_init__(self) -> None:
         if self.limiter is None:
@@ -59,7 +61,7 @@ class Runner:
         """One pass: resolve expired leases, execute due steps, send due messages."""
         report = RoundReport()
         report.ambiguous = leases.resolve_expired(self.db, self.clock)
-        runtimes = Runtimes()  # one parse per version per round
+        runtimes = self.runtimes
         report.tick = tick(self.db, self.clock, self.settings, runtimes=runtimes)
         if not self.stop.is_set():
             report.send = send_due(

@@ -29,6 +29,7 @@ from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
 from engine.services.lifecycle import move
+from engine.services.prefetch import Prefetched
 from engine.services.runtime import (
     MissingVariable,
     Placement,
@@ -63,6 +64,20 @@ class TickReport:
     paused: int = 0
     resumed: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: TickReport) -> None:
+        for name in (
+            "executed",
+            "emails_planned",
+            "tasks_created",
+            "waits",
+            "finished",
+            "stopped",
+            "paused",
+            "resumed",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
 
     def summary(self) -> str:
         return (
@@ -100,11 +115,57 @@ def tick(
             if db.dialect == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             batch = session.scalars(stmt).all()
-            for enrollment in batch:
-                _execute_guarded(session, enrollment, now, settings, cache, report)
+            if batch:
+                _execute_batch(session, list(batch), now, settings, cache, report, db.dialect)
         if not batch:
             break
     return report
+
+
+def _execute_batch(
+    session: Session,
+    batch: list[Enrollment],
+    now: datetime,
+    settings: Settings,
+    cache: Runtimes,
+    report: TickReport,
+    dialect: str,
+) -> None:
+    """Execute a claimed batch in one transaction, with no savepoint per step.
+
+    What every step reads (prospects, mailboxes, suppressions, replies, previous emails) is
+    loaded for the whole batch in a few queries, and the new rows are inserted together at
+    the end. If anything raises, the whole batch is rolled back and run again the careful
+    way — one savepoint per step — so the failing step pauses its enrollment alone.
+    """
+    part = TickReport()
+    ids = [e.id for e in batch]
+    try:
+        ahead = Prefetched.load(session, batch, cache)
+        for enrollment in batch:
+            execute_step(session, enrollment, now, settings, cache, part, ahead)
+            part.executed += 1
+        session.flush()  # the batch's messages, in one multi-row INSERT
+        for finish in ahead.deferred:
+            finish()
+        session.flush()
+    except Exception:
+        log.info("batch of %d steps failed; running it again step by step", len(batch))
+        session.rollback()
+        # The rollback released the claim: claim again what is still ours to run.
+        stmt = select(Enrollment).where(
+            Enrollment.id.in_(ids),
+            Enrollment.state == EnrollmentState.ACTIVE,
+            Enrollment.next_run_at <= now,
+        )
+        if dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        again = {e.id: e for e in session.scalars(stmt).all()}
+        for enrollment_id in ids:  # same order as the first attempt
+            if enrollment_id in again:
+                _execute_guarded(session, again[enrollment_id], now, settings, cache, report)
+        return
+    report.merge(part)
 
 
 def _resume_expired_pauses(
@@ -174,11 +235,16 @@ def execute_step(
     settings: Settings,
     cache: Runtimes,
     report: TickReport,
+    ahead: Prefetched | None = None,
 ) -> None:
-    """Re-check what may stop the enrollment, then execute its current step and advance."""
-    prospect = session.get(Prospect, enrollment.prospect_id)
+    """Re-check what may stop the enrollment, then execute its current step and advance.
+
+    With `ahead` (a batch), reads come from what was prefetched and new rows are inserted
+    at the end of the batch; without it, every read is a query and every insert a savepoint.
+    """
+    prospect = session.get(Prospect, enrollment.prospect_id)  # identity map when prefetched
     runtime = cache.get(session, enrollment.version_id)
-    reason = _stop_reason(session, enrollment, prospect, runtime)
+    reason = _stop_reason(session, enrollment, prospect, runtime, ahead)
     if reason is not None:
         move(session, enrollment, EnrollmentState.STOPPED, now, reason=reason)
         report.stopped += 1
@@ -191,7 +257,9 @@ def execute_step(
         return
     mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
     if isinstance(step, EmailStep):
-        _email_step(session, enrollment, prospect, mailbox, step, runtime, now, settings, report)
+        _email_step(
+            session, enrollment, prospect, mailbox, step, runtime, now, settings, report, ahead
+        )
     elif isinstance(step, WaitStep):
         _wait_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
     elif isinstance(step, CallStep | TaskStep):
@@ -205,9 +273,17 @@ def _stop_reason(
     enrollment: Enrollment,
     prospect: Prospect | None,
     runtime: VersionRuntime,
+    ahead: Prefetched | None = None,
 ) -> str | None:
     if prospect is None or prospect.erased_at is not None or not prospect.email:
         return "prospect erased"
+    if ahead is not None:
+        why = ahead.suppressed.get(prospect.email)
+        if why is not None:
+            return f"suppressed ({why})"
+        if "reply" in runtime.spec.stop_on and enrollment.id in ahead.replied:
+            return "replied"
+        return None
     found = suppression.find(session, prospect.email)
     if found is not None:
         return f"suppressed ({found.reason})"
@@ -258,12 +334,19 @@ def _email_step(
     now: datetime,
     settings: Settings,
     report: TickReport,
+    ahead: Prefetched | None = None,
 ) -> None:
     if mailbox is None:
         _pause(session, enrollment, now, "no mailbox assigned to this enrollment", report)
         return
     variant = enrollment.variants.get(step.id) or choose_variant(enrollment.id, step)
-    previous = _previous_email(session, enrollment) if step.thread == "previous" else None
+    previous = None
+    if step.thread == "previous":
+        previous = (
+            ahead.previous.get(enrollment.id)
+            if ahead is not None
+            else _previous_email(session, enrollment)
+        )
     try:
         rendered = runtime.renderer.render_email(
             step,
@@ -308,6 +391,33 @@ def _email_step(
         created_at=now,
         updated_at=now,
     )
+    planned_data = {"not_before": slot.at.isoformat(), "local": slot.local.isoformat()}
+    if ahead is not None:
+        # Batched: inserted with the batch; its events need its id, so they follow the
+        # insert. A duplicate (enrollment_id, step_id) fails the batch, which is then run
+        # again step by step (below), so the unique constraint still decides.
+        session.add(message)
+        step_id = enrollment.step_id
+
+        def finish() -> None:
+            events.record(
+                session, EventType.MESSAGE_PLANNED, now, message=message, data=planned_data
+            )
+            events.record(
+                session,
+                EventType.STEP_EXECUTED,
+                now,
+                enrollment=enrollment,
+                step_id=step_id,
+                variant=recorded,
+                data={"type": "email"},
+            )
+
+        ahead.deferred.append(finish)
+        report.emails_planned += 1
+        _advance(enrollment, runtime, now)
+        enrollment.next_run_at = None
+        return
     try:
         with session.begin_nested():
             session.add(message)
@@ -321,7 +431,7 @@ def _email_step(
             EventType.MESSAGE_PLANNED,
             now,
             message=message,
-            data={"not_before": slot.at.isoformat(), "local": slot.local.isoformat()},
+            data=planned_data,
         )
         report.emails_planned += 1
     events.record(
