@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
@@ -20,6 +20,7 @@ from engine.services.runtime import Runtimes
 from engine.spec.model import EmailStep
 from engine.store.models import (
     Enrollment,
+    Event,
     InboundMessage,
     Mailbox,
     OutboundMessage,
@@ -36,6 +37,7 @@ class Prefetched:
     replied: set[int] = field(default_factory=set)  # enrollment ids with a human reply
     previous: dict[int, OutboundMessage] = field(default_factory=dict)  # enrollment → last email
     deferred: list[Callable[[], None]] = field(default_factory=list)  # run after the insert
+    events: list[Event] = field(default_factory=list)  # recorded by `deferred`, not yet added
 
     @classmethod
     def load(cls, session: Session, batch: list[Enrollment], runtimes: Runtimes) -> Prefetched:
@@ -107,3 +109,24 @@ def suppressed_among(session: Session, emails: Iterable[str]) -> dict[str, str]:
             for email in by_domain[value_hash]:
                 out.setdefault(email, reason)
     return out
+
+
+EVENT_COLUMNS = [c.key for c in Event.__table__.columns if c.key != "id"]
+
+
+def insert_events(session: Session, rows: list[Event]) -> None:
+    """Insert events (made by `events.record`) as one executemany, in order, then flush.
+
+    Nothing reads an event's id back, so no RETURNING is needed: on PostgreSQL this is a
+    pipelined executemany of one small statement instead of a huge multi-row INSERT that
+    the driver has to parse again for every batch.
+    """
+    if rows:
+        for row in rows:
+            session.expunge(row)
+        values = [{key: getattr(row, key) for key in EVENT_COLUMNS} for row in rows]
+        for value in values:
+            if value["data"] is None:
+                value["data"] = {}
+        session.execute(insert(Event), values)
+    session.flush()

@@ -29,7 +29,7 @@ from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
 from engine.services.lifecycle import move
-from engine.services.prefetch import Prefetched
+from engine.services.prefetch import Prefetched, insert_events
 from engine.services.runtime import (
     MissingVariable,
     Placement,
@@ -148,7 +148,7 @@ def _execute_batch(
         session.flush()  # the batch's messages, in one multi-row INSERT
         for finish in ahead.deferred:
             finish()
-        session.flush()
+        insert_events(session, ahead.events)
     except Exception:
         log.info("batch of %d steps failed; running it again step by step", len(batch))
         session.rollback()
@@ -400,10 +400,10 @@ def _email_step(
         step_id = enrollment.step_id
 
         def finish() -> None:
-            events.record(
+            planned = events.record(
                 session, EventType.MESSAGE_PLANNED, now, message=message, data=planned_data
             )
-            events.record(
+            executed = events.record(
                 session,
                 EventType.STEP_EXECUTED,
                 now,
@@ -412,6 +412,7 @@ def _email_step(
                 variant=recorded,
                 data={"type": "email"},
             )
+            ahead.events.extend((planned, executed))
 
         ahead.deferred.append(finish)
         report.emails_planned += 1
