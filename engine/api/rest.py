@@ -6,7 +6,7 @@ import importlib
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.auth import require
 from engine.api.problems import problem
 from engine.api.state import AppState
+from engine.core import addresses
 from engine.errors import NotFound
 from engine.services import reports, rollups, suppression, task_queue
 from engine.services.tokens import Principal
@@ -23,6 +24,8 @@ from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression
 router = APIRouter(prefix="/api/v1")
 
 MAX_LIMIT = 500
+MAX_OFFSET = 10**9
+MAX_ID = 2**31 - 1  # ids are 32-bit on every database
 
 
 def _state(request: Request) -> AppState:
@@ -94,7 +97,7 @@ def list_tasks(
     owner: str | None = Query(None, description="Whose queue (SDR tokens: always their own)"),
     all_due: bool = Query(False, alias="all", description="Include tasks due after today"),
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     who: Principal = Depends(require("sdr", "manager")),
 ) -> Page:
     st = _state(request)
@@ -118,7 +121,10 @@ class TaskDone(BaseModel):
 
 @router.post("/tasks/{task_id}/complete", tags=["tasks"], summary="Mark a task done or skipped")
 def complete_task(
-    request: Request, task_id: int, body: TaskDone, who: Principal = Depends(require("sdr"))
+    request: Request,
+    body: TaskDone,
+    task_id: int = Path(..., ge=1, le=MAX_ID),
+    who: Principal = Depends(require("sdr")),
 ) -> dict[str, Any]:
     st = _state(request)
     owner = who.owner if who.role == "sdr" else None
@@ -141,7 +147,7 @@ def complete_task(
 def list_sequences(
     request: Request,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     _: Principal = Depends(require("growth", "manager", "sdr")),
 ) -> Page:
     with _state(request).db.session() as s:
@@ -241,7 +247,7 @@ def _supp_json(r: Suppression) -> dict[str, Any]:
 def list_suppressions(
     request: Request,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     _: Principal = Depends(require()),
 ) -> Page:
     with _state(request).db.session() as s:
@@ -257,13 +263,15 @@ def add_suppression(
     request: Request, body: SuppressionIn, who: Principal = Depends(require())
 ) -> dict[str, Any]:
     st = _state(request)
-    from engine.core import addresses
-
-    if not body.target.strip().startswith("@"):
-        try:
-            addresses.key_of(body.target)
-        except Exception as exc:
-            return problem(422, f"target: {exc}", field="target")  # type: ignore[return-value]
+    target = body.target.strip()
+    try:
+        target = (
+            "@" + addresses.normalise("x" + target).domain
+            if target.startswith("@")
+            else addresses.normalise(target).email
+        )
+    except addresses.InvalidAddress as exc:
+        return problem(422, f"target: {exc}", field="target")  # type: ignore[return-value]
     with st.db.session() as s:
         row = suppression.add(
             s,
@@ -283,7 +291,9 @@ def add_suppression(
     summary="Remove a suppression",
 )
 def remove_suppression(
-    request: Request, suppression_id: int, _: Principal = Depends(require())
+    request: Request,
+    suppression_id: int = Path(..., ge=1, le=MAX_ID),
+    _: Principal = Depends(require()),
 ) -> None:
     from engine.core.events import EventType
     from engine.services import events
@@ -321,7 +331,7 @@ def _prospect_json(p: Prospect) -> dict[str, Any]:
 def list_prospects(
     request: Request,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     who: Principal = Depends(require("sdr", "manager")),
 ) -> Page:
     with _state(request).db.session() as s:
@@ -335,7 +345,9 @@ def list_prospects(
 
 @router.get("/prospects/{prospect_id}", tags=["prospects"], summary="One prospect")
 def get_prospect(
-    request: Request, prospect_id: int, who: Principal = Depends(require("sdr", "manager"))
+    request: Request,
+    prospect_id: int = Path(..., ge=1, le=MAX_ID),
+    who: Principal = Depends(require("sdr", "manager")),
 ) -> dict[str, Any]:
     with _state(request).db.session() as s:
         p = s.get(Prospect, prospect_id)
