@@ -111,10 +111,18 @@ def build_report(
     per_step = by in ("step", "variant")
     counts = _counts(session, by, sequence_id, since)
     medians = _median_hours(session, by, sequence_id, since)
-    namer = _namer(session, by)
+    namer = _namer(session, by, with_sequence=sequence is None)
+    order = _step_order(session) if per_step else {}
+
+    def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        if per_step:  # sequences by key, steps in the order the sequence defines them
+            seq_name = namer((key[0], "", ""))
+            return (seq_name, order.get((key[0], key[1]), 999), *map(str, key[1:]))
+        return (namer(key),)
+
     rows = [
-        _row(namer(key), key, c, medians.get(key), per_step)
-        for key, c in sorted(counts.items(), key=lambda kv: tuple(str(k) for k in kv[0]))
+        _row(namer(key), key, counts[key], medians.get(key), per_step)
+        for key in sorted(counts, key=sort_key)
     ]
     total_counts: dict[str, int] = defaultdict(int)
     if per_step:  # a prospect reached by two steps is still one prospect in the total
@@ -220,7 +228,20 @@ def _sequence_id(session: Session, key: str) -> int:
     return found
 
 
-def _namer(session: Session, by: str) -> Callable[[tuple[Any, ...]], str]:
+def _step_order(session: Session) -> dict[tuple[int, str], int]:
+    """(sequence id, step id) -> position in the sequence's current version."""
+    order: dict[tuple[int, str], int] = {}
+    stmt = select(SequenceVersion).join(Sequence, Sequence.current_version_id == SequenceVersion.id)
+    for version in session.scalars(stmt):
+        steps = [s.get("id") for s in version.spec.get("steps", []) if isinstance(s, dict)]
+        for i, step in enumerate(s for s in steps if s):
+            order[(version.sequence_id, str(step))] = i
+    return order
+
+
+def _namer(
+    session: Session, by: str, *, with_sequence: bool = True
+) -> Callable[[tuple[Any, ...]], str]:
     seqs = {s.id: s.key for s in session.scalars(select(Sequence))}
     versions = {v.id: v.version for v in session.scalars(select(SequenceVersion))}
     boxes = {m.id: m.name for m in session.scalars(select(Mailbox))}
@@ -233,10 +254,11 @@ def _namer(session: Session, by: str) -> Callable[[tuple[Any, ...]], str]:
             return seq(key[0])
         if by == "version":
             return f"{seq(key[0])} v{versions.get(key[1], '?')}"
+        prefix = f"{seq(key[0])} / " if with_sequence else ""
         if by == "step":
-            return f"{seq(key[0])} / {key[1] or '(none)'}"
+            return f"{prefix}{key[1] or '(none)'}"
         if by == "variant":
-            return f"{seq(key[0])} / {key[1] or '(none)'} / {key[2] or '-'}"
+            return f"{prefix}{key[1] or '(none)'} / {key[2] or '-'}"
         if by == "mailbox":
             return boxes.get(key[0], "(none)" if not key[0] else f"#{key[0]}")
         if by == "owner":

@@ -511,3 +511,20 @@ def seed_scenario(db: Database) -> Scenario:
             if i == 0:
                 sd.reply(m, day(8, 13), intent="positive", text="Interesting - send me a deck.")
     return sc
+
+
+def main() -> None:
+    """`python -m tests.support.seed [HOME]`: seed a workspace to look at (dashboard, reports)."""
+    import sys
+
+    from engine.settings import load_settings
+
+    settings = load_settings(home=sys.argv[1]) if len(sys.argv) > 1 else load_settings()
+    db = Database(settings.database_url)
+    db.upgrade()
+    seed_scenario(db)
+    print(f"seeded {settings.database_url}")
+
+
+if __name__ == "__main__":
+    main()

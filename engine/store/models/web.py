@@ -98,7 +98,7 @@ class WebhookDelivery(Base):
     """One event to deliver to one webhook, with its attempts (the delivery log)."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),)
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id", "kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     webhook_id: Mapped[int] = mapped_column(Integer, index=True)

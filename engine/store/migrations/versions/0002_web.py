@@ -81,7 +81,7 @@ def upgrade() -> None:
     sa.Column('delivered_at', engine.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', engine.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_deliveries')),
-    sa.UniqueConstraint('webhook_id', 'event_id', name=op.f('uq_webhook_deliveries_webhook_id_event_id'))
+    sa.UniqueConstraint('webhook_id', 'event_id', 'kind', name=op.f('uq_webhook_deliveries_webhook_id_event_id_kind'))
     )
     op.create_index(op.f('ix_webhook_deliveries_webhook_id'), 'webhook_deliveries', ['webhook_id'], unique=False)
     op.create_index('ix_webhook_deliveries_due', 'webhook_deliveries', ['state', 'next_attempt_at'], unique=False)
