@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
@@ -48,7 +48,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
         return dashboard.render(request, "api_docs.html", {"spec": spec}, public=True)
 
     @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> JSONResponse:
-        return JSONResponse({}, status_code=204)
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     return app

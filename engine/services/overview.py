@@ -112,14 +112,14 @@ def timeline(session: Session, prospect_id: int, now: datetime) -> Timeline | No
             .order_by(InboundMessage.received_at)
         )
     )
-    enrollments = [
+    enrollments: list[tuple[Enrollment, str]] = [
         (e, key)
         for e, key in session.execute(
             select(Enrollment, Sequence.key)
             .join(Sequence, Sequence.id == Enrollment.sequence_id)
             .where(Enrollment.prospect_id == prospect_id)
             .order_by(Enrollment.id)
-        ).tuples()
+        )
     ]
     tasks = list(session.scalars(select(Task).where(Task.prospect_id == prospect_id)))
     return Timeline(

@@ -100,13 +100,14 @@ def deactivate(session: Session, webhook_id: int) -> None:
 def list_hooks(session: Session) -> list[tuple[Webhook, dict[str, int]]]:
     out = []
     for hook in session.scalars(select(Webhook).order_by(Webhook.id)):
-        counts = dict(
-            session.execute(
+        counts: dict[str, int] = {
+            state: int(n)
+            for state, n in session.execute(
                 select(WebhookDelivery.state, func.count())
                 .where(WebhookDelivery.webhook_id == hook.id)
                 .group_by(WebhookDelivery.state)
-            ).tuples()
-        )
+            )
+        }
         out.append((hook, counts))
     return out
 

@@ -198,6 +198,8 @@ class Seeder:
         self.s.add(m)
         self.s.flush()
         e.step_id = step_id
+        e.next_run_at = at + timedelta(days=3)  # the next step's wait, roughly
+        e.step_started_at = at
         if variant:
             e.variants = {**e.variants, step_id: variant}
         events.record(self.s, EventType.MESSAGE_SENT, at, enrollment=e, message=m)
