@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import tempfile
 from datetime import date
+from pathlib import Path as FsPath
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,7 +18,7 @@ from engine.api.auth import require
 from engine.api.problems import problem
 from engine.api.state import AppState
 from engine.core import addresses
-from engine.errors import NotFound
+from engine.errors import NotFound, SpecError
 from engine.services import reports, rollups, suppression, task_queue
 from engine.services.tokens import Principal
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
@@ -203,7 +205,8 @@ def list_versions(
     },
 )
 async def validate_sequence(request: Request, _: Principal = Depends(require("growth"))) -> Any:
-    body = (await request.body()).decode("utf-8", "replace")
+    """Templates named by the file are looked up in the server's `templates/` folder."""
+    text = (await request.body()).decode("utf-8", "replace")
     try:
         loader = importlib.import_module("engine.spec.loader")
     except ImportError:
@@ -212,12 +215,24 @@ async def validate_sequence(request: Request, _: Principal = Depends(require("gr
             "sequence validation is not available in this build yet "
             "(engine.spec.loader has not landed)",
         )
-    try:
-        loader.load_text(body, "posted.yaml")
-    except Exception as exc:
-        diags = [str(d) for d in getattr(exc, "diagnostics", [])] or [str(exc)]
-        return problem(422, diags[0], field="body", diagnostics=diags)
-    return {"valid": True}
+    return await run_in_threadpool(_validate_text, loader, text)
+
+
+def _validate_text(loader: Any, text: str) -> Any:
+    with tempfile.TemporaryDirectory(prefix="kadenz-validate-") as folder:
+        path = FsPath(folder) / "posted.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            loaded = loader.load_sequence(path, templates_dir=FsPath.cwd() / "templates")
+        except SpecError as exc:
+            diags = [
+                f"posted.yaml:{d.line}:{d.column}: {d.message}" + (f" ({d.fix})" if d.fix else "")
+                if d.file.endswith("posted.yaml")
+                else str(d)
+                for d in exc.diagnostics
+            ]
+            return problem(422, diags[0], field="body", diagnostics=diags)
+    return {"valid": True, "key": loaded.spec.key, "content_hash": loaded.content_hash}
 
 
 # --- suppressions --------------------------------------------------------------------------

@@ -117,3 +117,31 @@ def test_raw_inbound_requires_rfc822(web: SeededApp) -> None:
         )
     assert wrong.status_code == 415 and wrong.json()["field"] == "Content-Type"
     assert empty.status_code == 422
+
+
+def test_validate_posted_sequence(web: SeededApp) -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    good = (root / "sequences" / "saas-founders.yaml").read_text()
+    growth = _bearer(web.tokens["growth"])
+    with TestClient(web.app) as client:
+        ok = client.post(
+            "/api/v1/sequences/validate",
+            content=good,
+            headers={**growth, "Content-Type": "application/yaml"},
+        )
+        bad = client.post(
+            "/api/v1/sequences/validate",
+            content=b"key: x\nsteps: 3\n",
+            headers={**growth, "Content-Type": "application/yaml"},
+        )
+        sdr = client.post(
+            "/api/v1/sequences/validate", content=good, headers=_bearer(web.tokens["sdr"])
+        )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["valid"] is True and ok.json()["key"] == "saas-founders"
+    assert bad.status_code == 422
+    assert bad.json()["detail"].startswith("posted.yaml:")
+    assert bad.json()["diagnostics"]
+    assert sdr.status_code == 403
