@@ -154,3 +154,16 @@ def test_concurrent_refreshes_count_once(db: Database) -> None:
         facts = s.scalar(select(func.count()).select_from(ReportFact))
     assert _numbers(_row(report, "saas-founders")) == EXPECTED["saas-founders"]
     assert facts and facts > 0
+
+
+def test_by_mailbox_and_version(db: Database) -> None:
+    seed_scenario(db)
+    rollups.refresh_rollups(db)
+    with db.session() as s:
+        boxes = reports.build_report(s, by="mailbox")
+        versions = reports.build_report(s, by="version", sequence="saas-founders")
+    anna, ben = _row(boxes, "anna"), _row(boxes, "ben")
+    assert (anna.contacted, anna.bounced, ben.contacted, ben.bounced) == (8, 0, 5, 1)
+    assert ben.bounce_rate == pytest.approx(0.2)
+    assert [r.group for r in versions.rows] == ["saas-founders v1"]
+    assert _numbers(versions.rows[0]) == EXPECTED["saas-founders"]
