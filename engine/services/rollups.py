@@ -91,18 +91,33 @@ def _refresh_batch(session: Session, batch_size: int) -> int:
 
 
 class _Folder:
-    """Turns one batch of events into fact changes and rollup deltas."""
+    """Turns one batch of events into fact changes and rollup deltas.
+
+    Everything the batch needs is loaded up front with a few IN queries (facts, enrollments,
+    reply events, rollup rows) so the cost is per batch, not per event.
+    """
 
     def __init__(self, session: Session, batch: list[Event]) -> None:
         self.session = session
         self.batch = batch
         self.max_id = batch[-1].id
         self.deltas: dict[DimKey, int] = defaultdict(int)
-        ids = {e.enrollment_id for e in batch if e.enrollment_id is not None}
-        self.enrollments: dict[int, Enrollment] = {
-            e.id: e for e in session.scalars(select(Enrollment).where(Enrollment.id.in_(ids)))
-        }
-        self._sends: dict[int, list[tuple[datetime, Dims]]] = {}
+        ids = sorted({e.enrollment_id for e in batch if e.enrollment_id is not None})
+        self.enrollments: dict[int, Enrollment] = {}
+        self.facts: dict[tuple[int, str, str], ReportFact] = {}
+        for chunk in _chunks(ids):
+            for enrollment in session.scalars(select(Enrollment).where(Enrollment.id.in_(chunk))):
+                self.enrollments[enrollment.id] = enrollment
+            for fact in session.scalars(
+                select(ReportFact).where(ReportFact.enrollment_id.in_(chunk))
+            ):
+                self.facts[(fact.enrollment_id, fact.metric, fact.step_key)] = fact
+        self._sends: dict[int, list[tuple[datetime, Dims]]] = defaultdict(list)
+        for (enrollment_id, metric, _), fact in self.facts.items():
+            if metric == metrics.STEP_SENT:
+                self._sends[enrollment_id].append((fact.at, _dims_of(fact)))
+        for sends in self._sends.values():
+            sends.sort(key=lambda pair: pair[0])
 
     def fold(self) -> None:
         reply_touched: set[int] = set()
@@ -117,7 +132,7 @@ class _Folder:
                 dims = self._own_dims(event)
                 self._add(enrollment_id, metrics.STEP_SENT, dims.step_id, event.at, dims)
                 self._add(enrollment_id, metrics.CONTACTED, "", event.at, dims)
-                self._sends_of(enrollment_id).append((event.at, dims))
+                self._sends[enrollment_id].append((event.at, dims))
             elif kind in (EventType.MESSAGE_BOUNCED, EventType.BOUNCE_RECEIVED):
                 if (event.data or {}).get("kind") in _HARD_BOUNCE:
                     self._add_attributed(enrollment_id, metrics.BOUNCED, event)
@@ -130,9 +145,9 @@ class _Folder:
                 self._add_attributed(enrollment_id, metrics.MEETING, event)
             elif kind in _REPLY_EVENTS:
                 reply_touched.add(enrollment_id)
+        if reply_touched:
+            self._recompute_replies(sorted(reply_touched))
         self.session.flush()
-        for enrollment_id in sorted(reply_touched):
-            self._recompute_replies(enrollment_id)
         self._apply_deltas()
 
     # --- dimensions ----------------------------------------------------------------------
@@ -152,22 +167,9 @@ class _Folder:
             owner=owner or "",
         )
 
-    def _sends_of(self, enrollment_id: int) -> list[tuple[datetime, Dims]]:
-        if enrollment_id not in self._sends:
-            rows = self.session.scalars(
-                select(ReportFact)
-                .where(
-                    ReportFact.enrollment_id == enrollment_id,
-                    ReportFact.metric == metrics.STEP_SENT,
-                )
-                .order_by(ReportFact.at, ReportFact.id)
-            )
-            self._sends[enrollment_id] = [(f.at, _dims_of(f)) for f in rows]
-        return self._sends[enrollment_id]
-
     def _attributed_dims(self, enrollment_id: int, event: Event) -> Dims:
         """The dimensions of the last email sent before `event` (or the event's own)."""
-        before = [dims for at, dims in self._sends_of(enrollment_id) if at <= event.at]
+        before = [dims for at, dims in self._sends.get(enrollment_id, []) if at <= event.at]
         return before[-1] if before else self._own_dims(event)
 
     # --- facts -----------------------------------------------------------------------------
@@ -185,16 +187,10 @@ class _Folder:
         dims: Dims,
         value: float | None = None,
         inbound_id: int | None = None,
-    ) -> ReportFact | None:
-        existing = self.session.scalars(
-            select(ReportFact).where(
-                ReportFact.enrollment_id == enrollment_id,
-                ReportFact.metric == metric,
-                ReportFact.step_key == step_key,
-            )
-        ).first()
-        if existing is not None:
-            return None
+    ) -> None:
+        key = (enrollment_id, metric, step_key)
+        if key in self.facts:
+            return
         fact = ReportFact(
             enrollment_id=enrollment_id,
             metric=metric,
@@ -206,25 +202,37 @@ class _Folder:
             **_dims_fields(dims),
         )
         self.session.add(fact)
-        self.session.flush()
+        self.facts[key] = fact
         self.deltas[_key(fact.day, dims, metric)] += 1
-        return fact
 
     def _remove(self, fact: ReportFact) -> None:
         self.deltas[_key(fact.day, _dims_of(fact), fact.metric)] -= 1
-        self.session.delete(fact)
-        self.session.flush()
+        del self.facts[(fact.enrollment_id, fact.metric, fact.step_key)]
+        if fact in self.session.new:
+            self.session.expunge(fact)
+        else:
+            # Flushed now: the unit of work inserts before it deletes, and a replacement fact
+            # with the same unique key may follow in this batch.
+            self.session.delete(fact)
+            self.session.flush()
 
-    def _recompute_replies(self, enrollment_id: int) -> None:
-        events = self.session.scalars(
-            select(Event)
-            .where(
-                Event.enrollment_id == enrollment_id,
-                Event.type.in_(_REPLY_EVENTS),
-                Event.id <= self.max_id,
-            )
-            .order_by(Event.id)
-        )
+    def _recompute_replies(self, enrollment_ids: list[int]) -> None:
+        per_enrollment: dict[int, list[Event]] = defaultdict(list)
+        for chunk in _chunks(enrollment_ids):
+            for event in self.session.scalars(
+                select(Event)
+                .where(
+                    Event.enrollment_id.in_(chunk),
+                    Event.type.in_(_REPLY_EVENTS),
+                    Event.id <= self.max_id,
+                )
+                .order_by(Event.id)
+            ):
+                per_enrollment[event.enrollment_id or 0].append(event)
+        for enrollment_id in enrollment_ids:
+            self._recompute_one(enrollment_id, per_enrollment.get(enrollment_id, []))
+
+    def _recompute_one(self, enrollment_id: int, events: list[Event]) -> None:
         state: dict[int | str, dict[str, Any]] = {}
         for event in events:
             key: int | str = event.inbound_id if event.inbound_id is not None else f"e{event.id}"
@@ -250,11 +258,7 @@ class _Folder:
     def _set_reply_fact(
         self, enrollment_id: int, metric: str, entry: dict[str, Any] | None
     ) -> None:
-        existing = self.session.scalars(
-            select(ReportFact).where(
-                ReportFact.enrollment_id == enrollment_id, ReportFact.metric == metric
-            )
-        ).first()
+        existing = self.facts.get((enrollment_id, metric, ""))
         event: Event | None = entry["event"] if entry else None
         if (
             existing is not None
@@ -266,12 +270,7 @@ class _Folder:
             self._remove(existing)
         if event is None:
             return
-        contacted = self.session.scalars(
-            select(ReportFact).where(
-                ReportFact.enrollment_id == enrollment_id,
-                ReportFact.metric == metrics.CONTACTED,
-            )
-        ).first()
+        contacted = self.facts.get((enrollment_id, metrics.CONTACTED, ""))
         seconds = (event.at - contacted.at).total_seconds() if contacted else None
         self._add(
             enrollment_id,
@@ -286,38 +285,50 @@ class _Folder:
     # --- rollup rows -------------------------------------------------------------------
 
     def _apply_deltas(self) -> None:
-        for key, delta in sorted(self.deltas.items()):
-            if delta == 0:
+        changes = {key: delta for key, delta in self.deltas.items() if delta != 0}
+        if not changes:
+            return
+        days = sorted({key[0] for key in changes})
+        rows: dict[DimKey, ReportRollup] = {}
+        for chunk in _chunks(days):
+            for row in self.session.scalars(
+                select(ReportRollup).where(ReportRollup.day.in_(chunk))
+            ):
+                rows[
+                    (
+                        row.day,
+                        row.sequence_id,
+                        row.version_id,
+                        row.step_id,
+                        row.variant,
+                        row.mailbox_id,
+                        row.owner,
+                        row.metric,
+                    )
+                ] = row
+        for key, delta in sorted(changes.items()):
+            existing = rows.get(key)
+            if existing is not None:
+                existing.count += delta
                 continue
             day, seq, ver, step, variant, mailbox, owner, metric = key
-            row = self.session.scalars(
-                select(ReportRollup).where(
-                    ReportRollup.day == day,
-                    ReportRollup.sequence_id == seq,
-                    ReportRollup.version_id == ver,
-                    ReportRollup.step_id == step,
-                    ReportRollup.variant == variant,
-                    ReportRollup.mailbox_id == mailbox,
-                    ReportRollup.owner == owner,
-                    ReportRollup.metric == metric,
+            self.session.add(
+                ReportRollup(
+                    day=day,
+                    sequence_id=seq,
+                    version_id=ver,
+                    step_id=step,
+                    variant=variant,
+                    mailbox_id=mailbox,
+                    owner=owner,
+                    metric=metric,
+                    count=delta,
                 )
-            ).first()
-            if row is None:
-                self.session.add(
-                    ReportRollup(
-                        day=day,
-                        sequence_id=seq,
-                        version_id=ver,
-                        step_id=step,
-                        variant=variant,
-                        mailbox_id=mailbox,
-                        owner=owner,
-                        metric=metric,
-                        count=delta,
-                    )
-                )
-            else:
-                row.count += delta
+            )
+
+
+def _chunks(values: list[Any], size: int = 1000) -> list[list[Any]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def _dims_of(fact: ReportFact) -> Dims:

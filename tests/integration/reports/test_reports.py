@@ -167,3 +167,32 @@ def test_by_mailbox_and_version(db: Database) -> None:
     assert ben.bounce_rate == pytest.approx(0.2)
     assert [r.group for r in versions.rows] == ["saas-founders v1"]
     assert _numbers(versions.rows[0]) == EXPECTED["saas-founders"]
+
+
+def test_reclassification_replacing_first_reply_in_one_batch(db: Database) -> None:
+    """Two replies; the first is later reclassified: the second becomes the first reply,
+    replacing the fact with the same key inside one refresh."""
+    sc = seed_scenario(db)
+    rollups.refresh_rollups(db)
+    from engine.store.models import InboundMessage, OutboundMessage
+    from tests.support.seed import Seeder
+
+    with db.session() as s:
+        first = s.scalars(
+            select(InboundMessage).where(InboundMessage.enrollment_id == sc.enrollments["q0"])
+        ).one()
+        m = s.get(OutboundMessage, sc.outbound["q0.intro"])
+        assert m is not None
+        sd = Seeder(s)
+        sd.reply(m, day(9, 9), intent="neutral", text="Actually, tell me more")
+        sd.reclassify(first, day(9, 10), to="auto_reply")
+    rollups.refresh_rollups(db)
+    with db.session() as s:
+        agencies = _row(reports.build_report(s, by="sequence"), "agencies")
+        fact = s.scalars(
+            select(ReportFact).where(
+                ReportFact.enrollment_id == sc.enrollments["q0"], ReportFact.metric == "replied"
+            )
+        ).one()
+    assert (agencies.replied, agencies.positive) == (1, 0)
+    assert fact.at == day(9, 9)
