@@ -53,7 +53,7 @@ SAAS_STEPS: list[dict[str, Any]] = [
     {"wait": "2 business days"},
     {"id": "call-1", "call": {"title": "Call {{ first_name }} at {{ company }}"}},
     {"wait": "4 business days"},
-    {"id": "breakup", "email": {"template": "breakup.md.j2"}},
+    {"id": "breakup", "email": {"subject": "Closing the loop", "template": "breakup.md.j2"}},
 ]
 
 
@@ -431,9 +431,12 @@ def seed_scenario(db: Database) -> Scenario:
         agencies, agencies_v = sd.sequence(
             "agencies",
             [
-                {"id": "intro", "email": {"template": "agency_intro.md.j2"}},
+                {
+                    "id": "intro",
+                    "email": {"subject": "Hi {{ first_name }}", "template": "agency_intro.md.j2"},
+                },
                 {"wait": "2 business days"},
-                {"id": "bump", "email": {"template": "bump.md.j2"}},
+                {"id": "bump", "email": {"thread": "previous", "template": "bump.md.j2"}},
             ],
         )
         sc.sequences = {"saas-founders": saas.id, "agencies": agencies.id}
