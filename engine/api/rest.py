@@ -411,8 +411,16 @@ async def post_inbound(request: Request, _: Principal = Depends(require())) -> A
         )
     st = _state(request)
     result = await run_in_threadpool(ingest.ingest, st.db, st.clock, raw, source="http")
-    inbound_id = getattr(result, "inbound_id", None) or getattr(result, "id", None) or result
-    return JSONResponse({"inbound_id": inbound_id}, status_code=202)
+    body = {
+        "inbound_id": result.inbound_id,
+        "duplicate": result.duplicate,
+        "kind": result.kind,
+        "intent": result.intent,
+        "matched_by": result.matched_by,
+        "prospect_id": result.prospect_id,
+        "actions": list(result.actions),
+    }
+    return JSONResponse(body, status_code=202)
 
 
 @router.get("/health", tags=["meta"], summary="Liveness (no token needed)")

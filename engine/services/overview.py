@@ -122,27 +122,37 @@ def timeline(session: Session, prospect_id: int, now: datetime) -> Timeline | No
         )
     ]
     tasks = list(session.scalars(select(Task).where(Task.prospect_id == prospect_id)))
+    engine_says = explanations(session, prospect, now)
     return Timeline(
         prospect,
         events,
         inbound,
         enrollments,
         tasks,
-        {e.id: explain(session, e, now) for e, _ in enrollments},
+        {e.id: engine_says.get(e.id) or explain(session, e, now) for e, _ in enrollments},
     )
 
 
-def explain(session: Session, enrollment: Enrollment, now: datetime) -> str:
-    """The sending engine's explanation when it is available, else the stored state reason."""
+def explanations(session: Session, prospect: Prospect, now: datetime) -> dict[int, str]:
+    """enrollment id -> the sending engine's explanation (`kadenz explain`), in one line."""
+    out: dict[int, str] = {}
     try:
         module: Any = importlib.import_module("engine.services.explain")
     except ImportError:
         module = None
-    if module is not None and hasattr(module, "explain"):
+    if module is not None and prospect.email:
         try:
-            return str(module.explain(session, enrollment.id, now))
+            found = module.explain_prospect(session, prospect.email, now)
+            for e in found.enrollments:
+                holds = f" Holds: {'; '.join(e.holds)}." if e.holds else ""
+                out[e.id] = f"{e.next_action}{holds}"
         except Exception as exc:  # the page must render even if explaining fails
-            return f"(could not explain: {type(exc).__name__})"
+            out[-1] = f"(could not explain: {type(exc).__name__})"
+    return out
+
+
+def explain(session: Session, enrollment: Enrollment, now: datetime) -> str:
+    """Fallback when the engine cannot explain: the stored state and its reason."""
     parts = [f"{enrollment.state}"]
     if enrollment.state_reason:
         parts.append(f"because {enrollment.state_reason}")

@@ -1,9 +1,8 @@
 """The SDR queue: today's open calls and tasks, and marking one done or skipped.
 
-The sending engine's `engine.services.tasks.complete_task` had not landed when this was
-written, so this module completes tasks itself (the lead may point it there at merge):
-task → done/skipped with its outcome, TASK_COMPLETED / TASK_SKIPPED (+ MEETING_BOOKED for a
-booked meeting), and a waiting enrollment made active and due now so the next tick moves on.
+Completion is the sending engine's `engine.services.tasks.complete_task` (task → done/skipped,
+TASK_COMPLETED / TASK_SKIPPED, a waiting enrollment resumed); this module adds what the queue
+needs around it: the outcome vocabulary, ownership, and MEETING_BOOKED for a booked meeting.
 """
 
 from __future__ import annotations
@@ -15,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core.events import EventType
-from engine.core.states import EnrollmentState, TaskState, advance_task
+from engine.core.states import TaskState
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.services import events
+from engine.services import events, tasks
 from engine.store.models import Enrollment, Prospect, Task
 
 OUTCOMES = ("connected", "voicemail", "no_answer", "meeting_booked", "done")
@@ -68,22 +67,11 @@ def complete(
     task = get_task(session, task_id, owner)
     if task.state != TaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
-    target = TaskState.SKIPPED if outcome == "skip" else TaskState.DONE
-    task.state = advance_task(TaskState(task.state), target)
-    task.outcome = None if outcome == "skip" else outcome
-    task.completed_at = at
-    enrollment = session.get(Enrollment, task.enrollment_id) if task.enrollment_id else None
-    kind = EventType.TASK_SKIPPED if target == TaskState.SKIPPED else EventType.TASK_COMPLETED
-    events.record(
-        session,
-        kind,
-        at,
-        enrollment=enrollment,
-        task_id=task.id,
-        prospect_id=task.prospect_id,
-        data={"outcome": task.outcome, "by": by},
+    task = tasks.complete_task(
+        session, task_id, None if outcome == "skip" else outcome, at, skipped=outcome == "skip"
     )
     if outcome == "meeting_booked":
+        enrollment = session.get(Enrollment, task.enrollment_id) if task.enrollment_id else None
         events.record(
             session,
             EventType.MEETING_BOOKED,
@@ -93,10 +81,4 @@ def complete(
             prospect_id=task.prospect_id,
             data={"by": by},
         )
-    if enrollment is not None and task.blocking and enrollment.state == EnrollmentState.WAITING:
-        enrollment.state = EnrollmentState.ACTIVE
-        enrollment.state_reason = None
-        enrollment.next_run_at = at
-        enrollment.updated_at = at
-        events.record(session, EventType.RESUMED, at, enrollment=enrollment, data={"task": task.id})
     return task

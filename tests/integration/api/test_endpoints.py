@@ -145,3 +145,33 @@ def test_validate_posted_sequence(web: SeededApp) -> None:
     assert bad.json()["detail"].startswith("posted.yaml:")
     assert bad.json()["diagnostics"]
     assert sdr.status_code == 403
+
+
+def test_raw_inbound_reply_is_ingested(web: SeededApp) -> None:
+    from engine.store.models import OutboundMessage
+
+    with web.db.session() as s:
+        m = s.get(OutboundMessage, web.scenario.outbound["p7.bump"])
+        assert m is not None
+        raw = (
+            f"From: Nora Example <{m.to_address}>\r\n"
+            f"To: {m.from_address}\r\n"
+            f"Subject: Re: {m.subject}\r\n"
+            "Date: Mon, 09 Mar 2026 11:00:00 +0000\r\n"
+            "Message-ID: <nora-reply-1@company7.example>\r\n"
+            f"In-Reply-To: <{m.message_id}>\r\n"
+            f"References: <{m.message_id}>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "\r\n"
+            "Hi, yes, this sounds interesting. Can we talk on Thursday?\r\n"
+        ).encode()
+    headers = {**_bearer(web.tokens["admin"]), "Content-Type": "message/rfc822"}
+    with TestClient(web.app) as client:
+        first = client.post("/api/v1/inbound", content=raw, headers=headers)
+        again = client.post("/api/v1/inbound", content=raw, headers=headers)
+    assert first.status_code == 202, first.text
+    body = first.json()
+    assert body["inbound_id"] > 0 and body["duplicate"] is False
+    assert body["kind"] == "human_reply"
+    assert again.status_code == 202 and again.json()["duplicate"] is True
+    assert again.json()["inbound_id"] == body["inbound_id"]
