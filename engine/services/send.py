@@ -185,6 +185,7 @@ async def send_due_async(
         await asyncio.gather(*(run(g) for g in groups.values()))
     finally:
         ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)  # collected, never left dangling
         recorder.flush()
     return report
 
