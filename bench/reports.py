@@ -25,10 +25,8 @@ from bench.common import (
 from engine.store.db import Database
 
 TARGET = "< 1 s on 10M events"
-GROUP_BY = """
-SELECT sequence_id, step_id, variant, type, count(*), count(DISTINCT enrollment_id)
-FROM events GROUP BY 1, 2, 3, 4
-"""
+# The raw limit: one pass over the whole log, counted per sequence and event type.
+GROUP_BY = "SELECT sequence_id, type, count(*) FROM events GROUP BY 1, 2"
 
 
 def run(opts: Options) -> list[Row]:
