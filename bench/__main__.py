@@ -81,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ntotal {total:.0f} s ({', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
     if write:
         write_results(table, machine, opts, only, total, timings)
-        print(
-            f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
-        )
+        print(f"wrote {RESULTS}")
     return 0
 
 

@@ -165,7 +165,7 @@ def run(opts: Options) -> list[Row]:
                     Sample(ours_values, "steps/s"),
                     base,
                     target_claims,
-                    note=f"ours: tick(limit={limit:,}) × {opts.runs}; raw: all {due:,} × {opts.runs}",
+                    note=f"ours: tick(limit={limit:,}) ×{opts.runs}; raw: all {due:,} ×{opts.runs}",
                 )
             )
             rows[-1].met = (rows[-1].ratio or 0) >= 0.5

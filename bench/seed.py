@@ -62,9 +62,8 @@ def push_sequence(db: Database, folder: Path) -> tuple[int, int, str]:
 
     Raises ImportError while the spec/sequence services are not on this branch.
     """
-    from engine.spec.loader import load_sequence
-
     from engine.services import sequences
+    from engine.spec.loader import load_sequence
 
     loaded = load_sequence(write_sequence(folder))
     with db.session() as session:
@@ -271,9 +270,14 @@ def seed_events(db: Database, start: int, count: int, *, days: int = 90) -> int:
             "variant": "(ARRAY['a','b'])[1 + g.i % 2]",
             "mailbox_id": "1 + g.i % 8",
             "owner": "'sdr' || (g.i % 12) || '@acme.example'",
-            "data": "CASE WHEN g.i % 100 < 3 THEN '{\"kind\": \"hard\"}'::jsonb ELSE '{}'::jsonb END",
+            "data": "CASE WHEN g.i % 100 < 3 THEN CAST(:hard AS jsonb) ELSE '{}' END",
         },
-        {"first": start, "last": start + count - 1, "since": NOW - timedelta(days=days)},
+        {
+            "first": start,
+            "last": start + count - 1,
+            "since": NOW - timedelta(days=days),
+            "hard": '{"kind": "hard"}',
+        },
     )
     return count
 
