@@ -53,11 +53,11 @@ class NotMeasured(Exception):
 class Options:
     quick: bool = False
     runs: int = 3
-    send_n: int = 5000
+    send_n: int = 1000
     mailboxes: int = 4
     enrollments: int = 1_000_000
     due: int = 100_000
-    tick_limit: int = 10_000
+    tick_limit: int = 1000
     import_rows: int = 100_000
     events: int = 10_000_000
     classify_limit: int | None = None
@@ -67,10 +67,10 @@ class Options:
         return cls(
             quick=True,
             runs=3,
-            send_n=500,
+            send_n=200,
             enrollments=100_000,
             due=10_000,
-            tick_limit=2_000,
+            tick_limit=300,
             import_rows=10_000,
             events=1_000_000,
         )
