@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from bench import seed
-from bench.common import Options, Row, Sample, not_measured, run_child, temp_dir
+from bench.common import Options, Row, Sample, missing_module, not_measured, run_child, temp_dir
 from bench.sink import SinkProcess
 from engine.store.db import Database
 
@@ -44,13 +44,8 @@ with db.engine.connect() as conn:
 
 def run(opts: Options) -> list[Row]:
     sizes = [10_000, opts.enrollments] if opts.enrollments > 10_000 else [opts.enrollments]
-    try:
-        import engine.services.runner
-        import engine.services.sequences  # noqa: F401
-
-        why = ""
-    except ImportError as exc:
-        why = f"{exc.name} is not on main yet"
+    missing = missing_module("engine.services.runner", "engine.services.sequences")
+    why = f"{missing} is not on main yet" if missing else ""
     rows: list[Row] = []
     with temp_dir("memory") as tmp, SinkProcess() as sink:
         url = f"sqlite:///{tmp / 'kadenz.db'}"

@@ -25,6 +25,8 @@ from bench.common import (
 from engine.store.db import Database
 
 TARGET = "< 1 s on 10M events"
+# Rollups are folded in Python; beyond this many events per run the fold is estimated.
+REFRESH_CAP = 1_000_000
 # The raw limit: one pass over the whole log, counted per sequence and event type.
 GROUP_BY = "SELECT sequence_id, type, count(*) FROM events GROUP BY 1, 2"
 
@@ -41,7 +43,8 @@ def run(opts: Options) -> list[Row]:
     with throwaway_postgres("reports") as url:
         db = Database(url)
         db.upgrade()
-        have = 0
+        have = folded_total = 0
+        fold_rate = 0.0
         for size in sizes:
             start = time.perf_counter()
             seed.seed_events(db, have + 1, size - have)
@@ -61,9 +64,19 @@ def run(opts: Options) -> list[Row]:
                     not_measured(label, "engine.services.reports is not on main yet", TARGET, base)
                 )
                 continue
+            if size - folded_total > REFRESH_CAP:
+                why = (
+                    f"folding {size - folded_total:,} new events into the rollups would take "
+                    f"≈ {(size - folded_total) / max(fold_rate, 1):,.0f} s at the "
+                    f"{fold_rate:,.0f} events/s measured above (over the run's budget)"
+                )
+                rows.append(not_measured(label, why, TARGET, base))
+                continue
             start = time.perf_counter()
             folded = rollups.refresh_rollups(db)
             refresh = time.perf_counter() - start
+            folded_total += folded
+            fold_rate = folded / refresh if refresh else 0.0
 
             def build() -> None:
                 rollups.refresh_rollups(db)  # what the CLI does first: a no-op when current
@@ -73,7 +86,10 @@ def run(opts: Options) -> list[Row]:
             ours = durations_ms(build, opts.runs)
             met = ours.median < 1000 if size >= 10_000_000 else None
             row = Row(label, ours, base, TARGET, met, higher_is_better=False)
-            row.note = f"{note}; rollup refresh {folded:,} events in {refresh:.0f} s"
+            row.note = (
+                f"{note}; rollups folded {folded:,} events in {refresh:.0f} s "
+                f"({fold_rate:,.0f} events/s, paid as events arrive, not per report)"
+            )
             rows.append(row)
         db.dispose()
     return rows

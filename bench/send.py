@@ -14,7 +14,7 @@ import time
 import aiosmtplib
 
 from bench import seed
-from bench.common import Options, Row, Sample, not_measured, temp_dir
+from bench.common import Options, Row, Sample, missing_module, not_measured, temp_dir
 from bench.sink import SinkProcess
 from engine.mail.compose import OutgoingEmail, build_mime, new_message_id
 
@@ -119,11 +119,9 @@ def run(opts: Options) -> list[Row]:
                 raise RuntimeError("the sink did not receive every raw message")
         base = Sample(base_values, "msg/s")
         label = f"send path, embedded SQLite ({n:,} msgs, {conns} conns)"
-        try:
-            import engine.services.runner
-            import engine.services.sequences  # noqa: F401
-        except ImportError as exc:
-            rows.append(not_measured(label, f"{exc.name} is not on main yet", TARGET, base))
+        missing = missing_module("engine.services.runner", "engine.services.sequences")
+        if missing:
+            rows.append(not_measured(label, f"{missing} is not on main yet", TARGET, base))
         else:
             ours = Sample([embedded_once(sink, n, conns) for _ in range(opts.runs)], "msg/s")
             row = Row(label, ours, base, TARGET)
