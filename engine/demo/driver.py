@@ -180,7 +180,7 @@ def _work_the_queue(run: DemoRun, rng: random.Random) -> None:
 
 def _next_interesting(run: DemoRun) -> datetime:
     now = run.clock.now()
-    candidates = [now + MAX_STEP]
+    candidates: list[datetime | None] = [now + MAX_STEP]
     with run.db.session() as session:
         candidates += [
             session.scalar(
