@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 import time
 import traceback
@@ -57,6 +58,8 @@ def parse(argv: list[str]) -> tuple[Options, list[str], bool]:
 
 def main(argv: list[str] | None = None) -> int:
     opts, only, write = parse(sys.argv[1:] if argv is None else argv)
+    # A terminated run still drops its throwaway databases and stops the sink (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.perf_counter()
     machine = machine_info()
     print(_machine_line(machine), flush=True)

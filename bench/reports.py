@@ -1,9 +1,11 @@
 """Figure 5 — report latency on a big event log, against a bare SQL GROUP BY.
 
-Events are COPYed into the real `events` table of a throwaway PostgreSQL database in two
-steps (a tenth, then all), so the table shows how each side scales with the log's size.
-Ours is what `kadenz report` runs: bring the rollups up to date (`refresh_rollups`, timed
-on its own: that cost is paid incrementally as events arrive), then `build_report`.
+Events are generated into the real `events` table of a throwaway PostgreSQL database in
+steps (a small slice, a tenth, then all), so the table shows how each side scales.
+Ours is what `kadenz report` runs: bring the rollups up to date (`refresh_rollups`), then
+`build_report`. Folding events into rollups is paid once as events arrive, and it is slow
+today, so it is measured on the first slice only and estimated beyond it; the report itself
+reads only the rollups.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from bench.common import (
 from engine.store.db import Database
 
 TARGET = "< 1 s on 10M events"
-# Rollups are folded in Python; beyond this many events per run the fold is estimated.
-REFRESH_CAP = 1_000_000
+# Rollups are folded in Python, slowly: measured on this many events, estimated beyond.
+SLICE = 2_000
 # The raw limit: one pass over the whole log, counted per sequence and event type.
 GROUP_BY = "SELECT sequence_id, type, count(*) FROM events GROUP BY 1, 2"
 
@@ -38,13 +40,13 @@ def run(opts: Options) -> list[Row]:
         from engine.services import reports, rollups
     except ImportError:
         reports = rollups = None  # type: ignore[assignment]
-    sizes = sorted({max(opts.events // 10, 1), opts.events})
+    sizes = sorted({SLICE, max(opts.events // 10, SLICE), opts.events})
     rows: list[Row] = []
+    fold_rate = 0.0
     with throwaway_postgres("reports") as url:
         db = Database(url)
         db.upgrade()
-        have = folded_total = 0
-        fold_rate = 0.0
+        have = 0
         for size in sizes:
             start = time.perf_counter()
             seed.seed_events(db, have + 1, size - have)
@@ -58,25 +60,21 @@ def run(opts: Options) -> list[Row]:
 
                 base = durations_ms(group_by, opts.runs)
             label = f"report on {size:,} events"
-            note = f"COPY of the events: {seeded:.0f} s"
             if reports is None:
-                rows.append(
-                    not_measured(label, "engine.services.reports is not on main yet", TARGET, base)
-                )
+                why = "engine.services.reports is not on main yet"
+                rows.append(not_measured(label, why, TARGET, base))
                 continue
-            if size - folded_total > REFRESH_CAP:
+            if size > SLICE:
                 why = (
-                    f"folding {size - folded_total:,} new events into the rollups would take "
-                    f"≈ {(size - folded_total) / max(fold_rate, 1):,.0f} s at the "
-                    f"{fold_rate:,.0f} events/s measured above (over the run's budget)"
+                    f"rollups not folded: {size:,} events would take ≈ "
+                    f"{size / max(fold_rate, 0.001) / 3600:,.1f} h at the {fold_rate:,.0f} "
+                    f"events/s measured on the first {SLICE:,} (event generation: {seeded:.0f} s)"
                 )
                 rows.append(not_measured(label, why, TARGET, base))
                 continue
             start = time.perf_counter()
             folded = rollups.refresh_rollups(db)
-            refresh = time.perf_counter() - start
-            folded_total += folded
-            fold_rate = folded / refresh if refresh else 0.0
+            fold_rate = folded / (time.perf_counter() - start)
 
             def build() -> None:
                 rollups.refresh_rollups(db)  # what the CLI does first: a no-op when current
@@ -84,12 +82,8 @@ def run(opts: Options) -> list[Row]:
                     reports.build_report(session, by="sequence")
 
             ours = durations_ms(build, opts.runs)
-            met = ours.median < 1000 if size >= 10_000_000 else None
-            row = Row(label, ours, base, TARGET, met, higher_is_better=False)
-            row.note = (
-                f"{note}; rollups folded {folded:,} events in {refresh:.0f} s "
-                f"({fold_rate:,.0f} events/s, paid as events arrive, not per report)"
-            )
+            row = Row(label, ours, base, TARGET, None, higher_is_better=False)
+            row.note = f"rollups folded at {fold_rate:,.0f} events/s (paid as events arrive)"
             rows.append(row)
         db.dispose()
     return rows
