@@ -87,6 +87,8 @@ def run(opts: Options) -> list[Row]:
                 got = run_child([sys.executable, "-c", ENGINE, url, str(tmp / "home")])
                 if got.returncode != 0:
                     raise RuntimeError(got.stderr[-2000:])
+                if int(got.stdout.split()[-1]) != DUE:  # it must really have done the work
+                    raise RuntimeError(f"the engine process sent {got.stdout.strip()}, not {DUE}")
                 values.append(got.peak_rss_mb)
                 # make another DUE enrollments due for the next run
                 seed.make_due(db, DUE)
