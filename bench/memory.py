@@ -64,7 +64,7 @@ def run(opts: Options) -> list[Row]:
                 db,
                 start=have + 1,
                 count=size - have,
-                due=DUE,
+                due=DUE if have == 0 else 0,  # later sizes: make_due already did it
                 sequence_id=sequence_id,
                 version_id=version_id,
                 step_id=step_id,
