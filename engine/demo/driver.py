@@ -32,7 +32,8 @@ from engine.store.models import Enrollment, Mailbox, OutboundMessage, Task
 
 ROOT = Path(__file__).resolve().parents[2]  # the source checkout: sequences/, templates/
 START = datetime(2026, 3, 16, 6, 0, tzinfo=UTC)  # a Monday; the month spans DST and Easter
-MAX_STEP = timedelta(hours=1)  # the virtual clock jumps to the next due thing, at most this far
+MAX_STEP = timedelta(hours=6)  # the virtual clock jumps to the next due thing, at most this far
+MIN_STEP = timedelta(minutes=5)  # sends due within a few minutes go out in one round
 
 # (name, address, display name, timezone, daily cap)
 MAILBOXES = [
@@ -205,7 +206,7 @@ def _next_interesting(run: DemoRun) -> datetime:
         candidates.append(pending)
     future = [c for c in candidates if c is not None and c > now]
     # Never stand still: a thing due "now" that could not run (a cap) waits a minute.
-    return max(min(future, default=now + MAX_STEP), now + timedelta(minutes=1))
+    return max(min(future, default=now + MAX_STEP), now + MIN_STEP)
 
 
 def _mailbox_ids(db: Database) -> dict[str, int]:
