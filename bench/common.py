@@ -68,7 +68,7 @@ class Options:
         return cls(
             quick=True,
             runs=3,
-            send_n=200,
+            send_n=100,
             enrollments=100_000,
             due=10_000,
             tick_limit=300,
