@@ -89,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cells(row: Row) -> list[str]:
-    ratio = f"{row.ratio:.0%}" if row.ratio is not None else "—"
+    if row.ratio is None:
+        ratio = "—"
+    else:  # small ratios keep a decimal so that 0.3% does not print as 0%
+        ratio = f"{row.ratio:.0%}" if row.ratio >= 0.1 else f"{row.ratio:.1%}"
     met = {True: "yes", False: "NO", None: "—"}[row.met]
     return [
         row.figure,

@@ -89,9 +89,7 @@ def run(opts: Options) -> list[Row]:
         if help_run.returncode != 0:
             base = _rate(base_runs, n)
             return [
-                not_measured(
-                    label, "`kadenz prospects import` is not on main yet", TARGET_RATE, base
-                ),
+                not_measured(label, _cli_failure(help_run), TARGET_RATE, base),
                 not_measured("import peak RSS", "see above", "", _rss(base_runs)),
             ]
         ours_runs: list[ChildResult] = []
@@ -121,3 +119,11 @@ def _rate(runs: list[ChildResult], n: int) -> Sample:
 
 def _rss(runs: list[ChildResult]) -> Sample:
     return Sample([r.peak_rss_mb for r in runs], "MB")
+
+
+def _cli_failure(result: ChildResult) -> str:
+    """Why `kadenz prospects import --help` failed: missing command, or a broken CLI."""
+    last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+    if "No such command" in result.stderr:
+        return "`kadenz prospects import` is not on main yet"
+    return f"the `kadenz` CLI does not start here ({last[:120]})"
