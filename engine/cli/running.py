@@ -220,7 +220,9 @@ def outbox_command(
     if not lines:
         c.out.print("the outbox is empty")
         return
-    table = Table("id", "state", "mailbox", "to", "step", "not before (UTC)", "tries", "why")
+    # The reasons are sentences: they go under the table, one per message, never squeezed
+    # into a column.
+    table = Table("id", "state", "mailbox", "to", "step", "not before (UTC)", "tries")
     for line in lines:
         table.add_row(
             str(line.id),
@@ -230,9 +232,10 @@ def outbox_command(
             line.step,
             f"{line.not_before:%Y-%m-%d %H:%M}",
             str(line.attempts),
-            line.why,
         )
     c.out.print(table)
+    for line in lines:
+        c.out.print(f"#{line.id} {line.to}: {line.why}")
 
 
 @message_app.command("resolve")

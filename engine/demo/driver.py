@@ -167,11 +167,17 @@ def simulate(run: DemoRun, on_progress: ProgressFn | None = None) -> None:
 
 
 def _work_the_queue(run: DemoRun, rng: random.Random) -> None:
-    """The SDR does calls and tasks on their due date, with realistic outcomes."""
+    """The SDR makes the sequence's calls on their due date, with realistic outcomes.
+
+    Tasks that rules create (book a meeting, follow up a referral) stay in the queue: they
+    are what `kadenz demo` shows as the SDR's work at the end of the month.
+    """
     now = run.clock.now()
     with run.db.session() as session:
         due = session.scalars(
-            select(Task).where(Task.state == str(TaskState.OPEN), Task.due_at <= now)
+            select(Task).where(
+                Task.state == str(TaskState.OPEN), Task.due_at <= now, Task.blocking.is_(True)
+            )
         ).all()
         for task in due:
             outcome = rng.choice(CALL_OUTCOMES) if task.kind == "call" else "done"

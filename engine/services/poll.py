@@ -101,7 +101,7 @@ def poll_all(
     classifier: Classifier | None = None,
     env: Mapping[str, str] | None = None,
 ) -> list[PollReport]:
-    """Poll every mailbox that has an IMAP URL and is not paused. Never raises for one mailbox."""
+    """Poll every mailbox with an IMAP URL (paused ones too: replies still arrive). Never raises."""
     with db.session() as session:
         ids = list(
             session.scalars(
