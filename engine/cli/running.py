@@ -99,7 +99,9 @@ def simulate_command(
         raise InvalidInput(f"--format {fmt!r} is not supported (use table or json)")
     begin = _parse_start(start)
     seq_input, caps = _sequence_input(c, sequence)
-    rows = read_prospects(prospects)
+    rows, issues = read_prospects(prospects)
+    for issue in issues:
+        c.err.print(f"skipped: {issue}")
     actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes)
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))

@@ -13,6 +13,7 @@ import uvicorn
 
 from engine.store.db import Database
 from engine.store.models import Task
+from tests.conftest import missing
 from tests.support.web import SeededApp, seeded_app
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server(sqlite_db: Database, tmp_path: Path) -> Iterator[tuple[str, SeededApp]]:
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium (apt-get install chromium)")
     web = seeded_app(sqlite_db, tmp_path)
     port = _free_port()
     config = uvicorn.Config(

@@ -131,7 +131,7 @@ def test_imaps_and_starttls_with_a_trusted_certificate(tmp_path: Path) -> None:
     from tests.support.smtp_server import SmtpSink, tls_available
 
     if not tls_available():
-        pytest.skip("the openssl CLI makes the test certificate")
+        missing("the openssl CLI (it makes the test certificate)")
     with Dovecot(tmp_path, imaps=True) as server:
         server.append("INBOX", mail(1))
         endpoint = parse_imap_url(f"imaps://{server.user}@127.0.0.1:{server.tls_port}")
