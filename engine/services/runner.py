@@ -7,7 +7,6 @@ exits. After a crash, the next start turns expired `sending` leases into `ambigu
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.clock import Clock
-from engine.services import leases
+from engine.services import leases, poll, rollups, webhooks
 from engine.services.caps import MemoryRateLimiter, RateLimiter, seed_from_database
 from engine.services.runtime import Runtimes
 from engine.services.send import MailerFactory, SendReport, send_due
@@ -74,7 +73,7 @@ class Runner:
                 stop=self.stop,
             )
         if poll and not self.stop.is_set():
-            report.polled = poll_hook(self.db, self.clock, self.settings)
+            report.polled = housekeeping(self.db, self.clock, self.settings)
         return report
 
     def run_forever(self) -> None:
@@ -97,13 +96,21 @@ class Runner:
             elapsed += self.settings.tick_seconds
 
 
-def poll_hook(db: Database, clock: Clock, settings: Settings) -> Any:
-    """Poll mailboxes for replies and bounces when the inbound module is installed."""
-    try:
-        module = importlib.import_module("engine.services.poll")
-    except ImportError:
-        return None
-    poll_all = getattr(module, "poll_all", None)
-    if poll_all is None:
-        return None
-    return poll_all(db, clock, settings)
+def housekeeping(db: Database, clock: Clock, settings: Settings) -> Any:
+    """The slower chores, on the poll interval: read mailboxes for replies and bounces, fold
+    new events into the report rollups, deliver due webhooks. One failing chore never stops
+    the others (each logs and the next interval tries again)."""
+    polled: Any = None
+    for name, chore in (
+        ("poll", lambda: poll.poll_all(db, clock, settings)),
+        ("rollups", lambda: rollups.refresh_rollups(db)),
+        ("webhooks", lambda: webhooks.deliver_webhooks(db, clock)),
+    ):
+        try:
+            result = chore()
+        except Exception:
+            log.exception("%s failed; retrying at the next poll interval", name)
+            continue
+        if name == "poll":
+            polled = result
+    return polled
