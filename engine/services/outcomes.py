@@ -1,0 +1,270 @@
+"""What an SMTP outcome does to a message, its enrollment and its mailbox (docs/sending.md).
+
+| outcome                      | message   | enrollment                   | also               |
+|------------------------------|-----------|------------------------------|--------------------|
+| accepted (2xx after DATA)    | sent      | next step due at sent_at     |                    |
+| 5.1.x, 5.0.0, bare 550/551/553 | bounced | stopped (hard bounce)        | address suppressed |
+| 5.2.x, bare 552 (full)       | bounced   | stopped (soft bounce)        | address kept       |
+| 5.7.x (policy, spam)         | failed    | paused: a person decides     |                    |
+| other 5xx                    | failed    | paused                       |                    |
+| 4xx, connection refused      | planned   | retried with backoff, 5 tries |                   |
+| timeout or drop after DATA   | ambiguous | waits for `message resolve`  |                    |
+| authentication failure       | planned   | unchanged                    | mailbox paused     |
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.core.events import EventType
+from engine.core.states import EnrollmentState, MessageState, advance_message
+from engine.services import events, suppression
+from engine.services._standins import SendOutcome, SendResult
+from engine.services.lifecycle import move
+from engine.store.db import Database
+from engine.store.models import Enrollment, Mailbox, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(minutes=5)  # 5, 10, 20, 40 minutes between attempts
+BREAKER_WINDOW = 100  # the mailbox's most recent sends considered by the breaker
+BREAKER_MIN_SENDS = 20
+BREAKER_RATE = 0.05
+
+
+def backoff(attempts: int) -> timedelta:
+    return BACKOFF_BASE * int(2 ** max(0, attempts - 1))
+
+
+def classify_rejection(code: int | None, status: str | None) -> str:
+    """hard | soft | blocked | failed, from the enhanced status code (or the bare code)."""
+    if status:
+        if status.startswith("5.1.") or status == "5.0.0":
+            return "hard"
+        if status.startswith("5.2."):
+            return "soft"
+        if status.startswith("5.7."):
+            return "blocked"
+        return "failed"
+    if code in (550, 551, 553):
+        return "hard"
+    if code == 552:
+        return "soft"
+    return "failed"
+
+
+def _smtp_text(result: SendResult) -> str:
+    parts = [str(result.code) if result.code else "", result.status or "", result.message or ""]
+    return " ".join(p for p in parts if p).strip()[:500]
+
+
+def record_result(db: Database, clock: Clock, message_id: int, result: SendResult) -> str | None:
+    """Apply one SMTP outcome in its own transaction; returns the message's new state."""
+    with db.session() as session:
+        now = clock.now()
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message is None:
+            return None
+        state = MessageState(message.state)
+        if state == MessageState.AMBIGUOUS and result.outcome == SendOutcome.ACCEPTED:
+            pass  # the lease ran out while we waited; an acceptance is proof of delivery
+        elif state != MessageState.SENDING:
+            log.warning("message %s is %s, not sending: outcome ignored", message.id, state)
+            return None
+        message.smtp_code = result.code
+        message.smtp_status = result.status
+        message.lease_until = None
+        message.updated_at = now
+        text = _smtp_text(result)
+        outcome = result.outcome
+        if outcome == SendOutcome.ACCEPTED:
+            mark_sent(session, message, now)
+        elif outcome == SendOutcome.REJECTED:
+            _rejected(session, message, result, text, now)
+        elif outcome == SendOutcome.RETRY:
+            _retry(session, message, text, now)
+        elif outcome == SendOutcome.AMBIGUOUS:
+            mark_ambiguous(session, message, now, text or "no answer after DATA")
+        else:  # MAILBOX_ERROR: the mailbox's credentials or account, not this message
+            message.state = advance_message(state, MessageState.PLANNED)
+            message.attempts = max(0, message.attempts - 1)
+            message.held_reason = f"mailbox paused: {text}"
+            pause_mailbox(session, message.mailbox_id, now, f"SMTP login failed: {text}")
+        return message.state
+
+
+def release(db: Database, clock: Clock, message_id: int, reason: str) -> None:
+    """Back to planned without an attempt (no SMTP byte was written for it)."""
+    with db.session() as session:
+        message = session.get(OutboundMessage, message_id, with_for_update=True)
+        if message is None or message.state != MessageState.SENDING:
+            return
+        message.state = advance_message(MessageState.SENDING, MessageState.PLANNED)
+        message.attempts = max(0, message.attempts - 1)
+        message.lease_until = None
+        message.held_reason = reason
+        message.updated_at = clock.now()
+
+
+def mark_sent(session: Session, message: OutboundMessage, at: datetime) -> None:
+    """Sent: the enrollment's next step becomes due, counting from `at` (waits from send)."""
+    message.state = advance_message(MessageState(message.state), MessageState.SENT)
+    message.sent_at = at
+    message.held_reason = None
+    message.last_error = None
+    events.record(
+        session, EventType.MESSAGE_SENT, at, message=message, data={"attempts": message.attempts}
+    )
+    enrollment = session.get(Enrollment, message.enrollment_id)
+    if (
+        enrollment is not None
+        and enrollment.state in (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
+        and enrollment.next_run_at is None
+    ):
+        enrollment.step_started_at = at
+        enrollment.next_run_at = at
+        enrollment.updated_at = at
+
+
+def mark_ambiguous(session: Session, message: OutboundMessage, at: datetime, why: str) -> None:
+    message.state = advance_message(MessageState(message.state), MessageState.AMBIGUOUS)
+    message.lease_until = None
+    message.last_error = why
+    message.updated_at = at
+    events.record(session, EventType.MESSAGE_AMBIGUOUS, at, message=message, data={"error": why})
+
+
+def mark_failed(session: Session, message: OutboundMessage, at: datetime, why: str) -> None:
+    """Failed (not a bounce): the enrollment pauses so a person decides what comes next."""
+    message.state = advance_message(MessageState(message.state), MessageState.FAILED)
+    message.last_error = why
+    message.held_reason = None
+    events.record(session, EventType.MESSAGE_FAILED, at, message=message, data={"error": why})
+    enrollment = session.get(Enrollment, message.enrollment_id)
+    if enrollment is not None and enrollment.state in (
+        EnrollmentState.ACTIVE,
+        EnrollmentState.WAITING,
+    ):
+        if enrollment.next_run_at is None:
+            enrollment.next_run_at = at  # a resume goes on with the next step
+        move(
+            session,
+            enrollment,
+            EnrollmentState.PAUSED,
+            at,
+            reason=f"email {message.step_id} failed: {why}",
+        )
+
+
+def mark_bounced(
+    session: Session, message: OutboundMessage, at: datetime, kind: str, why: str
+) -> None:
+    message.state = advance_message(MessageState(message.state), MessageState.BOUNCED)
+    message.last_error = why
+    message.held_reason = None
+    events.record(
+        session,
+        EventType.MESSAGE_BOUNCED,
+        at,
+        message=message,
+        data={"kind": kind, "status": message.smtp_status, "source": "smtp"},
+    )
+    if kind == "hard":
+        suppression.add(
+            session,
+            message.to_address,
+            reason="hard_bounce",
+            at=at,
+            source=f"outbound:{message.id}",
+            note=why,
+        )
+    enrollment = session.get(Enrollment, message.enrollment_id)
+    if enrollment is not None and enrollment.state != EnrollmentState.STOPPED:
+        if enrollment.state == EnrollmentState.FINISHED:
+            pass  # the last email bounced after the end: nothing left to stop
+        else:
+            move(session, enrollment, EnrollmentState.STOPPED, at, reason=f"{kind} bounce: {why}")
+    if kind == "hard":
+        check_breaker(session, message.mailbox_id, at)
+
+
+def _rejected(
+    session: Session, message: OutboundMessage, result: SendResult, text: str, at: datetime
+) -> None:
+    kind = classify_rejection(result.code, result.status)
+    if kind in ("hard", "soft"):
+        mark_bounced(session, message, at, kind, text)
+    elif kind == "blocked":
+        mark_failed(session, message, at, f"blocked by the receiving server: {text}")
+    else:
+        mark_failed(session, message, at, f"permanently refused: {text}")
+
+
+def _retry(session: Session, message: OutboundMessage, text: str, at: datetime) -> None:
+    if message.attempts >= MAX_ATTEMPTS:
+        mark_failed(session, message, at, f"gave up after {message.attempts} attempts: {text}")
+        return
+    message.state = advance_message(MessageState.SENDING, MessageState.PLANNED)
+    message.not_before = at + backoff(message.attempts)
+    message.last_error = text
+    message.held_reason = (
+        f"retry {message.attempts + 1}/{MAX_ATTEMPTS} after a temporary failure ({text})"
+    )
+    events.record(
+        session,
+        EventType.MESSAGE_RETRY,
+        at,
+        message=message,
+        data={
+            "code": message.smtp_code,
+            "error": text,
+            "next_attempt": message.not_before.isoformat(),
+        },
+    )
+
+
+def pause_mailbox(session: Session, mailbox_id: int, at: datetime, reason: str) -> None:
+    mailbox = session.get(Mailbox, mailbox_id)
+    if mailbox is None or mailbox.paused:
+        return
+    mailbox.paused = True
+    mailbox.paused_reason = reason
+    events.record(
+        session, EventType.MAILBOX_PAUSED, at, mailbox_id=mailbox_id, data={"reason": reason}
+    )
+
+
+def check_breaker(session: Session, mailbox_id: int, at: datetime) -> bool:
+    """Pause a mailbox whose hard-bounce rate over its recent sends passes the threshold."""
+    when = func.coalesce(OutboundMessage.sent_at, OutboundMessage.updated_at)
+    recent = session.execute(
+        select(OutboundMessage.state, OutboundMessage.smtp_status)
+        .where(
+            OutboundMessage.mailbox_id == mailbox_id,
+            OutboundMessage.state.in_([MessageState.SENT, MessageState.BOUNCED]),
+        )
+        .order_by(when.desc())
+        .limit(BREAKER_WINDOW)
+    ).all()
+    hard = sum(
+        1
+        for state, status in recent
+        if state == MessageState.BOUNCED and not (status or "").startswith("5.2.")
+    )
+    if len(recent) < BREAKER_MIN_SENDS or hard / len(recent) < BREAKER_RATE:
+        return False
+    pause_mailbox(
+        session,
+        mailbox_id,
+        at,
+        f"bounce-rate breaker: {hard} hard bounces in the last {len(recent)} sends "
+        f"({hard / len(recent):.0%} ≥ {BREAKER_RATE:.0%}); check the list, then "
+        "`kadenz mailbox resume`",
+    )
+    return True

@@ -1,0 +1,425 @@
+"""Delivering planned messages through SMTP: claim, send, record — never twice.
+
+1. Claim (one transaction): planned messages whose `not_before` has come are re-checked —
+   suppression, enrollment still live, send window open, caps — and either moved to
+   `sending` (with a lease, attempts + 1) or left `planned` with a `held_reason` and a later
+   `not_before`. The commit happens *before* any SMTP byte (DESIGN invariant 2).
+2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
+   in parallel, bounded by a semaphore. The password is read from the mailbox's environment
+   variable here and nowhere else.
+3. Record (one transaction per message): what the SMTP outcome means — see `outcomes.py`.
+
+A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
+so only a person may decide (`kadenz message resolve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.core import addresses
+from engine.core.events import EventType
+from engine.core.states import EnrollmentState, MessageState, advance_message
+from engine.core.unsubscribe import make_token
+from engine.services import events, suppression
+from engine.services._standins import (
+    OutgoingEmail,
+    SendOutcome,
+    SendResult,
+    SmtpSender,
+    build_mime,
+    parse_smtp_url,
+)
+from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for
+from engine.services.lifecycle import move
+from engine.services.outcomes import record_result, release
+from engine.services.runtime import Runtimes
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
+
+
+class Mailer(Protocol):
+    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult: ...
+
+
+MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mailer]]
+
+
+def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
+    """The real transport: aiosmtplib to the mailbox's smtp_url."""
+    return SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password)
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    held: int = 0
+    replanned: int = 0  # window closed: moved to the next slot
+    cancelled: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+    ambiguous: int = 0
+    released: int = 0  # claimed but not attempted (shutdown, mailbox error)
+    held_reasons: list[str] = field(default_factory=list)
+
+    def count(self, state: str) -> None:
+        attr = {
+            MessageState.SENT: "sent",
+            MessageState.BOUNCED: "bounced",
+            MessageState.FAILED: "failed",
+            MessageState.AMBIGUOUS: "ambiguous",
+            MessageState.PLANNED: "retried",
+        }.get(MessageState(state))
+        if attr:
+            setattr(self, attr, getattr(self, attr) + 1)
+
+    def summary(self) -> str:
+        return (
+            f"{self.sent} sent, {self.held} held, {self.replanned} re-planned, "
+            f"{self.retried} to retry, {self.bounced} bounced, {self.failed} failed, "
+            f"{self.ambiguous} ambiguous, {self.cancelled} cancelled"
+        )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message moved to `sending`: everything needed to build and send it, detached."""
+
+    id: int
+    mailbox: Mailbox
+    email: OutgoingEmail
+
+
+def send_due(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer_factory: MailerFactory | None = None,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+    limiter: RateLimiter | None = None,
+    runtimes: Runtimes | None = None,
+    concurrency: int = 8,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    """Send what is due now (synchronous wrapper around `send_due_async`)."""
+    return asyncio.run(
+        send_due_async(
+            db,
+            clock,
+            settings,
+            mailer_factory,
+            mailbox_id=mailbox_id,
+            limit=limit,
+            limiter=limiter,
+            runtimes=runtimes,
+            concurrency=concurrency,
+            stop=stop,
+        )
+    )
+
+
+async def send_due_async(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer_factory: MailerFactory | None = None,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+    limiter: RateLimiter | None = None,
+    runtimes: Runtimes | None = None,
+    concurrency: int = 8,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    report = SendReport()
+    claimed = claim(
+        db,
+        clock,
+        settings,
+        limiter or MemoryRateLimiter(),
+        runtimes or Runtimes(),
+        report,
+        mailbox_id=mailbox_id,
+        limit=limit,
+    )
+    if not claimed:
+        return report
+    factory = mailer_factory or smtp_mailer_factory
+    groups: dict[int, list[Claimed]] = {}
+    for item in claimed:
+        groups.setdefault(item.mailbox.id, []).append(item)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def run(group: list[Claimed]) -> None:
+        async with gate:
+            await _send_group(db, clock, factory, group, report, stop)
+
+    await asyncio.gather(*(run(g) for g in groups.values()))
+    return report
+
+
+# --- claim ---------------------------------------------------------------------------------
+
+
+def claim(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+    runtimes: Runtimes,
+    report: SendReport,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+) -> list[Claimed]:
+    """Move due messages that pass every check to `sending`, in one committed transaction."""
+    out: list[Claimed] = []
+    with db.session() as session:
+        now = clock.now()
+        stmt = (
+            select(OutboundMessage)
+            .join(Mailbox, Mailbox.id == OutboundMessage.mailbox_id)
+            .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
+            .where(
+                OutboundMessage.state == MessageState.PLANNED,
+                OutboundMessage.not_before <= now,
+                Mailbox.paused.is_(False),
+                # paused/waiting enrollments keep their message planned and untouched
+                Enrollment.state.in_(
+                    [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
+                ),
+            )
+            .order_by(OutboundMessage.not_before, OutboundMessage.id)
+            .limit(limit or 1000)
+        )
+        if mailbox_id is not None:
+            stmt = stmt.where(OutboundMessage.mailbox_id == mailbox_id)
+        if db.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
+        due = list(session.scalars(stmt).all())
+        for message in fair_order(session, due):
+            item = _check_one(session, message, now, settings, limiter, runtimes, report)
+            if item is not None:
+                out.append(item)
+    report.claimed = len(out)
+    return out
+
+
+def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Follow-ups first (threads stay coherent), but every 5th place goes to a first touch.
+
+    A follow-up is a message whose enrollment already has a sent email. Within each kind,
+    the order is by `not_before`. When caps cut the list, first touches still get ≥ 20 %.
+    """
+    if not due:
+        return []
+    ids = {m.enrollment_id for m in due}
+    with_sent = set(
+        session.scalars(
+            select(OutboundMessage.enrollment_id).where(
+                OutboundMessage.enrollment_id.in_(ids),
+                OutboundMessage.state == MessageState.SENT,
+            )
+        ).all()
+    )
+    follow = [m for m in due if m.enrollment_id in with_sent]
+    first = [m for m in due if m.enrollment_id not in with_sent]
+    ordered: list[OutboundMessage] = []
+    while follow or first:
+        ordered.extend(follow[:FOLLOW_UPS_PER_FIRST_TOUCH])
+        del follow[:FOLLOW_UPS_PER_FIRST_TOUCH]
+        if first:
+            ordered.append(first.pop(0))
+    return ordered
+
+
+def _check_one(
+    session: Session,
+    message: OutboundMessage,
+    now: datetime,
+    settings: Settings,
+    limiter: RateLimiter,
+    runtimes: Runtimes,
+    report: SendReport,
+) -> Claimed | None:
+    enrollment = session.get(Enrollment, message.enrollment_id)
+    assert enrollment is not None
+    if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
+        cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
+        report.cancelled += 1
+        return None
+    found = suppression.find(session, message.to_address)
+    if found is not None:
+        reason = f"suppressed ({found.reason})"
+        cancel(session, message, now, reason)
+        move(session, enrollment, EnrollmentState.STOPPED, now, reason=reason)
+        report.cancelled += 1
+        return None
+    mailbox = session.get(Mailbox, message.mailbox_id)
+    prospect = session.get(Prospect, message.prospect_id)
+    assert mailbox is not None
+    runtime = runtimes.get(session, message.version_id)
+    placement = runtime.placement(prospect, mailbox)
+    if not placement.is_allowed(now):
+        slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
+        local = slot.local.strftime("%Y-%m-%d %H:%M")
+        hold(
+            session,
+            message,
+            now,
+            slot.at,
+            f"outside the send window; next slot {local} {slot.timezone} ({placement.tz_source})",
+        )
+        report.replanned += 1
+        return None
+    domain = addresses.domain_of(message.to_address)
+    decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
+    if not decision.allowed:
+        assert decision.retry_at is not None
+        hold(session, message, now, decision.retry_at, decision.reason or "capacity")
+        report.held += 1
+        report.held_reasons.append(decision.reason or "")
+        return None
+    message.state = advance_message(MessageState(message.state), MessageState.SENDING)
+    message.lease_until = now + timedelta(seconds=settings.send_lease_seconds)
+    message.attempts += 1
+    message.held_reason = None
+    message.updated_at = now
+    events.record(
+        session,
+        EventType.MESSAGE_SENDING,
+        now,
+        message=message,
+        data={"attempt": message.attempts},
+    )
+    return Claimed(message.id, mailbox, _outgoing(message, mailbox, prospect, settings, now))
+
+
+def _outgoing(
+    message: OutboundMessage,
+    mailbox: Mailbox,
+    prospect: Prospect | None,
+    settings: Settings,
+    now: datetime,
+) -> OutgoingEmail:
+    token = make_token(
+        settings.resolved_secret_key(), message.id, addresses.key_of(message.to_address)
+    )
+    to_name = None
+    if prospect is not None:
+        to_name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p) or None
+    return OutgoingEmail(
+        from_address=message.from_address,
+        from_name=mailbox.display_name,
+        to_address=message.to_address,
+        to_name=to_name,
+        subject=message.subject,
+        text=message.body_text,
+        html=message.body_html,
+        message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        references=list(message.references or []),
+        unsubscribe_url=f"{settings.public_url.rstrip('/')}/u/{token}",
+        unsubscribe_mailto=f"{mailbox.address}?subject=unsubscribe",
+        footer_text=settings.postal_address or None,
+        extra_headers={},
+        date=now,
+    )
+
+
+def hold(
+    session: Session, message: OutboundMessage, now: datetime, until: datetime, reason: str
+) -> None:
+    """Keep a message planned until `until`; one MESSAGE_HELD event per new reason."""
+    kind = reason.split(";")[0]
+    if (message.held_reason or "").split(";")[0] != kind:
+        events.record(
+            session,
+            EventType.MESSAGE_HELD,
+            now,
+            message=message,
+            data={"reason": reason, "until": until.isoformat()},
+        )
+    message.not_before = until
+    message.held_reason = reason
+    message.updated_at = now
+
+
+def cancel(session: Session, message: OutboundMessage, now: datetime, reason: str) -> None:
+    message.state = advance_message(MessageState(message.state), MessageState.CANCELLED)
+    message.held_reason = reason
+    message.updated_at = now
+    events.record(
+        session, EventType.MESSAGE_CANCELLED, now, message=message, data={"reason": reason}
+    )
+
+
+# --- send ----------------------------------------------------------------------------------
+
+
+async def _send_group(
+    db: Database,
+    clock: Clock,
+    factory: MailerFactory,
+    group: list[Claimed],
+    report: SendReport,
+    stop: threading.Event | None,
+) -> None:
+    mailbox = group[0].mailbox
+    password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
+    pending = list(group)
+    try:
+        async with factory(mailbox, password) as mailer:
+            while pending:
+                if stop is not None and stop.is_set():
+                    break
+                item = pending.pop(0)
+                data = build_mime(item.email)
+                try:
+                    result = await mailer.send(item.email.from_address, item.email.to_address, data)
+                except Exception as exc:
+                    # We cannot know whether DATA went through: a person decides.
+                    log.warning("send of message %s raised %s", item.id, type(exc).__name__)
+                    result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
+                state = record_result(db, clock, item.id, result)
+                if state is not None:
+                    report.count(state)
+                if result.outcome == SendOutcome.MAILBOX_ERROR:
+                    break
+    except Exception as exc:
+        # Opening (or closing) the connection failed: nothing unsent was transmitted.
+        log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
+        retry = SendResult(SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}")
+        while pending:
+            state = record_result(db, clock, pending.pop(0).id, retry)
+            if state is not None:
+                report.count(state)
+    for item in pending:  # shutdown or mailbox error: back to planned, untouched
+        release(db, clock, item.id, "not attempted (stopped before its turn)")
+        report.released += 1
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,469 @@
+"""The tick: claim due enrollments and execute their current step, exactly once.
+
+Claiming is `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL (any number of ticks at once
+each get different rows) and the single writer (`BEGIN IMMEDIATE`) on SQLite. A step's
+effects — the planned message, the task, the moved pointer, the events — commit together;
+the unique (enrollment_id, step_id) constraints on messages and tasks are the last line of
+defence: a step can never produce two emails or two tasks.
+
+After an email step the enrollment has `next_run_at = NULL`: it waits for its message to be
+*sent*. The sender then sets `step_started_at = sent_at` and `next_run_at = sent_at`, so a
+following "wait: 3 business days" counts from when the email really left (docs/sending.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.core.events import EventType
+from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.services import events, suppression
+from engine.services._standins import new_message_id
+from engine.services.lifecycle import move
+from engine.services.runtime import MissingVariable, Runtimes, Step, VersionRuntime
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import (
+    Enrollment,
+    InboundMessage,
+    Mailbox,
+    OutboundMessage,
+    Prospect,
+    Task,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    executed: int = 0  # steps executed
+    emails_planned: int = 0
+    tasks_created: int = 0
+    waits: int = 0
+    finished: int = 0
+    stopped: int = 0
+    paused: int = 0
+    resumed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.executed} steps executed: {self.emails_planned} emails planned, "
+            f"{self.tasks_created} tasks, {self.waits} waits, {self.finished} finished, "
+            f"{self.stopped} stopped, {self.paused} paused"
+        )
+
+
+def tick(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    *,
+    batch_size: int | None = None,
+    limit: int | None = None,
+    runtimes: Runtimes | None = None,
+) -> TickReport:
+    """Execute every due step (at most `limit`), in batches of `batch_size` per transaction."""
+    report = TickReport()
+    cache = runtimes or Runtimes()
+    size = batch_size or settings.batch_size
+    with db.session() as session:
+        _resume_expired_pauses(session, clock.now(), report)
+    while limit is None or report.executed < limit:
+        n = size if limit is None else min(size, limit - report.executed)
+        with db.session() as session:
+            now = clock.now()
+            stmt = (
+                select(Enrollment)
+                .where(Enrollment.state == EnrollmentState.ACTIVE, Enrollment.next_run_at <= now)
+                .order_by(Enrollment.next_run_at, Enrollment.id)
+                .limit(n)
+            )
+            if db.dialect == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            batch = session.scalars(stmt).all()
+            for enrollment in batch:
+                _execute_guarded(session, enrollment, now, settings, cache, report)
+        if not batch:
+            break
+    return report
+
+
+def _resume_expired_pauses(session: Session, now: datetime, report: TickReport) -> None:
+    """A pause with an end (out-of-office until a date) ends by itself."""
+    rows = session.scalars(
+        select(Enrollment).where(
+            Enrollment.state == EnrollmentState.PAUSED,
+            Enrollment.paused_until.is_not(None),
+            Enrollment.paused_until <= now,
+        )
+    ).all()
+    for enrollment in rows:
+        enrollment.paused_until = None
+        move(session, enrollment, EnrollmentState.ACTIVE, now, data={"via": "pause ended"})
+        report.resumed += 1
+
+
+def _execute_guarded(
+    session: Session,
+    enrollment: Enrollment,
+    now: datetime,
+    settings: Settings,
+    cache: Runtimes,
+    report: TickReport,
+) -> None:
+    """Run one step in a savepoint; an unexpected error pauses that enrollment, not the tick."""
+    try:
+        with session.begin_nested():
+            execute_step(session, enrollment, now, settings, cache, report)
+        report.executed += 1
+    except Exception as exc:
+        log.exception("step of enrollment %s failed", enrollment.id)
+        report.errors.append(f"enrollment {enrollment.id}: {type(exc).__name__}: {exc}")
+        session.refresh(enrollment)
+        with session.begin_nested():
+            move(
+                session,
+                enrollment,
+                EnrollmentState.PAUSED,
+                now,
+                reason=f"internal error in step {enrollment.step_id}: {type(exc).__name__}",
+            )
+        report.paused += 1
+
+
+def execute_step(
+    session: Session,
+    enrollment: Enrollment,
+    now: datetime,
+    settings: Settings,
+    cache: Runtimes,
+    report: TickReport,
+) -> None:
+    """Re-check what may stop the enrollment, then execute its current step and advance."""
+    prospect = session.get(Prospect, enrollment.prospect_id)
+    runtime = cache.get(session, enrollment.version_id)
+    reason = _stop_reason(session, enrollment, prospect, runtime)
+    if reason is not None:
+        move(session, enrollment, EnrollmentState.STOPPED, now, reason=reason)
+        report.stopped += 1
+        return
+    assert prospect is not None
+    step = runtime.step_at(enrollment.step_index)
+    if step is None:
+        move(session, enrollment, EnrollmentState.FINISHED, now)
+        report.finished += 1
+        return
+    mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
+    if step.type == "email":
+        _email_step(session, enrollment, prospect, mailbox, step, runtime, now, settings, report)
+    elif step.type == "wait":
+        _wait_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
+    elif step.type in ("call", "task"):
+        _task_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
+    else:
+        _pause(session, enrollment, now, f"unknown step type {step.type!r}", report)
+
+
+def _stop_reason(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect | None,
+    runtime: VersionRuntime,
+) -> str | None:
+    if prospect is None or prospect.erased_at is not None or not prospect.email:
+        return "prospect erased"
+    found = suppression.find(session, prospect.email)
+    if found is not None:
+        return f"suppressed ({found.reason})"
+    if "reply" in runtime.spec.stop_on:
+        replied = session.scalars(
+            select(InboundMessage.id)
+            .where(
+                InboundMessage.enrollment_id == enrollment.id,
+                InboundMessage.classification == "human_reply",
+            )
+            .limit(1)
+        ).first()
+        if replied is not None:
+            return "replied"
+    return None
+
+
+def _advance(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> None:
+    enrollment.step_index += 1
+    nxt = runtime.step_at(enrollment.step_index)
+    enrollment.step_id = nxt.id if nxt is not None else None
+    enrollment.state_reason = None
+    enrollment.updated_at = now
+
+
+def choose_variant(enrollment_id: int, step: Step) -> str | None:
+    """Deterministic and balanced: consecutive enrollments take the variants in turn."""
+    names = step.variant_names()
+    if not names:
+        return None
+    weights = [max(1, int(getattr(step.variants[n], "weight", 1) or 1)) for n in names]
+    offset = sum(ord(c) for c in step.id)  # different steps start the rotation elsewhere
+    slot = (enrollment_id + offset) % sum(weights)
+    for name, weight in zip(names, weights, strict=True):
+        if slot < weight:
+            return name
+        slot -= weight
+    return names[-1]
+
+
+def _email_step(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    mailbox: Mailbox | None,
+    step: Step,
+    runtime: VersionRuntime,
+    now: datetime,
+    settings: Settings,
+    report: TickReport,
+) -> None:
+    if mailbox is None:
+        _pause(session, enrollment, now, "no mailbox assigned to this enrollment", report)
+        return
+    variant = enrollment.variants.get(step.id) or choose_variant(enrollment.id, step)
+    try:
+        rendered = runtime.renderer.render_email(step, variant, runtime.context(prospect, mailbox))
+    except MissingVariable as exc:
+        _missing_data(session, enrollment, prospect, step, exc.names, now, report)
+        return
+    if variant is not None:
+        enrollment.variants = {**enrollment.variants, step.id: variant}
+    subject, in_reply_to, references = rendered.subject, None, []
+    if step.thread == "previous":
+        previous = _previous_email(session, enrollment)
+        if previous is not None:
+            in_reply_to = previous.message_id
+            references = [*previous.references, previous.message_id][-10:]
+            base = previous.subject
+            subject = base if base.lower().startswith("re:") else f"Re: {base}"
+    placement = runtime.placement(prospect, mailbox)
+    slot = placement.next_slot(now, spread_key=f"{enrollment.id}:{step.id}")
+    domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
+    message = OutboundMessage(
+        enrollment_id=enrollment.id,
+        step_id=step.id,
+        prospect_id=prospect.id,
+        mailbox_id=mailbox.id,
+        sequence_id=enrollment.sequence_id,
+        version_id=enrollment.version_id,
+        variant=variant,
+        state=MessageState.PLANNED,
+        to_address=prospect.email or "",
+        from_address=mailbox.address,
+        subject=subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        message_id=new_message_id(domain),
+        in_reply_to=in_reply_to,
+        references=references,
+        headers={},
+        not_before=slot.at,
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        # Planned by an earlier run of this very step: never a second email.
+        log.warning("enrollment %s step %s already has a message", enrollment.id, step.id)
+    else:
+        events.record(
+            session,
+            EventType.MESSAGE_PLANNED,
+            now,
+            message=message,
+            data={"not_before": slot.at.isoformat(), "local": slot.local.isoformat()},
+        )
+        report.emails_planned += 1
+    events.record(
+        session,
+        EventType.STEP_EXECUTED,
+        now,
+        enrollment=enrollment,
+        variant=variant,
+        data={"type": "email"},
+    )
+    _advance(enrollment, runtime, now)
+    enrollment.next_run_at = None  # wait for the send: the sender sets it (module docstring)
+
+
+def _previous_email(session: Session, enrollment: Enrollment) -> OutboundMessage | None:
+    return session.scalars(
+        select(OutboundMessage)
+        .where(
+            OutboundMessage.enrollment_id == enrollment.id,
+            OutboundMessage.state.not_in([MessageState.CANCELLED]),
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _wait_step(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    mailbox: Mailbox | None,
+    step: Step,
+    runtime: VersionRuntime,
+    now: datetime,
+    report: TickReport,
+) -> None:
+    start = enrollment.step_started_at or now
+    assert step.duration is not None
+    until = runtime.placement(prospect, mailbox).add_wait(start, step.duration)
+    events.record(
+        session,
+        EventType.STEP_EXECUTED,
+        now,
+        enrollment=enrollment,
+        data={"type": "wait", "from": start.isoformat(), "until": until.isoformat()},
+    )
+    _advance(enrollment, runtime, now)
+    enrollment.next_run_at = until
+    enrollment.step_started_at = until
+    report.waits += 1
+
+
+def _task_step(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    mailbox: Mailbox | None,
+    step: Step,
+    runtime: VersionRuntime,
+    now: datetime,
+    report: TickReport,
+) -> None:
+    context = runtime.context(prospect, mailbox)
+    try:
+        title = runtime.renderer.render_text(step.title or step.id, context)
+        notes = runtime.renderer.render_text(step.notes, context) if step.notes else None
+    except MissingVariable as exc:
+        _missing_data(session, enrollment, prospect, step, exc.names, now, report)
+        return
+    placement = runtime.placement(prospect, mailbox)
+    due_at = placement.add_wait(now, step.due) if step.due is not None else now
+    task = Task(
+        kind=step.type,
+        prospect_id=prospect.id,
+        enrollment_id=enrollment.id,
+        step_id=step.id,
+        owner=enrollment.owner or prospect.owner,
+        title=title,
+        notes=notes,
+        state=TaskState.OPEN,
+        blocking=step.blocking,
+        due_at=due_at,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(task)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalars(
+            select(Task).where(Task.enrollment_id == enrollment.id, Task.step_id == step.id)
+        ).one()
+        task = existing
+    else:
+        events.record(
+            session,
+            EventType.TASK_CREATED,
+            now,
+            enrollment=enrollment,
+            task_id=task.id,
+            data={"kind": step.type, "due_at": due_at.isoformat(), "blocking": step.blocking},
+        )
+        report.tasks_created += 1
+    events.record(
+        session,
+        EventType.STEP_EXECUTED,
+        now,
+        enrollment=enrollment,
+        task_id=task.id,
+        data={"type": step.type},
+    )
+    _advance(enrollment, runtime, now)
+    enrollment.step_started_at = now
+    if step.blocking and task.state == TaskState.OPEN:
+        enrollment.next_run_at = None
+        move(
+            session,
+            enrollment,
+            EnrollmentState.WAITING,
+            now,
+            reason=f"waiting for task {task.id}: {title}",
+            data={"task_id": task.id},
+        )
+    else:
+        enrollment.next_run_at = now
+
+
+def _pause(
+    session: Session, enrollment: Enrollment, now: datetime, reason: str, report: TickReport
+) -> None:
+    enrollment.next_run_at = now  # a resume re-runs the step
+    move(session, enrollment, EnrollmentState.PAUSED, now, reason=reason)
+    report.paused += 1
+
+
+def _missing_data(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    step: Step,
+    names: list[str],
+    now: datetime,
+    report: TickReport,
+) -> None:
+    """DESIGN inv. 5: no "Hi ," — pause, and ask the owner to fill the data in."""
+    missing = ", ".join(names)
+    who = prospect.email or f"prospect {prospect.id}"
+    task = Task(
+        kind="task",
+        prospect_id=prospect.id,
+        enrollment_id=enrollment.id,
+        step_id=f"{step.id}#data",
+        owner=enrollment.owner or prospect.owner,
+        title=f"Fill in {missing} for {who}",
+        notes=f"Step {step.id} needs {missing}; then resume the enrollment.",
+        state=TaskState.OPEN,
+        blocking=False,
+        due_at=now,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(task)
+            session.flush()
+        events.record(
+            session,
+            EventType.TASK_CREATED,
+            now,
+            enrollment=enrollment,
+            task_id=task.id,
+            data={"kind": "task", "reason": "missing data"},
+        )
+        report.tasks_created += 1
+    except IntegrityError:
+        pass  # the same request is already in the owner's queue
+    _pause(session, enrollment, now, f"missing variable: {missing}", report)

@@ -1,0 +1,58 @@
+"""Run as a subprocess by test_crash.py: claim and send one message, then die mid-send.
+
+argv: DATABASE_URL HOME WHEN   (WHEN = before-data | after-data)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from engine.clock import VirtualClock
+from engine.services._standins import SendResult, SmtpSender, parse_smtp_url
+from engine.services.send import send_due
+from engine.services.tick import tick
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import Mailbox
+
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+class DyingMailer:
+    def __init__(self, mailbox: Mailbox, when: str) -> None:
+        self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), timeout=5)
+        self.when = when
+
+    async def __aenter__(self) -> DyingMailer:
+        await self.inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.inner.__aexit__(t, e, tb)
+
+    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+        if self.when == "before-data":
+            os._exit(9)  # the process dies: no cleanup, no except, no finally
+        result = await self.inner.send(envelope_from, recipient, data)
+        os._exit(9)  # the server accepted it, but we die before recording that
+        return result
+
+
+def main() -> None:
+    url, home, when = sys.argv[1:4]
+    db = Database(url)
+    settings = Settings(home=home, secret_key="s", database_url=url)
+    clock = VirtualClock(START)
+    tick(db, clock, settings)
+    clock.advance(timedelta(minutes=20))
+    send_due(db, clock, settings, lambda mailbox, _pw: DyingMailer(mailbox, when))
+    sys.exit(0)  # not reached
+
+
+if __name__ == "__main__":
+    main()

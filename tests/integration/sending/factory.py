@@ -1,0 +1,155 @@
+"""Rows for the sending tests: a mailbox, a pushed sequence version, prospects, enrollments.
+
+The sequence is given as the JSON form a pushed version stores (`SequenceVersion.spec`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.core.states import EnrollmentState
+from engine.store.models import Enrollment, Mailbox, Prospect, Sequence, SequenceVersion
+
+BASIC_SPEC: dict[str, Any] = {
+    "key": "saas-founders",
+    "name": "SaaS founders",
+    "mailboxes": ["anna"],
+    "schedule": {
+        "timezone": "prospect",
+        "fallback_timezone": "Europe/Berlin",
+        "window": "Mon-Fri 09:00-17:00",
+        "holidays": "DE-BY",
+    },
+    "stop_on": ["reply", "bounce", "unsubscribe"],
+    "steps": [
+        {
+            "id": "intro",
+            "type": "email",
+            "subject": "Quick question, {{ first_name }}",
+            "template": "intro.md.j2",
+        },
+        {"id": "wait-1", "type": "wait", "duration": "3 business days"},
+        {"id": "bump", "type": "email", "thread": "previous", "template": "bump.md.j2"},
+    ],
+}
+BASIC_TEMPLATES = {
+    "intro.md.j2": "Hi {{ first_name }},\n\nhow does {{ company }} book demos today?\n",
+    "bump.md.j2": "Hi {{ first_name }}, bumping this up.\n",
+}
+
+
+def spec_json(spec: dict[str, Any]) -> dict[str, Any]:
+    """The stored JSON of a spec (what `sequences.push` writes)."""
+    return spec
+
+
+def make_mailbox(session: Session, at: datetime, name: str = "anna", **fields: Any) -> Mailbox:
+    values: dict[str, Any] = {
+        "address": f"{name}@acme.example",
+        "display_name": name.title() + " Acme",
+        "smtp_url": "smtp://127.0.0.1:1",
+        "timezone": "Europe/Berlin",
+        "daily_cap": 50,
+        "created_at": at,
+    }
+    values.update(fields)
+    mailbox = Mailbox(name=name, **values)
+    session.add(mailbox)
+    session.flush()
+    return mailbox
+
+
+def make_version(
+    session: Session,
+    at: datetime,
+    spec: dict[str, Any] | None = None,
+    templates: dict[str, str] | None = None,
+) -> SequenceVersion:
+    spec = spec or BASIC_SPEC
+    sequence = Sequence(key=spec["key"], name=spec["name"], created_at=at)
+    session.add(sequence)
+    session.flush()
+    version = SequenceVersion(
+        sequence_id=sequence.id,
+        version=1,
+        content_hash=f"hash-{sequence.id}",
+        source="# test",
+        spec=spec_json(spec),
+        templates=dict(BASIC_TEMPLATES if templates is None else templates),
+        created_at=at,
+    )
+    session.add(version)
+    session.flush()
+    sequence.current_version_id = version.id
+    return version
+
+
+def make_prospect(session: Session, at: datetime, email: str, **fields: Any) -> Prospect:
+    values: dict[str, Any] = {
+        "first_name": email.split("@")[0].split(".")[0].title(),
+        "company": "Example GmbH",
+        "timezone": "Europe/Berlin",
+        "owner": "sdr@acme.example",
+        "custom": {},
+    }
+    values.update(fields)
+    prospect = Prospect(
+        email=email, email_key=email.lower(), created_at=at, updated_at=at, **values
+    )
+    session.add(prospect)
+    session.flush()
+    return prospect
+
+
+def enroll(
+    session: Session,
+    at: datetime,
+    prospect: Prospect,
+    version: SequenceVersion,
+    mailbox: Mailbox,
+) -> Enrollment:
+    first = version.spec["steps"][0]["id"]
+    enrollment = Enrollment(
+        prospect_id=prospect.id,
+        sequence_id=version.sequence_id,
+        version_id=version.id,
+        mailbox_id=mailbox.id,
+        state=EnrollmentState.ACTIVE,
+        step_index=0,
+        step_id=first,
+        next_run_at=at,
+        step_started_at=at,
+        variants={},
+        owner=prospect.owner,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(enrollment)
+    session.flush()
+    return enrollment
+
+
+@dataclass
+class World:
+    mailbox_id: int
+    version_id: int
+    enrollment_ids: list[int]
+
+
+def build_world(
+    session: Session,
+    at: datetime,
+    emails: list[str],
+    *,
+    spec: dict[str, Any] | None = None,
+    templates: dict[str, str] | None = None,
+    **mailbox_fields: Any,
+) -> World:
+    mailbox = make_mailbox(session, at, **mailbox_fields)
+    version = make_version(session, at, spec, templates)
+    ids = [enroll(session, at, make_prospect(session, at, e), version, mailbox).id for e in emails]
+    return World(mailbox.id, version.id, ids)

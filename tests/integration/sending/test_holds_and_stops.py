@@ -1,0 +1,205 @@
+"""Caps hold messages with a reason; suppression, missing data, windows and tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from engine.clock import VirtualClock
+from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.services import suppression
+from engine.services.caps import MemoryRateLimiter
+from engine.services.leases import resolve_expired
+from engine.services.messages import resolve_ambiguous
+from engine.services.outcomes import check_breaker
+from engine.services.send import send_due
+from engine.services.tasks import complete_task
+from engine.services.tick import tick
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage, Prospect, Task
+from tests.integration.sending.factory import BASIC_SPEC, build_world
+from tests.integration.sending.smtp_sink import Sink
+
+EMAILS = [f"p{i}@beta{i}.example" for i in range(5)]
+
+
+def _messages(db: Database) -> list[OutboundMessage]:
+    with db.session() as s:
+        return list(s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+def test_daily_cap_holds_the_rest_with_a_reason(
+    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS, smtp_url=sink.url, daily_cap=2)
+    tick(db, clock, settings)
+    clock.advance(timedelta(minutes=20))
+    limiter = MemoryRateLimiter()
+    report = send_due(db, clock, settings, limiter=limiter)
+    assert (report.sent, report.held) == (2, 3)
+    held = [m for m in _messages(db) if m.state == MessageState.PLANNED]
+    first_send = min(m.sent_at for m in _messages(db) if m.sent_at)
+    for m in held:
+        assert m.held_reason is not None
+        assert m.held_reason.startswith("daily cap 2 reached for mailbox anna; next capacity")
+        assert m.not_before == first_send + timedelta(hours=24)
+    # nothing more goes out before capacity frees, however often we try
+    clock.advance(timedelta(hours=3))
+    assert send_due(db, clock, settings, limiter=limiter).sent == 0
+    assert len(sink.messages) == 2
+    with db.session() as s:
+        assert s.scalars(select(Event).where(Event.type == "message.held")).all()
+
+
+def test_suppression_is_checked_at_send_time(
+    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
+    tick(db, clock, settings)
+    with db.session() as s:  # an opt-out arrives between planning and sending
+        suppression.add(s, "@beta0.example", reason="unsubscribe", at=clock.now())
+    clock.advance(timedelta(minutes=20))
+    report = send_due(db, clock, settings)
+    assert (report.sent, report.cancelled) == (1, 1)
+    cancelled = next(m for m in _messages(db) if m.state == MessageState.CANCELLED)
+    assert cancelled.to_address == "p0@beta0.example"
+    with db.session() as s:
+        e = s.get(Enrollment, cancelled.enrollment_id)
+        assert e is not None and e.state == EnrollmentState.STOPPED
+        assert e.state_reason == "suppressed (unsubscribe)"
+    assert [str(m["To"]) for m in sink.messages] == ["P1 <p1@beta1.example>"]
+
+
+def test_missing_variable_pauses_and_asks_the_owner(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1])
+        s.scalars(select(Prospect)).one().company = None
+    report = tick(db, clock, settings)
+    assert report.paused == 1 and _messages(db) == []
+    with db.session() as s:
+        e = s.scalars(select(Enrollment)).one()
+        task = s.scalars(select(Task)).one()
+    assert e.state == EnrollmentState.PAUSED and e.state_reason == "missing variable: company"
+    assert task.title == "Fill in company for p0@beta0.example"
+    assert task.owner == "sdr@acme.example" and task.state == TaskState.OPEN
+
+
+def test_a_window_that_closed_re_plans_the_message(
+    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
+    tick(db, clock, settings)
+    clock.advance(timedelta(hours=9))  # 18:00 in Berlin: the window is closed
+    report = send_due(db, clock, settings)
+    assert report.replanned == 1 and sink.attempts == []
+    (m,) = _messages(db)
+    assert m.state == MessageState.PLANNED
+    assert m.held_reason and m.held_reason.startswith(
+        "outside the send window; next slot 2026-03-03 09:"
+    )
+    assert "Europe/Berlin (prospect timezone)" in m.held_reason
+
+
+def test_blocking_call_waits_for_the_person(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    spec = dict(BASIC_SPEC)
+    spec["steps"] = [
+        {
+            "id": "call-1",
+            "type": "call",
+            "title": "Call {{ first_name }} at {{ company }}",
+            "due": "1 business day",
+            "blocking": True,
+        },
+        {"id": "note", "type": "task", "title": "Log notes", "blocking": False},
+    ]
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1], spec=spec)
+    assert tick(db, clock, settings).tasks_created == 1
+    with db.session() as s:
+        e = s.scalars(select(Enrollment)).one()
+        task = s.scalars(select(Task)).one()
+    assert e.state == EnrollmentState.WAITING and task.title == "Call P0 at Example GmbH"
+    assert task.due_at == datetime(2026, 3, 3, 8, 0, tzinfo=UTC)  # next business day, same time
+    assert tick(db, clock, settings).executed == 0  # nothing runs while it waits
+    clock.advance(timedelta(hours=2))
+    with db.session() as s:
+        complete_task(s, task.id, "connected", clock.now())
+    report = tick(db, clock, settings)
+    assert report.tasks_created == 1 and report.finished == 1
+    with db.session() as s:
+        assert s.scalars(select(Enrollment)).one().state == EnrollmentState.FINISHED
+
+
+def test_expired_lease_becomes_ambiguous_and_a_person_resolves_it(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1])
+    tick(db, clock, settings)
+    with db.session() as s:  # a sender claimed it, then its process died
+        m = s.scalars(select(OutboundMessage)).one()
+        m.state, m.lease_until, m.attempts = MessageState.SENDING, clock.now(), 1
+    assert resolve_expired(db, clock) == []  # not yet expired
+    clock.advance(timedelta(seconds=1))
+    assert resolve_expired(db, clock) == [m.id]
+    (m,) = _messages(db)
+    assert m.state == MessageState.AMBIGUOUS and "lease expired" in (m.last_error or "")
+    clock.advance(timedelta(hours=1))
+    assert send_due(db, clock, settings).claimed == 0  # never retried automatically
+    with db.session() as s:
+        resolve_ambiguous(s, m.id, delivered=True, at=clock.now())
+    (m,) = _messages(db)
+    assert m.state == MessageState.SENT
+    with db.session() as s:
+        assert s.scalars(select(Enrollment)).one().next_run_at is not None
+
+
+def test_bounce_rate_breaker_pauses_the_mailbox(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    now = clock.now()
+    with db.session() as s:
+        world = build_world(s, now, [f"x{i}@beta.example" for i in range(20)])
+        for i, eid in enumerate(world.enrollment_ids):
+            bounced = i < 2
+            s.add(
+                OutboundMessage(
+                    enrollment_id=eid,
+                    step_id="intro",
+                    prospect_id=eid,
+                    mailbox_id=world.mailbox_id,
+                    sequence_id=s.get(Enrollment, eid).sequence_id,
+                    version_id=world.version_id,  # type: ignore[union-attr]
+                    state=MessageState.BOUNCED if bounced else MessageState.SENT,
+                    smtp_status="5.1.1" if bounced else "2.0.0",
+                    to_address=f"x{i}@beta.example",
+                    from_address="anna@acme.example",
+                    subject="s",
+                    body_text="b",
+                    message_id=f"b{i}@acme.example",
+                    references=[],
+                    headers={},
+                    not_before=now,
+                    sent_at=now,
+                    attempts=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    with db.session() as s:
+        assert check_breaker(s, world.mailbox_id, now)  # 2 of 20 = 10 % ≥ 5 %
+    with db.session() as s:
+        mailbox = s.get(Mailbox, world.mailbox_id)
+        assert mailbox is not None and mailbox.paused
+        assert (mailbox.paused_reason or "").startswith(
+            "bounce-rate breaker: 2 hard bounces in the last 20 sends"
+        )

@@ -1,0 +1,112 @@
+"""Tick + send against a real SMTP server: first emails, waits from the send, threading."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from engine.clock import VirtualClock
+from engine.core.states import EnrollmentState, MessageState
+from engine.services.send import send_due
+from engine.services.tick import tick
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import Enrollment, Event, OutboundMessage
+from tests.integration.sending.factory import build_world
+from tests.integration.sending.smtp_sink import Sink
+
+EMAILS = ["erik@beta.example", "jana@gamma.example", "li@delta.example"]
+
+
+def _messages(db: Database) -> list[OutboundMessage]:
+    with db.session() as s:
+        return list(s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)))
+
+
+def test_first_emails_go_out_once_with_their_headers(
+    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS, smtp_url=sink.url)
+    report = tick(db, clock, settings)
+    assert report.emails_planned == 3
+    planned = _messages(db)
+    assert {m.state for m in planned} == {MessageState.PLANNED}
+    # 09:00 Berlin on a Monday: the window is open, the slot is spread over its first minutes
+    assert all(clock.now() <= m.not_before < clock.now() + timedelta(minutes=16) for m in planned)
+
+    clock.advance(timedelta(minutes=20))
+    sent = send_due(db, clock, settings)
+    assert sent.sent == 3
+    assert len(sink.messages) == 3
+    by_to = {str(m["To"]): m for m in sink.messages}
+    erik = next(m for to, m in by_to.items() if "erik@beta.example" in to)
+    assert erik["Subject"] == "Quick question, Erik"
+    assert "Anna Acme" in str(erik["From"]) and "anna@acme.example" in str(erik["From"])
+    assert str(erik["Message-ID"]).endswith("@acme.example>")
+    assert "https://kadenz.acme.example/u/u1." in str(erik["List-Unsubscribe"])
+    assert erik["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "how does Example GmbH book demos" in erik.get_payload(decode=True).decode()
+
+    with db.session() as s:
+        for e in s.scalars(select(Enrollment)):
+            msg = s.scalars(
+                select(OutboundMessage).where(OutboundMessage.enrollment_id == e.id)
+            ).one()
+            assert msg.state == MessageState.SENT
+            # the wait after the email counts from the moment it was sent
+            assert e.step_id == "wait-1" and e.next_run_at == msg.sent_at == e.step_started_at
+        types = [ev.type for ev in s.scalars(select(Event).order_by(Event.id))]
+    assert types.count("message.planned") == 3 and types.count("message.sent") == 3
+
+    # another round executes the waits but plans and sends nothing new
+    again = tick(db, clock, settings)
+    assert (again.waits, again.emails_planned) == (3, 0)
+    assert tick(db, clock, settings).executed == 0
+    assert send_due(db, clock, settings).claimed == 0
+    assert len(sink.attempts) == 3
+
+
+def test_wait_counts_from_the_send_and_the_bump_threads(
+    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+) -> None:
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
+    tick(db, clock, settings)
+    clock.advance(timedelta(minutes=20))
+    send_due(db, clock, settings)
+    sent_at = _messages(db)[0].sent_at
+    assert sent_at is not None
+    assert tick(db, clock, settings).waits == 1
+    with db.session() as s:
+        enrollment = s.scalars(select(Enrollment)).one()
+        # Monday 09:2x + 3 business days = Thursday, same local time
+        assert enrollment.next_run_at == sent_at + timedelta(days=3)
+        assert enrollment.step_id == "bump"
+    clock.set(sent_at + timedelta(days=3))
+    assert tick(db, clock, settings).emails_planned == 1
+    clock.advance(timedelta(minutes=20))
+    assert send_due(db, clock, settings).sent == 1
+    intro, bump = sink.messages
+    assert bump["Subject"] == "Re: Quick question, Erik"
+    assert bump["In-Reply-To"] == intro["Message-ID"]
+    assert intro["Message-ID"] in bump["References"]
+    # the sequence has no more steps: the next tick finishes the enrollment
+    assert tick(db, clock, settings).finished == 1
+    with db.session() as s:
+        assert s.scalars(select(Enrollment)).one().state == EnrollmentState.FINISHED
+
+
+def test_a_new_round_is_planned_in_the_window_not_at_night(
+    db: Database, settings: Settings, sink: Sink
+) -> None:
+    clock = VirtualClock(datetime(2026, 3, 6, 17, 30, tzinfo=UTC))  # Friday 18:30 in Berlin
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
+    tick(db, clock, settings)
+    (message,) = _messages(db)
+    local = message.not_before.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+    assert local.date().isoformat() == "2026-03-09" and 9 <= local.hour < 10  # Monday 09:xx
+    assert send_due(db, clock, settings).claimed == 0
+    assert sink.attempts == []
