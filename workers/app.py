@@ -71,7 +71,7 @@ def create_app(settings: Settings) -> Celery:
     return app
 
 
-@worker_process_init.connect
+@worker_process_init.connect  # type: ignore[untyped-decorator]
 def _fresh_services_after_fork(**_: object) -> None:
     runtime.reset()
 

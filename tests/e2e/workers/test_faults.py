@@ -66,7 +66,10 @@ def assert_nothing_lost_nothing_doubled(cluster_db: Database, sink: Sink, n: int
         if m.state == MessageState.SENT:
             assert m.message_id in received
         else:  # waits for a person (`message resolve`), neither lost nor due again
-            assert enrollment.next_run_at is None or enrollment.state != EnrollmentState.ACTIVE
+            assert enrollment.next_run_at is None or enrollment.state != EnrollmentState.ACTIVE, (
+                f"message {m.id} {m.state} ({m.last_error}, attempts {m.attempts}) but enrollment "
+                f"{enrollment.id} is {enrollment.state} due {enrollment.next_run_at}"
+            )
     sent_ids = {m.message_id for m in messages if m.state == MessageState.SENT}
     unsure = {m.message_id for m in messages if m.state != MessageState.SENT}
     assert set(received) <= sent_ids | unsure  # nothing arrived that we do not know of
