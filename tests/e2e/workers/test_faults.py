@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select, text
 from engine.core.states import EnrollmentState, MessageState
 from engine.settings import Settings
 from engine.store.db import Database
-from engine.store.models import Enrollment, OutboundMessage
+from engine.store.models import Enrollment, Event, OutboundMessage
 from tests.e2e.workers.cluster import (
     Cluster,
     count_messages,
@@ -49,6 +49,16 @@ def _received_more(sink: Sink, than: int) -> bool:
     return len(sink.attempts) >= than
 
 
+def _history(db: Database, enrollment_id: int) -> str:
+    with db.session() as s:
+        rows = s.execute(
+            select(Event.id, Event.at, Event.type, Event.data)
+            .where(Event.enrollment_id == enrollment_id)
+            .order_by(Event.id)
+        ).all()
+    return "; ".join(f"{r.id} {r.at:%H:%M:%S.%f} {r.type} {r.data}" for r in rows)
+
+
 def assert_nothing_lost_nothing_doubled(cluster_db: Database, sink: Sink, n: int) -> dict[str, int]:
     received = sink.message_ids()
     assert len(received) == len(set(received)), "a message reached the SMTP server twice"
@@ -68,7 +78,8 @@ def assert_nothing_lost_nothing_doubled(cluster_db: Database, sink: Sink, n: int
         else:  # waits for a person (`message resolve`), neither lost nor due again
             assert enrollment.next_run_at is None or enrollment.state != EnrollmentState.ACTIVE, (
                 f"message {m.id} {m.state} ({m.last_error}, attempts {m.attempts}) but enrollment "
-                f"{enrollment.id} is {enrollment.state} due {enrollment.next_run_at}"
+                f"{enrollment.id} is {enrollment.state} due {enrollment.next_run_at}: "
+                + _history(cluster_db, enrollment.id)
             )
     sent_ids = {m.message_id for m in messages if m.state == MessageState.SENT}
     unsure = {m.message_id for m in messages if m.state != MessageState.SENT}
