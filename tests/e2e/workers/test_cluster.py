@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 DAY = 86_400
 
 
+@pytest.mark.timeout(900)
 def test_two_workers_and_two_beats_send_each_email_exactly_once(
     cluster: Cluster, cluster_db: Database, sink: Sink
 ) -> None:
@@ -57,6 +58,8 @@ def test_two_workers_and_two_beats_send_each_email_exactly_once(
     except AssertionError:
         print(cluster.logs())
         raise
+    finally:
+        cluster.stop()
     received = sink.message_ids()
     assert len(received) == n
     assert len(set(received)) == n
