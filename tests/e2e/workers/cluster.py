@@ -141,10 +141,8 @@ class Cluster:
                 os.killpg(proc.pid, signal.SIGTERM)
         for name in list(self.procs):
             proc = self.procs.pop(name)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
             # Pool children can outlive their parent for a moment and still write to the
             # database: end the whole group, so what a test reads afterwards stands still.
             with contextlib.suppress(ProcessLookupError):
