@@ -66,6 +66,7 @@ class Cluster:
     redis_url: str  # broker, limiter and locks: a Redis database this test owns
     prefix: str
     env_extra: dict[str, str] = field(default_factory=dict)
+    offset: float = 0.0
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -150,7 +151,35 @@ class Cluster:
             proc.wait(timeout=15)
 
     def move_time(self, seconds: float) -> None:
+        self.offset = seconds
         self.offset_file.write_text(f"{seconds}\n")
+
+    def settle(self, db: Database, timeout: float) -> None:
+        """Wait until no message is planned or sending; whenever all that is left waits for a
+        later time (a retry's backoff), move every process's clock an hour on."""
+
+        def check() -> bool:
+            if settled(db):
+                return True
+            with db.session() as s:
+                in_flight = s.scalar(
+                    select(func.count())
+                    .select_from(OutboundMessage)
+                    .where(OutboundMessage.state == MessageState.SENDING)
+                )
+                due = s.scalar(
+                    select(func.count())
+                    .select_from(OutboundMessage)
+                    .where(
+                        OutboundMessage.state == MessageState.PLANNED,
+                        OutboundMessage.not_before <= now_utc() + timedelta(seconds=self.offset),
+                    )
+                )
+            if not in_flight and not due:
+                self.move_time(self.offset + 3600)
+            return False
+
+        wait_until(f"every message to be settled (now {message_states(db)})", check, timeout, 1)
 
     def logs(self) -> str:
         return "\n".join(

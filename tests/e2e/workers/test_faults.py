@@ -24,7 +24,6 @@ from tests.e2e.workers.cluster import (
     message_states,
     now_utc,
     seed,
-    settled,
     wait_until,
 )
 from tests.integration.sending.smtp_sink import Sink, free_port
@@ -104,7 +103,7 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
             cluster.kill(victim, signal.SIGKILL)
             kills += 1
             cluster.worker(victim)
-        wait_until("every message to be settled", lambda: settled(cluster_db), 240)
+        cluster.settle(cluster_db, 240)
     except AssertionError:
         print(cluster.logs())
         raise
@@ -209,9 +208,8 @@ def test_redis_restart_and_cut_database_connections_recover_on_their_own(
             wait_until("sending to go on", lambda t=at_least: _received_more(sink, t), 120)
             cut += _cut_postgres_connections(cluster_db.url)
         # A send whose connection broke before DATA is retried after a 5-minute backoff:
-        # move every process's clock past it rather than wait.
-        cluster.move_time(DAY + 3600)
-        wait_until("every message to be settled", lambda: settled(cluster_db), 240)
+        # `settle` moves every process's clock past it rather than wait.
+        cluster.settle(cluster_db, 240)
     except AssertionError:
         print(cluster.logs())
         raise
