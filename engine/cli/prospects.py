@@ -1,9 +1,215 @@
-"""CLI: prospects commands (not yet built)."""
+"""CLI: `kadenz prospects import|list` and `kadenz prospect show|erase`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from engine.cli import context
+from engine.services import erasure, prospects
+from engine.services.prospects import ImportReport
+from engine.store.models import Enrollment, Sequence
+
+many = typer.Typer(
+    name="prospects",
+    help="Import and list prospects.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+one = typer.Typer(
+    name="prospect",
+    help="Show or erase one prospect.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+def register(root: typer.Typer) -> None:
+    root.add_typer(many)
+    root.add_typer(one)
+
+
+MapOption = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help='Column mapping overrides: "Email Address=email,Firma=company,Notes=-" '
+        "(FIELD is email, first_name, last_name, company, title, phone, timezone, country, "
+        "region, owner, custom.NAME, or - to ignore).",
+    ),
+]
+
+
+@many.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV export (HubSpot, Salesforce, Pipedrive, …).")],
+    map_: MapOption = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="The SDR who works these prospects.")
+    ] = None,
+    check_dns: Annotated[
+        bool, typer.Option("--check-dns", help="Also check that each domain accepts mail (slow).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and count, write nothing.")
+    ] = False,
+) -> None:
+    """Import prospects from a CSV file; re-importing the same file changes nothing.
+
+    Headers of common CRM exports are recognised (Email, First Name, Company Name, Vorname,
+    Person - Email…); other columns become custom fields. Comma, semicolon and tab files
+    are detected. Bad rows are listed with their row number; good rows are imported.
+
+    Examples:
+
+      kadenz prospects import hubspot-export.csv --owner anna
+
+      kadenz prospects import leads.csv --map "Mail=email,Firma=company" --dry-run
+    """
+    c = context.get(ctx)
+    db = c.db
+    if c.out.is_terminal:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=c.err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("importing", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = prospects.import_csv(
+                db, file, clock=c.clock, mapping=map_, owner=owner,
+                check_dns=check_dns, dry_run=dry_run, progress=progress,
+            )  # fmt: skip
+    else:
+        report = prospects.import_csv(
+            db, file, clock=c.clock, mapping=map_, owner=owner,
+            check_dns=check_dns, dry_run=dry_run,
+        )  # fmt: skip
+    print_report(c, report)
+    if report.rows and len(report.refused) == report.rows:
+        raise typer.Exit(1)
+
+
+def print_report(c: context.Context, report: ImportReport) -> None:
+    delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}[report.delimiter]
+    c.out.print(f"{report.path}: {report.encoding}, {delimiter}-separated, {report.rows} rows")
+    c.out.print(
+        "columns: " + ", ".join(f"{h} -> {t}" for h, t in report.mapping),
+        markup=False,
+    )
+    for notice in report.notices:
+        c.out.print(f"note: {notice}", markup=False)
+    for issue in report.warnings:
+        c.out.print(f"warning: {issue}", markup=False)
+    for issue in report.refused:
+        c.out.print(f"refused: {issue}", markup=False)
+    verb = "would import" if report.dry_run else "imported"
+    c.out.print(
+        f"{verb}: {report.created} new, {report.updated} updated, {report.unchanged} unchanged; "
+        f"refused {len(report.refused)} row(s)"
+    )
+
+
+@many.command("list")
+def list_(
+    ctx: typer.Context,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this SDR's.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many to show.")] = 50,
+) -> None:
+    """List prospects. Example: kadenz prospects list --owner anna --limit 20"""
+    c = context.get(ctx)
+    with c.db.session() as session:
+        rows = prospects.list_prospects(session, owner=owner, limit=limit)
+        if not rows:
+            c.out.print("no prospects (import some: kadenz prospects import FILE.csv)")
+            return
+        table = Table("email", "name", "company", "title", "country", "timezone", "owner")
+        for p in rows:
+            name = " ".join(x for x in (p.first_name, p.last_name) if x)
+            table.add_row(
+                p.email or "",
+                name,
+                p.company or "",
+                p.title or "",
+                p.country or "",
+                p.timezone or "",
+                p.owner or "",
+            )
+        c.out.print(table)
+
+
+@one.command("show")
+def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spelling.")]) -> None:
+    """Show one prospect, its custom fields and enrollments.
+
+    Example: kadenz prospect show erik@acme.example
+    """
+    c = context.get(ctx)
+    with c.db.session() as session:
+        p = prospects.get(session, email)
+        fields = {
+            "email": p.email,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "company": p.company,
+            "title": p.title,
+            "phone": p.phone,
+            "timezone": p.timezone,
+            "country": p.country,
+            "region": p.region,
+            "owner": p.owner,
+            "score": p.score,
+        }
+        table = Table("field", "value", show_header=False)
+        for k, v in fields.items():
+            table.add_row(k, "" if v is None else str(v))
+        for k, v in sorted((p.custom or {}).items()):
+            table.add_row(f"custom.{k}", json.dumps(v) if not isinstance(v, str) else v)
+        c.out.print(table)
+        rows = session.execute(
+            select(Enrollment, Sequence.key)
+            .join(Sequence, Sequence.id == Enrollment.sequence_id)
+            .where(Enrollment.prospect_id == p.id)
+            .order_by(Enrollment.created_at)
+        ).all()
+        for e, key in rows:
+            why = f" ({e.state_reason})" if e.state_reason else ""
+            c.out.print(f"{key}: {e.state}{why}, step {e.step_id}", markup=False)
+
+
+@one.command("erase")
+def erase(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a person's data (GDPR): names, email, phone, custom fields, message bodies.
+
+    Live enrollments stop; the address stays suppressed (by hash) so they are never emailed
+    again; events keep only ids. This cannot be undone.
+
+    Example: kadenz prospect erase erik@acme.example --yes
+    """
+    c = context.get(ctx)
+    if not yes and not typer.confirm(f"Erase all data of {email}? This cannot be undone"):
+        raise typer.Exit(1)
+    with c.db.session() as session:
+        result = erasure.erase(session, email, at=c.clock.now())
+    c.out.print(
+        f"erased prospect #{result.prospect_id}: {result.enrollments_stopped} enrollment(s) "
+        f"stopped, {result.outbound_blanked} outbound and {result.inbound_blanked} inbound "
+        "message(s) blanked; the address stays suppressed"
+    )

@@ -96,6 +96,7 @@ _DE_FIRST = [
     "Moritz",
     "Katharina",
 ]
+_DE_FEMALE = frozenset({"Anna", "Lea", "Hannah", "Marie", "Sophie", "Laura", "Julia", "Katharina"})
 _DE_LAST = [
     "Müller",
     "Schmidt",
@@ -232,8 +233,13 @@ def write_csv(path: Path, people: list[DemoProspect], seed: int) -> None:
         )
         for p in people:
             tz = "" if rng.random() < 0.05 else p.timezone  # some have no timezone
-            out.writerow([p.email, p.first_name, p.last_name, p.company, p.title, p.country, tz])
+            anrede = ""
+            if p.language == "de":
+                anrede = "Frau" if p.first_name in _DE_FEMALE else "Herr"
+            out.writerow(
+                [p.email, p.first_name, p.last_name, p.company, p.title, p.country, tz, anrede]
+            )
         # Rows a real export contains and an import must report, not choke on:
-        out.writerow(["not-an-address", "Broken", "Row", "Nowhere", "", "", ""])
-        out.writerow(["", "Empty", "Email", "Nowhere", "", "", ""])
-        out.writerow([people[0].email.upper(), people[0].first_name, "", "", "", "", ""])
+        out.writerow(["not-an-address", "Broken", "Row", "Nowhere", "", "", "", ""])
+        out.writerow(["", "Empty", "Email", "Nowhere", "", "", "", ""])
+        out.writerow([people[0].email.upper(), people[0].first_name, "", "", "", "", "", ""])

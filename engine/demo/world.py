@@ -103,6 +103,10 @@ class World:
             out.append((item.what, item.raw))
         return out
 
+    def next_due(self) -> datetime | None:
+        """When the world next has something to send back, if anything."""
+        return self._pending[0].due if self._pending else None
+
     def _later(self, due: datetime, raw: bytes, what: str) -> None:
         self._seq += 1
         heapq.heappush(self._pending, _Pending(due, self._seq, raw, what))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.core.events import EventType
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services import events
 from engine.store.models import Suppression
 
@@ -60,4 +62,77 @@ def add(
     session.add(row)
     session.flush()
     events.record(session, EventType.SUPPRESSED, at, data={"kind": kind, "reason": reason})
+    return row
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """("email", key) or, for `@domain`, ("domain", domain); refuses what is neither."""
+    text = target.strip()
+    if text.startswith("@"):
+        domain = text.lstrip("@").lower()
+        if not domain or "." not in domain or any(c in domain for c in " @/\r\n"):
+            raise InvalidInput(f"{target!r} is not a domain (write it as @acme.example)")
+        return "domain", domain
+    try:
+        return "email", addresses.normalise(text).key
+    except addresses.InvalidAddress as exc:
+        raise InvalidInput(
+            f"{target!r} is not a valid email ({exc}); write a domain as @acme.example"
+        ) from None
+
+
+def suppress(
+    session: Session,
+    target: str,
+    *,
+    reason: str,
+    at: datetime,
+    source: str | None = None,
+    note: str | None = None,
+) -> tuple[Suppression, int]:
+    """Add a suppression and stop the live enrollments it covers, in this transaction.
+
+    Returns the suppression and how many enrollments were stopped.
+    """
+    from engine.services import enrollment  # enrollment imports this module
+
+    kind, value = parse_target(target)
+    row = add(
+        session,
+        "@" + value if kind == "domain" else value,
+        reason=reason,
+        at=at,
+        source=source,
+        note=note,
+    )
+    stopped = enrollment.stop_for_address(
+        session, kind=kind, value=value, reason=f"suppressed: {reason}", at=at
+    )
+    return row, stopped
+
+
+def list_all(session: Session, *, limit: int | None = None) -> Sequence[Suppression]:
+    stmt = select(Suppression).order_by(Suppression.created_at, Suppression.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return session.scalars(stmt).all()
+
+
+def remove(session: Session, target: str, *, at: datetime) -> Suppression:
+    """Lift a suppression. Erasure suppressions stay: they are the only trace of a request."""
+    kind, value = parse_target(target)
+    row = session.scalars(
+        select(Suppression).where(
+            Suppression.kind == kind,
+            Suppression.value_hash == addresses.value_hash(kind, value),
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"{target.strip()!r} is not suppressed (see: kadenz suppress list)")
+    if row.reason == "erased":
+        raise Conflict(
+            f"{target.strip()!r} was erased on request (GDPR); that suppression cannot be lifted"
+        )
+    session.delete(row)
+    events.record(session, EventType.UNSUPPRESSED, at, data={"kind": kind, "reason": row.reason})
     return row

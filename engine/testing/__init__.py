@@ -1,0 +1,1 @@
+"""In-package fakes for the ports, shared by unit tests and the embedded demo."""

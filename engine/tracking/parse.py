@@ -1,0 +1,222 @@
+"""Bytes → a parsed message and its readable text, tolerant of whatever arrives.
+
+Inbound mail is hostile or broken often enough: CR-only line endings, wrong or unknown
+charsets, truncated MIME, binary junk. Everything here degrades (replacement characters,
+empty strings) instead of raising; `classify` still wraps it all as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import html
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+
+_ADDR = (
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}"
+)
+ADDRESS_RE = re.compile(r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])(" + _ADDR + r")(?![A-Za-z0-9-])")
+_TOKEN_RE = re.compile(r"<([^<>\s]{1,500})>")
+_BARE_TOKEN_RE = re.compile(r"(?<![^\s<>,;\"()])[^\s<>,;\"()]{1,250}@[^\s<>,;\"()]{1,250}")
+_TAG_RE = re.compile(r"<[^<>]{0,2000}>")
+_BLOCK_TAG_RE = re.compile(r"<\s*(?:br|/p|/div|/tr|/li|/h\d|p|div|tr|li)\b[^<>]{0,500}>", re.I)
+_SCRIPT_RE = re.compile(r"<(script|style|head)\b.{0,100000}?</\1\s*>", re.I | re.S)
+_BLANKS_RE = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+# Parts whose payload is the message we sent (or its headers), not the report about it.
+ORIGINAL_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
+STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+FEEDBACK_TYPES = frozenset({"message/feedback-report"})
+
+
+@dataclass
+class Parsed:
+    """What the classifiers need from one message, computed once."""
+
+    message: Message
+    headers: dict[str, str]  # lower-cased name → decoded value (first occurrence)
+    content_type: str
+    report_type: str  # multipart/report's report-type parameter, "" otherwise
+    text: str  # readable text of the report/reply itself (no embedded original)
+    status_text: str  # delivery-status / feedback-report parts, as text
+    original: str  # embedded original message or its headers, as text ("" if none)
+    parts: list[str] = field(default_factory=list)  # content types seen, for evidence
+
+
+def normalise_newlines(raw: bytes) -> bytes:
+    """CRLF and lone CR become LF so the parser and our regexes see one convention."""
+    if b"\r" not in raw:
+        return raw
+    return raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def decode_header_value(value: object) -> str:
+    """An RFC 2047 header as text; undecodable pieces are kept, not fatal."""
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:
+        # A broken encoded-word stays as written: still readable for a human.
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    return " ".join(text.split())
+
+
+def _charset(part: Message) -> str:
+    charset = part.get_content_charset() or "utf-8"
+    charset = charset.strip().strip('"').lower()
+    if charset in {"us-ascii", "ascii", "unknown-8bit", "x-unknown", "8bit", "default"}:
+        return "utf-8"
+    return charset
+
+
+def part_text(part: Message) -> str:
+    """The decoded text of a leaf part; wrong charsets fall back to UTF-8 then Latin-1."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, list):
+            return "\n\n".join(render_message(m) for m in raw if isinstance(m, Message))
+        return ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = _charset(part)
+    for candidate in (charset, "utf-8"):
+        try:
+            return payload.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
+
+
+def html_to_text(markup: str) -> str:
+    """Good enough HTML → text for phrase matching: drop scripts, tags; unescape."""
+    markup = _SCRIPT_RE.sub(" ", markup)
+    markup = _BLOCK_TAG_RE.sub("\n", markup)
+    markup = _TAG_RE.sub("", markup)
+    return html.unescape(markup)
+
+
+def render_message(msg: Message) -> str:
+    """A (sub)message as header lines + text, as a human would read it."""
+    lines = [f"{k}: {decode_header_value(v)}" for k, v in msg.items()]
+    body = ""
+    if not msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, str) or msg.get_content_maintype() == "text":
+            body = part_text(msg)
+    else:
+        chunks = []
+        for sub in msg.walk():
+            if sub is msg or sub.is_multipart():
+                continue
+            if sub.get_content_maintype() == "text":
+                chunks.append(part_text(sub))
+        body = "\n".join(chunks)
+    return "\n".join(lines) + ("\n\n" + body if body else "")
+
+
+def _render_status(part: Message) -> str:
+    """delivery-status / feedback-report payload as 'Field: value' blocks."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks = []
+        for block in payload:
+            if isinstance(block, Message):
+                blocks.append("\n".join(f"{k}: {decode_header_value(v)}" for k, v in block.items()))
+        return "\n\n".join(blocks)
+    return part_text(part)
+
+
+def parse(raw: bytes) -> Parsed:
+    msg = email.message_from_bytes(normalise_newlines(raw), policy=email.policy.compat32)
+    headers: dict[str, str] = {}
+    for key, value in msg.items():
+        headers.setdefault(key.lower(), decode_header_value(value))
+    content_type = msg.get_content_type()
+    report_type = (msg.get_param("report-type") or "") if content_type == "multipart/report" else ""
+    if not isinstance(report_type, str):
+        report_type = ""
+    texts: list[str] = []
+    html_texts: list[str] = []
+    status: list[str] = []
+    original: list[str] = []
+    seen: list[str] = []
+    _collect(msg, texts, html_texts, status, original, seen, top=True)
+    text = "\n".join(t for t in texts if t.strip()) or "\n".join(html_texts)
+    return Parsed(
+        message=msg,
+        headers=headers,
+        content_type=content_type,
+        report_type=report_type.lower(),
+        text=_BLANKS_RE.sub("\n\n", text),
+        status_text="\n\n".join(status),
+        original="\n\n".join(original),
+        parts=seen,
+    )
+
+
+def _collect(
+    part: Message,
+    texts: list[str],
+    html_texts: list[str],
+    status: list[str],
+    original: list[str],
+    seen: list[str],
+    *,
+    top: bool = False,
+) -> None:
+    ctype = part.get_content_type()
+    seen.append(ctype)
+    if len(seen) > 200:  # a MIME bomb: enough is enough
+        return
+    if ctype in ORIGINAL_TYPES and not top:
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            original.extend(render_message(m) for m in payload if isinstance(m, Message))
+        else:
+            original.append(part_text(part))
+        return
+    if ctype in STATUS_TYPES or ctype in FEEDBACK_TYPES:
+        status.append(_render_status(part))
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    _collect(sub, texts, html_texts, status, original, seen)
+        return
+    if part.get_content_maintype() == "multipart":
+        # A multipart without a usable boundary: its body is all we have, read it as text.
+        texts.append(part_text(part))
+        return
+    if ctype == "text/html":
+        html_texts.append(html_to_text(part_text(part)))
+    elif part.get_content_maintype() == "text" or ctype == "message/partial" or top:
+        texts.append(part_text(part))
+
+
+def angle_tokens(value: str) -> list[str]:
+    """Message-ID tokens of a References/In-Reply-To header: `<…>` first, bare ones too."""
+    tokens = _TOKEN_RE.findall(value)
+    if not tokens:
+        tokens = [t.strip(".") for t in _BARE_TOKEN_RE.findall(value)]
+    return [t for t in tokens if t]
+
+
+def addresses_in(text: str) -> list[str]:
+    """Every email address in `text`, lower-cased, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for match in ADDRESS_RE.finditer(text):
+        seen.setdefault(match.group(1).lower().strip("."), None)
+    return list(seen)
