@@ -10,6 +10,11 @@ The minimum-gap jitter is derived from the previous send exactly as in memory
 (`caps.gap_with_jitter`): the jitter byte is computed in Python when a send is recorded and
 kept in the set member, and the script stretches the gap with it.
 
+One difference from memory, on purpose: a window counts *every* recorded send after its
+start, also those stamped a little later than `at`. In one process `now` only grows; across
+processes it does not (a claim that read the clock at 10:00:00 may acquire after another
+stamped 10:00:02), and ignoring the later stamps would let both take the last slots.
+
 Redis is a cache of the database here, not the truth: after Redis loses its data (restart
 without persistence) the first `acquire` finds the `seeded` marker missing and the limiter
 re-learns the last 24 hours of sends from the database (`seed_from_database`). Seeded entries
@@ -59,30 +64,30 @@ local function nth(key, lo, hi, index)
   return tonumber(e[2])
 end
 
-local n = redis.call('ZCOUNT', KEYS[1], '-inf', ARGV[1])
+local n = redis.call('ZCARD', KEYS[1])
 if n >= daily then
   local free = at + day
-  if daily > 0 then free = nth(KEYS[1], '-inf', ARGV[1], n - daily) + day end
+  if daily > 0 then free = nth(KEYS[1], '-inf', '+inf', n - daily) + day end
   table.insert(out, 1); table.insert(out, free)
 end
 if hourly >= 0 then
-  local h = redis.call('ZCOUNT', KEYS[1], ARGV[3], ARGV[1])
+  local h = redis.call('ZCOUNT', KEYS[1], ARGV[3], '+inf')
   if h >= hourly then
     local free = at + hour
-    if hourly > 0 then free = nth(KEYS[1], ARGV[3], ARGV[1], h - hourly) + hour end
+    if hourly > 0 then free = nth(KEYS[1], ARGV[3], '+inf', h - hourly) + hour end
     table.insert(out, 2); table.insert(out, free)
   end
 end
 if per_domain >= 0 then
-  local d = redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[1])
+  local d = redis.call('ZCARD', KEYS[2])
   if d >= per_domain then
     local free = at + day
-    if per_domain > 0 then free = nth(KEYS[2], '-inf', ARGV[1], d - per_domain) + day end
+    if per_domain > 0 then free = nth(KEYS[2], '-inf', '+inf', d - per_domain) + day end
     table.insert(out, 3); table.insert(out, free)
   end
 end
 if n > 0 and min_gap > 0 then
-  local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
   local byte = tonumber(string.match(e[1], '^[^:]+:(%d+):'))
   local last = tonumber(e[2])
   local free = last + math.floor(min_gap * 1000000 * (1 + (byte / 255) * 0.5) + 0.5)

@@ -125,3 +125,17 @@ def test_database_seeder_reads_the_last_24_hours(
     assert limiter.acquire(world.mailbox_id, "beta.example", now, limits).allowed
     refused = limiter.acquire(world.mailbox_id, "beta.example", now, limits)
     assert not refused.allowed and refused.reason and "cap 3" in refused.reason
+
+
+def test_a_send_stamped_later_by_another_process_still_counts(
+    client: redis.Redis, redis_prefix: str
+) -> None:
+    """Across processes `now` is not monotonic: a claim that read the clock first may
+    acquire last. The slots the other process took must still count."""
+    limits = Limits(label="anna", daily=100, hourly=3)
+    later, earlier = RedisRateLimiter(client, redis_prefix), RedisRateLimiter(client, redis_prefix)
+    for _ in range(3):
+        assert later.acquire(1, "a.example", T0 + timedelta(seconds=2), limits).allowed
+    refused = earlier.acquire(1, "a.example", T0, limits)
+    assert not refused.allowed
+    assert refused.retry_at == T0 + timedelta(seconds=2) + timedelta(hours=1)
