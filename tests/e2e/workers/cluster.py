@@ -93,9 +93,14 @@ class Cluster:
         return env
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+        """`celery -A workers.app ARGS…`, or `kadenz ARGS…` when args start with "kadenz"."""
+        if args[0] == "kadenz":
+            command = [str(Path(sys.executable).parent / "kadenz"), *args[1:]]
+        else:
+            command = [sys.executable, "-m", "celery", "-A", "workers.app", *args]
         with (self.tmp / f"{name}.log").open("ab") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "workers.app", *args],
+                command,
                 cwd=ROOT,
                 env=self.env(),
                 stdout=log,
@@ -105,7 +110,12 @@ class Cluster:
         self.procs[name] = proc
         return proc
 
-    def worker(self, name: str, concurrency: int = 2) -> subprocess.Popen[bytes]:
+    def worker(self, name: str, concurrency: int = 2, cli: bool = False) -> subprocess.Popen[bytes]:
+        if cli:  # the documented `kadenz worker` rather than `celery … worker`
+            return self._spawn(
+                name,
+                ["kadenz", "worker", "--concurrency", str(concurrency), "--name", f"{name}@%h"],
+            )
         return self._spawn(
             name,
             [
@@ -123,8 +133,10 @@ class Cluster:
             ],
         )
 
-    def beat(self, name: str) -> subprocess.Popen[bytes]:
+    def beat(self, name: str, cli: bool = False) -> subprocess.Popen[bytes]:
         schedule = self.tmp / f"{name}-schedule"
+        if cli:
+            return self._spawn(name, ["kadenz", "beat", "--schedule-file", str(schedule)])
         return self._spawn(
             name, ["beat", "-s", str(schedule), "--max-interval", "1", "--loglevel", "INFO"]
         )

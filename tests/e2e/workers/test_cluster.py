@@ -32,10 +32,10 @@ def test_two_workers_and_two_beats_send_each_email_exactly_once(
 ) -> None:
     n = 2000
     seed(cluster_db, sink.url, mailboxes=8, enrollments=n, at=now_utc())
-    for name in ("w1", "w2"):
-        cluster.worker(name)
-    for name in ("beat1", "beat2"):
-        cluster.beat(name)
+    cluster.worker("w1")  # celery -A workers.app worker …
+    cluster.worker("w2", cli=True)  # kadenz worker …
+    cluster.beat("beat1")
+    cluster.beat("beat2", cli=True)
     try:
         started = time.monotonic()
         wait_until("the ticks to plan every email", lambda: count_messages(cluster_db) == n, 240)
