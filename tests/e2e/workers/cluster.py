@@ -202,7 +202,7 @@ class Cluster:
     def delete_keys(self) -> None:
         client = redis.Redis.from_url(self.redis_url)
         try:
-            patterns = [f"{self.prefix}*", "kadenz*", "_kombu.binding.*", "unacked*"]
+            patterns = [f"{self.prefix}*", "kadenz*", "_kombu.*", "unacked*"]
             for pattern in patterns:
                 keys = list(client.scan_iter(match=pattern, count=1000))
                 if keys:
