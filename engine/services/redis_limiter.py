@@ -17,7 +17,8 @@ stamped 10:00:02), and ignoring the later stamps would let both take the last sl
 
 Redis is a cache of the database here, not the truth: after Redis loses its data (restart
 without persistence) the first `acquire` finds the `seeded` marker missing and the limiter
-re-learns the last 24 hours of sends from the database (`seed_from_database`). Seeded entries
+re-learns the last 24 hours of sends from the database (`database_seeder`, which counts
+what `caps.seed_from_database` counts). Seeded entries
 are named after their message id, so two workers seeding at once add each send only once.
 """
 
@@ -43,7 +44,8 @@ KEY_TTL_MS = int((DAY + HOUR).total_seconds() * 1000)  # a quiet mailbox's keys 
 
 # KEYS: sends, domain sends, seeded marker, nonce counter
 # ARGV: at, day_floor, hour_floor_exclusive, daily, hourly|-1, per_domain|-1, min_gap_s,
-#       member_prefix, check_seeded, ttl_ms
+#       member_prefix, check_seeded, ttl_ms, day_us, hour_us
+# Reply: {1} allowed, {-1} not seeded yet, or {0, kind, free_us, kind, free_us, …} refused.
 _SCRIPT = """
 local at = tonumber(ARGV[1])
 if ARGV[9] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then
