@@ -1,9 +1,252 @@
-"""CLI: running commands (not yet built)."""
+"""CLI: `run`, `simulate`, `explain`, `outbox` and `message resolve`."""
 
 from __future__ import annotations
 
+import json
+import logging
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from engine.cli import context
+from engine.errors import InvalidInput, NotFound
+from engine.services.explain import explain_prospect
+from engine.services.messages import resolve_ambiguous
+from engine.services.outbox import outbox
+from engine.services.runner import Runner
+from engine.services.simulate import SequenceInput, iter_table, read_prospects, simulate
+from engine.store.models import Mailbox, Sequence, SequenceVersion
+
+message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("run")(run)
+    app.command("simulate")(simulate_command)
+    app.command("explain")(explain_command)
+    app.command("outbox")(outbox_command)
+    app.add_typer(message_app, name="message")
+
+
+def run(
+    ctx: typer.Context,
+    once: bool = typer.Option(
+        False, "--once", help="One round (resolve stuck sends, tick, send what is due), then exit."
+    ),
+) -> None:
+    """Run the embedded engine: tick, send and poll in one process.
+
+    Every KADENZ_TICK_SECONDS it executes due steps and sends due emails within each
+    mailbox's window and caps; every KADENZ_POLL_SECONDS it polls mailboxes for replies.
+    Ctrl-C (or SIGTERM) finishes the SMTP transaction in flight, then exits cleanly.
+    """
+    c = context.get(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    runner = Runner(c.db, c.clock, c.settings)
+    if once:
+        report = runner.round(poll=True)
+        c.out.print(report.summary())
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        c.err.print(f"{signal.Signals(signum).name}: finishing the send in flight, then exiting")
+        runner.stop.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    c.err.print(
+        f"kadenz run: ticking every {c.settings.tick_seconds:g}s on {c.db.dialect} (Ctrl-C to stop)"
+    )
+    runner.run_forever()
+    c.err.print("stopped")
+
+
+def simulate_command(
+    ctx: typer.Context,
+    sequence: Annotated[
+        str,
+        typer.Argument(
+            metavar="KEY_OR_FILE", help="A pushed sequence's key, or a sequence YAML file."
+        ),
+    ],
+    prospects: Annotated[
+        Path,
+        typer.Option("--prospects", help="CSV with an email column (and any template variables)."),
+    ],
+    start: Annotated[
+        str, typer.Option("--start", help="ISO date or date-time (UTC unless it has an offset).")
+    ],
+    days: int = typer.Option(30, "--days", min=1, max=3660, help="How many days to simulate."),
+    fmt: str = typer.Option("table", "--format", help="table or json."),
+    mailboxes: int | None = typer.Option(
+        None, "--mailboxes", min=1, help="Spread prospects over N mailboxes (default: the pool)."
+    ),
+) -> None:
+    """Dry-run a sequence on a virtual clock: every email, call and task, when, in local time.
+
+    Runs the real scheduler, windows, holidays and caps against a throwaway database: sends
+    nothing and writes nothing to the workspace. Nobody replies; tasks are done when due.
+    """
+    c = context.get(ctx)
+    if fmt not in ("table", "json"):
+        raise InvalidInput(f"--format {fmt!r} is not supported (use table or json)")
+    begin = _parse_start(start)
+    seq_input, caps = _sequence_input(c, sequence)
+    rows = read_prospects(prospects)
+    actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes)
+    if fmt == "json":
+        print(json.dumps([a.as_json() for a in actions], indent=2))
+        return
+    table = Table("UTC", "local", "timezone", "prospect", "step", "type", "mailbox")
+    for row in iter_table(actions):
+        table.add_row(*row)
+    c.out.print(table)
+    c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
+
+
+def _parse_start(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--start {text!r} is not an ISO date (write e.g. 2026-03-02 or 2026-03-02T08:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _workspace_exists(c: context.Context) -> bool:
+    url = c.settings.database_url
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    return True
+
+
+def _sequence_input(
+    c: context.Context, key_or_file: str
+) -> tuple[SequenceInput, dict[str, dict[str, Any]]]:
+    path = Path(key_or_file)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        from engine.spec.loader import load_sequence
+
+        loaded = load_sequence(path)
+        spec = loaded.spec.model_dump(mode="json")
+        seq = SequenceInput(
+            loaded.spec.key, loaded.spec.name, spec, loaded.templates, list(loaded.spec.mailboxes)
+        )
+    else:
+        if not _workspace_exists(c):
+            raise NotFound(f"no sequence {key_or_file!r}: the workspace is empty (pass a file)")
+        with c.db.session() as session:
+            row = session.scalars(select(Sequence).where(Sequence.key == key_or_file)).first()
+            version = session.get(SequenceVersion, row.current_version_id) if row else None
+            if row is None or version is None:
+                raise NotFound(
+                    f"no sequence {key_or_file!r} (see `kadenz sequence list`, or pass a file)"
+                )
+            seq = SequenceInput(
+                row.key,
+                row.name,
+                dict(version.spec),
+                dict(version.templates or {}),
+                list(version.spec.get("mailboxes", [])),
+            )
+    caps: dict[str, dict[str, Any]] = {}
+    if _workspace_exists(c):
+        with c.db.session() as session:
+            for box in session.scalars(select(Mailbox)):
+                caps[box.name] = {
+                    "daily_cap": box.daily_cap,
+                    "hourly_cap": box.hourly_cap,
+                    "min_gap_seconds": box.min_gap_seconds,
+                    "per_domain_daily_cap": box.per_domain_daily_cap,
+                    "warmup": box.warmup,
+                    "timezone": box.timezone,
+                    "address": box.address,
+                }
+    return seq, caps
+
+
+def explain_command(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The prospect's email address."),
+) -> None:
+    """Why a prospect is where it is: each enrollment's state, next action, and what holds it."""
+    c = context.get(ctx)
+    with c.db.session() as session:
+        report = explain_prospect(session, email, c.clock.now())
+    c.out.print(f"[bold]{report.email}[/bold]")
+    if report.suppressed:
+        c.out.print(f"  suppressed: {report.suppressed} — nothing will be sent")
+    if not report.enrollments:
+        c.out.print("  not enrolled in any sequence")
+    for e in report.enrollments:
+        c.out.print(
+            f"\n  enrollment #{e.id} in {e.sequence} v{e.version}: [bold]{e.state}[/bold]"
+            + (f" ({e.reason})" if e.reason else "")
+        )
+        c.out.print(f"    current step: {e.step or '-'}   mailbox: {e.mailbox or '-'}")
+        c.out.print(f"    timezone: {e.timezone}")
+        c.out.print(f"    next: {e.next_action}")
+        for hold in e.holds:
+            c.out.print(f"    held by: {hold}")
+        for m in e.messages:
+            at = f"{m.at:%Y-%m-%d %H:%M} UTC" if m.at else "-"
+            detail = f" — {m.detail}" if m.detail else ""
+            c.out.print(f"    message #{m.id} {m.step}: {m.state} {at} {m.subject!r}{detail}")
+
+
+def outbox_command(
+    ctx: typer.Context,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state", help="planned, sending, ambiguous, sent, failed, bounced, cancelled."
+        ),
+    ] = None,
+    mailbox: str | None = typer.Option(None, "--mailbox", help="Only this mailbox (its name)."),
+    limit: int = typer.Option(200, "--limit", min=1),
+) -> None:
+    """Messages waiting to go out (and why), and ambiguous ones waiting for a person."""
+    c = context.get(ctx)
+    with c.db.session() as session:
+        lines = outbox(session, states=state or None, mailbox=mailbox, limit=limit)
+    if not lines:
+        c.out.print("the outbox is empty")
+        return
+    table = Table("id", "state", "mailbox", "to", "step", "not before (UTC)", "tries", "why")
+    for line in lines:
+        table.add_row(
+            str(line.id),
+            line.state,
+            line.mailbox,
+            line.to,
+            line.step,
+            f"{line.not_before:%Y-%m-%d %H:%M}",
+            str(line.attempts),
+            line.why,
+        )
+    c.out.print(table)
+
+
+@message_app.command("resolve")
+def resolve_command(
+    ctx: typer.Context,
+    message_id: int = typer.Argument(..., metavar="ID", help="The ambiguous message's id."),
+    sent: bool = typer.Option(False, "--sent", help="It was delivered: continue the sequence."),
+    failed: bool = typer.Option(False, "--failed", help="It was not delivered: pause instead."),
+) -> None:
+    """Decide an ambiguous send (a timeout or crash after DATA): it is never retried by itself."""
+    c = context.get(ctx)
+    if sent == failed:
+        raise InvalidInput("say what happened: pass exactly one of --sent or --failed")
+    with c.db.session() as session:
+        message = resolve_ambiguous(session, message_id, delivered=sent, at=c.clock.now())
+        state = message.state
+    c.out.print(f"message {message_id} is now {state}")

@@ -80,7 +80,8 @@ MESSAGE_TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
         {MessageState.SENT, MessageState.FAILED, MessageState.BOUNCED}  # a human or proof decides
     ),
     MessageState.FAILED: frozenset(),
-    MessageState.BOUNCED: frozenset(),
+    # A bounce report wrongly applied (a human reclassified the inbound message) is undone.
+    MessageState.BOUNCED: frozenset({MessageState.SENT}),
     MessageState.CANCELLED: frozenset(),
 }
 

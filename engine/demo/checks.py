@@ -80,6 +80,9 @@ def _out_of_office_resumed(run: DemoRun) -> Check:
         resumes = session.scalars(
             select(Event).where(Event.type == str(EventType.RESUMED)).order_by(Event.id)
         ).all()
+        stops = session.scalars(
+            select(Event).where(Event.type == str(EventType.STOPPED)).order_by(Event.id)
+        ).all()
     due, late = 0, []
     for pause in pauses:
         until_text = (pause.data or {}).get("until")
@@ -88,6 +91,12 @@ def _out_of_office_resumed(run: DemoRun) -> Check:
         until = datetime.fromisoformat(until_text)
         if until > end:
             continue  # still away when the month ended
+        stopped_first = any(
+            r.enrollment_id == pause.enrollment_id and pause.id < r.id and r.at <= until
+            for r in stops
+        )
+        if stopped_first:
+            continue  # a colleague replied, or the address bounced, while they were away
         due += 1
         if not any(
             r.enrollment_id == pause.enrollment_id and r.at >= until and r.id > pause.id

@@ -32,7 +32,8 @@ from engine.store.models import Enrollment, Mailbox, OutboundMessage, Task
 
 ROOT = Path(__file__).resolve().parents[2]  # the source checkout: sequences/, templates/
 START = datetime(2026, 3, 16, 6, 0, tzinfo=UTC)  # a Monday; the month spans DST and Easter
-MAX_STEP = timedelta(hours=1)  # the virtual clock jumps to the next due thing, at most this far
+MAX_STEP = timedelta(hours=6)  # the virtual clock jumps to the next due thing, at most this far
+MIN_STEP = timedelta(minutes=5)  # sends due within a few minutes go out in one round
 
 # (name, address, display name, timezone, daily cap)
 MAILBOXES = [
@@ -166,11 +167,17 @@ def simulate(run: DemoRun, on_progress: ProgressFn | None = None) -> None:
 
 
 def _work_the_queue(run: DemoRun, rng: random.Random) -> None:
-    """The SDR does calls and tasks on their due date, with realistic outcomes."""
+    """The SDR makes the sequence's calls on their due date, with realistic outcomes.
+
+    Tasks that rules create (book a meeting, follow up a referral) stay in the queue: they
+    are what `kadenz demo` shows as the SDR's work at the end of the month.
+    """
     now = run.clock.now()
     with run.db.session() as session:
         due = session.scalars(
-            select(Task).where(Task.state == str(TaskState.OPEN), Task.due_at <= now)
+            select(Task).where(
+                Task.state == str(TaskState.OPEN), Task.due_at <= now, Task.blocking.is_(True)
+            )
         ).all()
         for task in due:
             outcome = rng.choice(CALL_OUTCOMES) if task.kind == "call" else "done"
@@ -205,7 +212,7 @@ def _next_interesting(run: DemoRun) -> datetime:
         candidates.append(pending)
     future = [c for c in candidates if c is not None and c > now]
     # Never stand still: a thing due "now" that could not run (a cap) waits a minute.
-    return max(min(future, default=now + MAX_STEP), now + timedelta(minutes=1))
+    return max(min(future, default=now + MAX_STEP), now + MIN_STEP)
 
 
 def _mailbox_ids(db: Database) -> dict[str, int]:

@@ -156,12 +156,17 @@ def delivery_failure(p: DemoProspect, received: Received, status: str, at: datet
             "utf-8",
         )
     )
+    # message/delivery-status holds header blocks: one per message, then one per recipient.
+    per_message = Message()
+    per_message["Reporting-MTA"] = f"dns; mx.{domain}"
+    per_recipient = Message()
+    per_recipient["Final-Recipient"] = f"rfc822; {p.email}"
+    per_recipient["Original-Recipient"] = f"rfc822; {p.email}"
+    per_recipient["Action"] = "failed"
+    per_recipient["Status"] = status
+    per_recipient["Diagnostic-Code"] = f"smtp; {diagnostic}"
     status_part = MIMEBase("message", "delivery-status")
-    status_part.set_payload(
-        f"Reporting-MTA: dns; mx.{domain}\n\n"
-        f"Final-Recipient: rfc822; {p.email}\nOriginal-Recipient: rfc822; {p.email}\n"
-        f"Action: failed\nStatus: {status}\nDiagnostic-Code: smtp; {diagnostic}\n"
-    )
+    status_part.set_payload([per_message, per_recipient])
     report.attach(status_part)
     headers = MIMEBase("text", "rfc822-headers")
     headers.set_payload(received.headers_block)

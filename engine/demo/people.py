@@ -176,6 +176,21 @@ def _slug(text: str) -> str:
     return "".join(c for c in text.lower().translate(table) if c.isalnum() or c == "-")
 
 
+_EN_SUFFIXES = ["", "HQ", "io", "Labs", "AI", "Cloud", "Works", "Hub"]
+_DE_PREFIXES = ["Nord", "Süd", "Ost", "West", "Alt", "Neu", "Ober", "Unter"]
+
+
+def _company(rng: random.Random, german: bool) -> str:
+    """About a hundred companies per language, so colleagues exist but are not everyone."""
+    if german:
+        # "Nordwind Logistik" -> "Neu-Nordwind Logistik": one word before the space, the domain.
+        base = rng.choice(_DE_COMPANIES)
+        prefix = rng.choice(_DE_PREFIXES)
+        return f"{prefix}{base[0].lower()}{base[1:]}" if rng.random() < 0.9 else base
+    base, suffix = rng.choice(_EN_COMPANIES), rng.choice(_EN_SUFFIXES)
+    return f"{base}{suffix}" if suffix else base
+
+
 def generate(count: int, seed: int) -> list[DemoProspect]:
     """`count` prospects, the same for the same seed: about 40% German-speaking."""
     rng = random.Random(seed)
@@ -185,8 +200,8 @@ def generate(count: int, seed: int) -> list[DemoProspect]:
         german = rng.random() < 0.4
         first = rng.choice(_DE_FIRST if german else _EN_FIRST)
         last = rng.choice(_DE_LAST if german else _EN_LAST)
-        company = rng.choice(_DE_COMPANIES if german else _EN_COMPANIES)
-        domain = f"{_slug(company.split()[0])}.example"
+        company = _company(rng, german)
+        domain = f"{_slug(company.split()[0] if german else company)}.example"
         email = f"{_slug(first)}.{_slug(last)}@{domain}"
         if email in seen:
             continue
@@ -229,6 +244,7 @@ def write_csv(path: Path, people: list[DemoProspect], seed: int) -> None:
                 "Job Title",
                 "Country/Region",
                 "Time Zone",
+                "Anrede",
             ]
         )
         for p in people:

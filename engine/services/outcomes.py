@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
+from engine.mail.smtp import SendOutcome, SendResult
 from engine.services import events, suppression
-from engine.services._standins import SendOutcome, SendResult
 from engine.services.lifecycle import move
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage
@@ -60,8 +60,12 @@ def classify_rejection(code: int | None, status: str | None) -> str:
 
 
 def _smtp_text(result: SendResult) -> str:
-    parts = [str(result.code) if result.code else "", result.status or "", result.message or ""]
-    return " ".join(p for p in parts if p).strip()[:500]
+    """The server's words once: "451 4.7.1 Greylisted … (at RCPT TO)"."""
+    message = (result.message or "").strip()
+    if result.code is not None and not message.startswith(str(result.code)):
+        status = f" {result.status}" if result.status and result.status not in message else ""
+        message = f"{result.code}{status} {message}".strip()
+    return message[:500]
 
 
 def record_result(db: Database, clock: Clock, message_id: int, result: SendResult) -> str | None:

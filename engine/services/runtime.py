@@ -15,22 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from engine.schedule.types import Duration, WeeklyWindow
-from engine.services._standins import (
-    BusinessCalendar,
-    MissingVariable,
-    Renderer,
-    SendPolicy,
-    SequenceSpec,
-    Slot,
-    Step,
-    add_wait,
-    is_allowed,
-    next_slot,
-    prospect_context,
-    resolve_timezone,
-    spec_from_json,
-)
+from engine.mail.render import MissingVariable, Renderer, prospect_context
+from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
+from engine.schedule.types import Duration
+from engine.schedule.zones import resolve_timezone
+from engine.spec.loader import spec_from_json
+from engine.spec.model import SequenceSpec, Step
 from engine.store.models import Mailbox, Prospect, SequenceVersion
 
 __all__ = [
@@ -93,18 +83,15 @@ class VersionRuntime:
             tz, source = resolve_timezone(prospect_tz, sched.fallback_timezone, mailbox_tz)
         else:
             tz, source = resolve_timezone(None, sched.timezone, mailbox_tz)
-        return Placement(tz, source, self.policy)
+        return Placement(tz, f"{source} timezone", self.policy)
 
     def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
         return prospect_context(prospect_mapping(prospect), sender_mapping(mailbox))
 
 
 def build_runtime(version: SequenceVersion) -> VersionRuntime:
-    spec = spec_from_json(version.spec)
-    sched = spec.schedule
-    calendar = BusinessCalendar.from_region(sched.holidays, list(sched.extra_holidays))
-    window = WeeklyWindow.parse(sched.window or "Mon-Fri 09:00-17:00")
-    policy = SendPolicy(window, calendar, sched.skip_holidays)
+    spec = spec_from_json(dict(version.spec))
+    policy = spec.schedule.send_policy()
     return VersionRuntime(version.id, spec, Renderer(dict(version.templates or {})), policy)
 
 

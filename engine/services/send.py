@@ -16,6 +16,7 @@ so only a person may decide (`kadenz message resolve`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -23,7 +24,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,16 +33,11 @@ from engine.core import addresses
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
+from engine.mail.compose import OutgoingEmail, build_mime
+from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services import events, suppression
-from engine.services._standins import (
-    OutgoingEmail,
-    SendOutcome,
-    SendResult,
-    SmtpSender,
-    build_mime,
-    parse_smtp_url,
-)
-from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for
+from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.services.lifecycle import move
 from engine.services.outcomes import record_result, release
 from engine.services.runtime import Runtimes
@@ -55,16 +50,15 @@ log = logging.getLogger(__name__)
 FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
 
 
-class Mailer(Protocol):
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult: ...
-
-
 MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mailer]]
 
 
 def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
-    """The real transport: aiosmtplib to the mailbox's smtp_url."""
-    return SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password)
+    """The real transport: one reused SMTP connection to the mailbox's smtp_url."""
+    endpoint = parse_smtp_url(mailbox.smtp_url)
+    if mailbox.username and not endpoint.username:
+        endpoint = dataclasses.replace(endpoint, username=mailbox.username)
+    return SmtpSender(endpoint, password=password)
 
 
 @dataclass
@@ -100,13 +94,14 @@ class SendReport:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Claimed:
     """A message moved to `sending`: everything needed to build and send it, detached."""
 
     id: int
     mailbox: Mailbox
     email: OutgoingEmail
+    lease_until: datetime
 
 
 def send_due(
@@ -157,7 +152,7 @@ async def send_due_async(
         db,
         clock,
         settings,
-        limiter or MemoryRateLimiter(),
+        limiter or seeded_limiter(db, clock),
         runtimes or Runtimes(),
         report,
         mailbox_id=mailbox_id,
@@ -173,10 +168,19 @@ async def send_due_async(
 
     async def run(group: list[Claimed]) -> None:
         async with gate:
-            await _send_group(db, clock, factory, group, report, stop)
+            await _send_group(db, clock, factory, group, report, stop, settings.send_lease_seconds)
 
     await asyncio.gather(*(run(g) for g in groups.values()))
     return report
+
+
+def seeded_limiter(db: Database, clock: Clock) -> MemoryRateLimiter:
+    """Without a limiter given: an in-process one that knows the last 24 h of sends, so a
+    caller that makes a new one per call still keeps every cap."""
+    limiter = MemoryRateLimiter()
+    with db.session() as session:
+        seed_from_database(limiter, session, clock.now())
+    return limiter
 
 
 # --- claim ---------------------------------------------------------------------------------
@@ -313,7 +317,8 @@ def _check_one(
         message=message,
         data={"attempt": message.attempts},
     )
-    return Claimed(message.id, mailbox, _outgoing(message, mailbox, prospect, settings, now))
+    email = _outgoing(message, mailbox, prospect, settings, now)
+    return Claimed(message.id, mailbox, email, message.lease_until)
 
 
 def _outgoing(
@@ -339,11 +344,10 @@ def _outgoing(
         html=message.body_html,
         message_id=message.message_id,
         in_reply_to=message.in_reply_to,
-        references=list(message.references or []),
+        references=tuple(message.references or []),
         unsubscribe_url=f"{settings.public_url.rstrip('/')}/u/{token}",
-        unsubscribe_mailto=f"{mailbox.address}?subject=unsubscribe",
+        unsubscribe_mailto=mailbox.address,
         footer_text=settings.postal_address or None,
-        extra_headers={},
         date=now,
     )
 
@@ -385,6 +389,7 @@ async def _send_group(
     group: list[Claimed],
     report: SendReport,
     stop: threading.Event | None,
+    lease_seconds: int,
 ) -> None:
     mailbox = group[0].mailbox
     password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
@@ -395,6 +400,8 @@ async def _send_group(
                 if stop is not None and stop.is_set():
                     break
                 item = pending.pop(0)
+                if not _lease_covers_one_send(db, clock, item, lease_seconds):
+                    continue  # resolved as ambiguous meanwhile: never sent by us now
                 data = build_mime(item.email)
                 try:
                     result = await mailer.send(item.email.from_address, item.email.to_address, data)
@@ -418,6 +425,24 @@ async def _send_group(
     for item in pending:  # shutdown or mailbox error: back to planned, untouched
         release(db, clock, item.id, "not attempted (stopped before its turn)")
         report.released += 1
+
+
+ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)
+
+
+def _lease_covers_one_send(db: Database, clock: Clock, item: Claimed, lease_seconds: int) -> bool:
+    """Renew the lease when a long queue ate most of it, so no resolver calls a message
+    ambiguous while it waits its turn. False if it is no longer ours to send."""
+    now = clock.now()
+    if item.lease_until - now > ONE_SEND:
+        return True
+    with db.session() as session:
+        message = session.get(OutboundMessage, item.id, with_for_update=True)
+        if message is None or message.state != MessageState.SENDING:
+            return False
+        message.lease_until = now + max(timedelta(seconds=lease_seconds), ONE_SEND)
+        item.lease_until = message.lease_until
+    return True
 
 
 def _describe(exc: BaseException) -> str:

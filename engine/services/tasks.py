@@ -7,11 +7,23 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine.core.events import EventType
-from engine.core.states import EnrollmentState, TaskState, advance_task
+from engine.core.states import LIVE_ENROLLMENT_STATES, EnrollmentState, TaskState, advance_task
 from engine.errors import Conflict, NotFound
 from engine.services import events
+from engine.services.enrollment import stop_enrollment
 from engine.services.lifecycle import move
-from engine.store.models import Enrollment, Task
+from engine.services.sequences import version_spec
+from engine.spec.model import StopOn
+from engine.store.models import Enrollment, SequenceVersion, Task
+
+MEETING_BOOKED = "meeting_booked"
+
+
+def _stops_on_meeting(session: Session, enrollment: Enrollment) -> bool:
+    if enrollment.state not in LIVE_ENROLLMENT_STATES:
+        return False
+    version = session.get(SequenceVersion, enrollment.version_id)
+    return version is not None and StopOn.MEETING_BOOKED in version_spec(version).stop_on
 
 
 def complete_task(
@@ -38,6 +50,19 @@ def complete_task(
         prospect_id=task.prospect_id,
         data={"outcome": task.outcome},
     )
+    if outcome == MEETING_BOOKED and not skipped:
+        events.record(
+            session,
+            EventType.MEETING_BOOKED,
+            at,
+            enrollment=enrollment,
+            task_id=task.id,
+            prospect_id=task.prospect_id,
+        )
+        if enrollment is not None and _stops_on_meeting(session, enrollment):
+            # The point of the sequence is reached: no breakup email after a booked meeting.
+            stop_enrollment(session, enrollment, reason=f"meeting booked (task {task.id})", at=at)
+            return task
     if enrollment is not None and task.blocking and enrollment.state == EnrollmentState.WAITING:
         enrollment.next_run_at = at
         enrollment.step_started_at = at  # a following wait counts from completion

@@ -24,11 +24,21 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.errors import KadenzError
+from engine.mail.compose import new_message_id
+from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
-from engine.services._standins import new_message_id
 from engine.services.lifecycle import move
-from engine.services.runtime import MissingVariable, Runtimes, Step, VersionRuntime
+from engine.services.runtime import (
+    MissingVariable,
+    Placement,
+    Runtimes,
+    Slot,
+    Step,
+    VersionRuntime,
+)
 from engine.settings import Settings
+from engine.spec.model import CallStep, EmailStep, TaskStep, WaitStep
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -76,7 +86,7 @@ def tick(
     cache = runtimes or Runtimes()
     size = batch_size or settings.batch_size
     with db.session() as session:
-        _resume_expired_pauses(session, clock.now(), report)
+        _resume_expired_pauses(session, db.dialect, clock.now(), report)
     while limit is None or report.executed < limit:
         n = size if limit is None else min(size, limit - report.executed)
         with db.session() as session:
@@ -97,19 +107,37 @@ def tick(
     return report
 
 
-def _resume_expired_pauses(session: Session, now: datetime, report: TickReport) -> None:
-    """A pause with an end (out-of-office until a date) ends by itself."""
-    rows = session.scalars(
-        select(Enrollment).where(
-            Enrollment.state == EnrollmentState.PAUSED,
-            Enrollment.paused_until.is_not(None),
-            Enrollment.paused_until <= now,
-        )
-    ).all()
-    for enrollment in rows:
+def _resume_expired_pauses(
+    session: Session, dialect: str, now: datetime, report: TickReport
+) -> None:
+    """A pause with an end (out-of-office until a date) ends by itself.
+
+    `next_run_at` stays NULL while a planned email waits to be sent (the sender sets it);
+    an enrollment with nothing to wait for becomes due now.
+    """
+    stmt = select(Enrollment).where(
+        Enrollment.state == EnrollmentState.PAUSED,
+        Enrollment.paused_until.is_not(None),
+        Enrollment.paused_until <= now,
+    )
+    if dialect == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    for enrollment in session.scalars(stmt).all():
         enrollment.paused_until = None
+        if enrollment.next_run_at is None and not _awaits_a_message(session, enrollment):
+            enrollment.next_run_at = now
         move(session, enrollment, EnrollmentState.ACTIVE, now, data={"via": "pause ended"})
         report.resumed += 1
+
+
+def _awaits_a_message(session: Session, enrollment: Enrollment) -> bool:
+    pending = (MessageState.PLANNED, MessageState.SENDING, MessageState.AMBIGUOUS)
+    found = session.scalars(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.enrollment_id == enrollment.id, OutboundMessage.state.in_(pending))
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _execute_guarded(
@@ -129,14 +157,13 @@ def _execute_guarded(
         log.exception("step of enrollment %s failed", enrollment.id)
         report.errors.append(f"enrollment {enrollment.id}: {type(exc).__name__}: {exc}")
         session.refresh(enrollment)
+        reason = (
+            f"step {enrollment.step_id}: {str(exc).splitlines()[0]}"  # e.g. a never-open window
+            if isinstance(exc, KadenzError)
+            else f"internal error in step {enrollment.step_id}: {type(exc).__name__}"
+        )
         with session.begin_nested():
-            move(
-                session,
-                enrollment,
-                EnrollmentState.PAUSED,
-                now,
-                reason=f"internal error in step {enrollment.step_id}: {type(exc).__name__}",
-            )
+            move(session, enrollment, EnrollmentState.PAUSED, now, reason=reason)
         report.paused += 1
 
 
@@ -163,11 +190,11 @@ def execute_step(
         report.finished += 1
         return
     mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
-    if step.type == "email":
+    if isinstance(step, EmailStep):
         _email_step(session, enrollment, prospect, mailbox, step, runtime, now, settings, report)
-    elif step.type == "wait":
+    elif isinstance(step, WaitStep):
         _wait_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
-    elif step.type in ("call", "task"):
+    elif isinstance(step, CallStep | TaskStep):
         _task_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
     else:
         _pause(session, enrollment, now, f"unknown step type {step.type!r}", report)
@@ -206,19 +233,19 @@ def _advance(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> 
     enrollment.updated_at = now
 
 
-def choose_variant(enrollment_id: int, step: Step) -> str | None:
-    """Deterministic and balanced: consecutive enrollments take the variants in turn."""
-    names = step.variant_names()
-    if not names:
-        return None
-    weights = [max(1, int(getattr(step.variants[n], "weight", 1) or 1)) for n in names]
+def choose_variant(enrollment_id: int, step: EmailStep) -> str:
+    """Deterministic and balanced: consecutive enrollments take the variants in turn,
+    each as often as its weight says (a weight of 0 switches a variant off)."""
+    weights = [(name, weight) for name, weight in step.weights().items() if weight > 0]
+    if not weights:
+        return step.variant_names()[0]
     offset = sum(ord(c) for c in step.id)  # different steps start the rotation elsewhere
-    slot = (enrollment_id + offset) % sum(weights)
-    for name, weight in zip(names, weights, strict=True):
+    slot = (enrollment_id + offset) % sum(w for _, w in weights)
+    for name, weight in weights:
         if slot < weight:
             return name
         slot -= weight
-    return names[-1]
+    return weights[-1][0]
 
 
 def _email_step(
@@ -226,7 +253,7 @@ def _email_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: EmailStep,
     runtime: VersionRuntime,
     now: datetime,
     settings: Settings,
@@ -236,23 +263,26 @@ def _email_step(
         _pause(session, enrollment, now, "no mailbox assigned to this enrollment", report)
         return
     variant = enrollment.variants.get(step.id) or choose_variant(enrollment.id, step)
+    previous = _previous_email(session, enrollment) if step.thread == "previous" else None
     try:
-        rendered = runtime.renderer.render_email(step, variant, runtime.context(prospect, mailbox))
+        rendered = runtime.renderer.render_email(
+            step,
+            variant,
+            runtime.context(prospect, mailbox),
+            previous_subject=previous.subject if previous is not None else "",
+        )
     except MissingVariable as exc:
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
-    if variant is not None:
-        enrollment.variants = {**enrollment.variants, step.id: variant}
-    subject, in_reply_to, references = rendered.subject, None, []
-    if step.thread == "previous":
-        previous = _previous_email(session, enrollment)
-        if previous is not None:
-            in_reply_to = previous.message_id
-            references = [*previous.references, previous.message_id][-10:]
-            base = previous.subject
-            subject = base if base.lower().startswith("re:") else f"Re: {base}"
+    recorded = variant if step.variants else None  # "default" is not an A/B variant
+    if recorded is not None:
+        enrollment.variants = {**enrollment.variants, step.id: recorded}
+    in_reply_to, references = None, []
+    if previous is not None:
+        in_reply_to = previous.message_id
+        references = [*previous.references, previous.message_id][-10:]
     placement = runtime.placement(prospect, mailbox)
-    slot = placement.next_slot(now, spread_key=f"{enrollment.id}:{step.id}")
+    slot = plan_send(placement, now, f"{enrollment.id}:{step.id}")
     domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
     message = OutboundMessage(
         enrollment_id=enrollment.id,
@@ -261,11 +291,11 @@ def _email_step(
         mailbox_id=mailbox.id,
         sequence_id=enrollment.sequence_id,
         version_id=enrollment.version_id,
-        variant=variant,
+        variant=recorded,
         state=MessageState.PLANNED,
         to_address=prospect.email or "",
         from_address=mailbox.address,
-        subject=subject,
+        subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
         message_id=new_message_id(domain),
@@ -273,6 +303,7 @@ def _email_step(
         references=references,
         headers={},
         not_before=slot.at,
+        held_reason=f"send window: {explain_slot(slot)}" if slot.at > now else None,
         attempts=0,
         created_at=now,
         updated_at=now,
@@ -298,11 +329,24 @@ def _email_step(
         EventType.STEP_EXECUTED,
         now,
         enrollment=enrollment,
-        variant=variant,
+        variant=recorded,
         data={"type": "email"},
     )
     _advance(enrollment, runtime, now)
     enrollment.next_run_at = None  # wait for the send: the sender sets it (module docstring)
+
+
+def plan_send(placement: Placement, due: datetime, spread_key: str) -> Slot:
+    """When an email due at `due` goes out: at once if the window is open, else spread.
+
+    Inside the window the email leaves when due (caps and the mailbox's minimum gap pace a
+    batch). A step that becomes due while the window is closed (night, weekend, holiday)
+    is spread over the open time of the next allowed day instead of piling up at opening.
+    """
+    slot = placement.next_slot(due)
+    if slot.at == due:
+        return slot
+    return placement.next_slot(due, spread_key=spread_key)
 
 
 def _previous_email(session: Session, enrollment: Enrollment) -> OutboundMessage | None:
@@ -322,13 +366,12 @@ def _wait_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: WaitStep,
     runtime: VersionRuntime,
     now: datetime,
     report: TickReport,
 ) -> None:
     start = enrollment.step_started_at or now
-    assert step.duration is not None
     until = runtime.placement(prospect, mailbox).add_wait(start, step.duration)
     events.record(
         session,
@@ -348,20 +391,20 @@ def _task_step(
     enrollment: Enrollment,
     prospect: Prospect,
     mailbox: Mailbox | None,
-    step: Step,
+    step: CallStep | TaskStep,
     runtime: VersionRuntime,
     now: datetime,
     report: TickReport,
 ) -> None:
     context = runtime.context(prospect, mailbox)
     try:
-        title = runtime.renderer.render_text(step.title or step.id, context)
+        title = runtime.renderer.render_text(step.title, context)
         notes = runtime.renderer.render_text(step.notes, context) if step.notes else None
     except MissingVariable as exc:
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
     placement = runtime.placement(prospect, mailbox)
-    due_at = placement.add_wait(now, step.due) if step.due is not None else now
+    due_at = placement.add_wait(now, step.due)
     task = Task(
         kind=step.type,
         prospect_id=prospect.id,

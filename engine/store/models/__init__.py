@@ -9,6 +9,13 @@ from engine.store.models.messages import OutboundMessage
 from engine.store.models.people import Account, Prospect, Suppression
 from engine.store.models.sequences import Enrollment, Sequence, SequenceVersion
 from engine.store.models.tasks import Task
+from engine.store.models.web import (
+    ReportCursor,
+    ReportFact,
+    ReportRollup,
+    Webhook,
+    WebhookDelivery,
+)
 
 __all__ = [
     "Account",
@@ -21,8 +28,13 @@ __all__ = [
     "Mailbox",
     "OutboundMessage",
     "Prospect",
+    "ReportCursor",
+    "ReportFact",
+    "ReportRollup",
     "Sequence",
     "SequenceVersion",
     "Suppression",
     "Task",
+    "Webhook",
+    "WebhookDelivery",
 ]

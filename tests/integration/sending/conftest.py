@@ -5,12 +5,12 @@ from collections.abc import Iterator
 import pytest
 
 from engine.settings import Settings
-from tests.integration.sending.smtp_sink import Sink, SinkServer
+from tests.support.smtp_server import SmtpSink
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with SinkServer() as server:
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as server:
         yield server
 
 

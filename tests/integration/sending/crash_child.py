@@ -7,23 +7,25 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
 
 from engine.clock import VirtualClock
-from engine.services._standins import SendResult, SmtpSender, parse_smtp_url
+from engine.mail.smtp import SendResult, SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services.send import send_due
 from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Mailbox
+from tests.integration.sending.factory import advance_to_due
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 class DyingMailer:
     def __init__(self, mailbox: Mailbox, when: str) -> None:
-        self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), timeout=5)
+        self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), password=None, timeout=5)
         self.when = when
 
     async def __aenter__(self) -> DyingMailer:
@@ -49,7 +51,7 @@ def main() -> None:
     settings = Settings(home=home, secret_key="s", database_url=url)
     clock = VirtualClock(START)
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     send_due(db, clock, settings, lambda mailbox, _pw: DyingMailer(mailbox, when))
     sys.exit(0)  # not reached
 

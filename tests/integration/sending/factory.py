@@ -7,12 +7,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.core.states import EnrollmentState
-from engine.store.models import Enrollment, Mailbox, Prospect, Sequence, SequenceVersion
+from engine.clock import VirtualClock
+from engine.core.states import EnrollmentState, MessageState
+from engine.spec.loader import spec_from_json
+from engine.store.db import Database
+from engine.store.models import (
+    Enrollment,
+    Mailbox,
+    OutboundMessage,
+    Prospect,
+    Sequence,
+    SequenceVersion,
+)
+from tests.support.smtp_server import SmtpSink
 
 BASIC_SPEC: dict[str, Any] = {
     "key": "saas-founders",
@@ -43,8 +57,8 @@ BASIC_TEMPLATES = {
 
 
 def spec_json(spec: dict[str, Any]) -> dict[str, Any]:
-    """The stored JSON of a spec (what `sequences.push` writes)."""
-    return spec
+    """The stored JSON of a spec, as `sequences.push` writes it (validated by the model)."""
+    return spec_from_json(spec).model_dump(mode="json")
 
 
 def make_mailbox(session: Session, at: datetime, name: str = "anna", **fields: Any) -> Mailbox:
@@ -153,3 +167,25 @@ def build_world(
     version = make_version(session, at, spec, templates)
     ids = [enroll(session, at, make_prospect(session, at, e), version, mailbox).id for e in emails]
     return World(mailbox.id, version.id, ids)
+
+
+def advance_to_due(db: Database, clock: VirtualClock) -> None:
+    """Move the clock to when every planned message is due (sends spread over the day)."""
+    with db.session() as session:
+        latest = session.scalar(
+            select(func.max(OutboundMessage.not_before)).where(
+                OutboundMessage.state == MessageState.PLANNED
+            )
+        )
+    if latest is not None and latest > clock.now():
+        clock.set(latest)
+
+
+def received(sink: SmtpSink) -> list[EmailMessage]:
+    """The messages the SMTP sink accepted, parsed."""
+    out = []
+    for m in sink.messages:
+        parsed = message_from_bytes(m.data, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        out.append(parsed)
+    return out

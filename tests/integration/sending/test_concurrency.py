@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,8 +14,8 @@ from engine.services.tick import TickReport, tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Event, OutboundMessage
-from tests.integration.sending.factory import build_world
-from tests.integration.sending.smtp_sink import Sink
+from tests.integration.sending.factory import advance_to_due, build_world
+from tests.support.smtp_server import SmtpSink
 
 N = 60
 
@@ -45,7 +44,7 @@ def _together(n: int, work: Callable[[int], object]) -> list[object]:
 
 @pytest.mark.postgres
 def test_concurrent_ticks_and_senders_never_double(
-    postgres_db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    postgres_db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     emails = [f"p{i}@beta.example" for i in range(N)]
     with postgres_db.session() as s:
@@ -65,10 +64,11 @@ def test_concurrent_ticks_and_senders_never_double(
                 .where(Event.type == "enrollment.step_executed")
             )
             assert executed == N
-        clock.advance(timedelta(minutes=20))
+        advance_to_due(postgres_db, clock)
         _together(4, lambda i: send_due(dbs[i], clock, settings))
     finally:
         for d in dbs:
             d.dispose()
-    ids = sink.message_ids()
+    ids = [m.message_id for m in sink.messages]
+    assert sink.data_received == N
     assert len(ids) == N and len(set(ids)) == N

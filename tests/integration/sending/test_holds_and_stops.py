@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.mail.smtp import SmtpSender
+from engine.mail.urls import parse_smtp_url
 from engine.services import suppression
 from engine.services.caps import MemoryRateLimiter
 from engine.services.leases import resolve_expired
@@ -18,9 +23,24 @@ from engine.services.tasks import complete_task
 from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
-from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage, Prospect, Task
-from tests.integration.sending.factory import BASIC_SPEC, build_world
-from tests.integration.sending.smtp_sink import Sink
+from engine.store.models import (
+    Enrollment,
+    Event,
+    Mailbox,
+    OutboundMessage,
+    Prospect,
+    SequenceVersion,
+    Task,
+)
+from tests.integration.sending.factory import (
+    BASIC_SPEC,
+    advance_to_due,
+    build_world,
+    enroll,
+    make_prospect,
+    received,
+)
+from tests.support.smtp_server import SmtpSink
 
 EMAILS = [f"p{i}@beta{i}.example" for i in range(5)]
 
@@ -31,12 +51,12 @@ def _messages(db: Database) -> list[OutboundMessage]:
 
 
 def test_daily_cap_holds_the_rest_with_a_reason(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS, smtp_url=sink.url, daily_cap=2)
     tick(db, clock, settings)
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     limiter = MemoryRateLimiter()
     report = send_due(db, clock, settings, limiter=limiter)
     assert (report.sent, report.held) == (2, 3)
@@ -49,20 +69,22 @@ def test_daily_cap_holds_the_rest_with_a_reason(
     # nothing more goes out before capacity frees, however often we try
     clock.advance(timedelta(hours=3))
     assert send_due(db, clock, settings, limiter=limiter).sent == 0
+    # a caller without a limiter (a worker, a cron job) gets one that knows today's sends
+    assert send_due(db, clock, settings).sent == 0
     assert len(sink.messages) == 2
     with db.session() as s:
         assert s.scalars(select(Event).where(Event.type == "message.held")).all()
 
 
 def test_suppression_is_checked_at_send_time(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
     tick(db, clock, settings)
     with db.session() as s:  # an opt-out arrives between planning and sending
         suppression.add(s, "@beta0.example", reason="unsubscribe", at=clock.now())
-    clock.advance(timedelta(minutes=20))
+    advance_to_due(db, clock)
     report = send_due(db, clock, settings)
     assert (report.sent, report.cancelled) == (1, 1)
     cancelled = next(m for m in _messages(db) if m.state == MessageState.CANCELLED)
@@ -71,7 +93,7 @@ def test_suppression_is_checked_at_send_time(
         e = s.get(Enrollment, cancelled.enrollment_id)
         assert e is not None and e.state == EnrollmentState.STOPPED
         assert e.state_reason == "suppressed (unsubscribe)"
-    assert [str(m["To"]) for m in sink.messages] == ["P1 <p1@beta1.example>"]
+    assert [str(m["To"]) for m in received(sink)] == ["P1 <p1@beta1.example>"]
 
 
 def test_missing_variable_pauses_and_asks_the_owner(
@@ -91,19 +113,21 @@ def test_missing_variable_pauses_and_asks_the_owner(
 
 
 def test_a_window_that_closed_re_plans_the_message(
-    db: Database, clock: VirtualClock, settings: Settings, sink: Sink
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     with db.session() as s:
         build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
     tick(db, clock, settings)
     clock.advance(timedelta(hours=9))  # 18:00 in Berlin: the window is closed
     report = send_due(db, clock, settings)
-    assert report.replanned == 1 and sink.attempts == []
+    assert report.replanned == 1 and sink.data_received == 0
     (m,) = _messages(db)
     assert m.state == MessageState.PLANNED
     assert m.held_reason and m.held_reason.startswith(
-        "outside the send window; next slot 2026-03-03 09:"
+        "outside the send window; next slot 2026-03-03"
     )
+    local = m.not_before.astimezone(ZoneInfo("Europe/Berlin"))
+    assert local.date().isoformat() == "2026-03-03" and 9 <= local.hour < 17
     assert "Europe/Berlin (prospect timezone)" in m.held_reason
 
 
@@ -203,3 +227,80 @@ def test_bounce_rate_breaker_pauses_the_mailbox(
         assert (mailbox.paused_reason or "").startswith(
             "bounce-rate breaker: 2 hard bounces in the last 20 sends"
         )
+
+
+def test_follow_ups_go_first_but_first_touches_keep_a_fifth(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    spec = {**BASIC_SPEC, "steps": [BASIC_SPEC["steps"][0], BASIC_SPEC["steps"][2]]}  # intro, bump
+    with db.session() as s:
+        world = build_world(
+            s, clock.now(), [f"f{i}@beta{i}.example" for i in range(8)], spec=spec,
+            smtp_url=sink.url, daily_cap=100,
+        )  # fmt: skip
+    limiter = MemoryRateLimiter()
+    tick(db, clock, settings)
+    send_due(db, clock, settings, limiter=limiter)  # 8 intros sent: 8 follow-ups are owed
+    tick(db, clock, settings)  # 8 bumps planned (no wait between the steps)
+    with db.session() as s:
+        version = s.get(SequenceVersion, world.version_id)
+        mailbox = s.get(Mailbox, world.mailbox_id)
+        assert version is not None and mailbox is not None
+        for i in range(4):  # 4 new prospects, due at the same moment
+            enroll(s, clock.now(), make_prospect(s, clock.now(), f"n{i}@new{i}.example"),
+                   version, mailbox)  # fmt: skip
+        mailbox.daily_cap = 8 + 5  # room for 5 more sends today
+    tick(db, clock, settings)
+    report = send_due(db, clock, settings, limiter=limiter)
+    assert (report.sent, report.held) == (5, 7)
+    sent_now = [m for m in received(sink)[8:]]
+    first_touches = [m for m in sent_now if str(m["To"]).startswith("N")]
+    assert len(first_touches) == 1 and len(sent_now) - len(first_touches) == 4
+
+
+def test_a_queued_message_resolved_as_ambiguous_is_never_sent(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    """The lease ran out while the message waited its turn: it is no longer ours to send."""
+    settings.send_lease_seconds = 30
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
+    tick(db, clock, settings)
+
+    @asynccontextmanager
+    async def slow_to_connect(mailbox: Mailbox, password: str | None) -> AsyncIterator[SmtpSender]:
+        clock.advance(timedelta(seconds=31))  # e.g. a long queue of other messages
+        assert len(resolve_expired(db, clock)) == 2  # another process's resolver runs
+        async with SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password) as sender:
+            yield sender
+
+    report = send_due(db, clock, settings, slow_to_connect)
+    assert report.claimed == 2 and report.sent == 0
+    assert sink.data_received == 0
+    assert {m.state for m in _messages(db)} == {MessageState.AMBIGUOUS}
+
+
+def test_a_long_queue_renews_the_lease_before_each_send(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    settings.send_lease_seconds = 30  # shorter than one SMTP transaction may take
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:2], smtp_url=sink.url)
+    tick(db, clock, settings)
+    assert send_due(db, clock, settings).sent == 2
+    assert resolve_expired(db, clock) == []
+
+
+def test_a_pause_with_an_end_resumes_by_itself(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    with db.session() as s:
+        world = build_world(s, clock.now(), EMAILS[:1])
+        e = s.get(Enrollment, world.enrollment_ids[0])
+        assert e is not None
+        e.state, e.next_run_at = EnrollmentState.PAUSED, None
+        e.paused_until = clock.now() + timedelta(days=2)  # out of office until Wednesday
+    assert tick(db, clock, settings).executed == 0
+    clock.advance(timedelta(days=2))
+    report = tick(db, clock, settings)
+    assert (report.resumed, report.emails_planned) == (1, 1)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.services._standins import Step, Variant
 from engine.services.caps import effective_daily_cap, gap_with_jitter
 from engine.services.outcomes import backoff, classify_rejection
 from engine.services.tick import choose_variant
+from engine.spec.model import EmailStep, EmailVariant
 from engine.store.models import Mailbox
 
 
@@ -70,8 +70,19 @@ def test_gap_jitter_stays_within_half_the_gap_and_is_reproducible() -> None:
 
 
 def test_variants_rotate_deterministically_and_in_balance() -> None:
-    step = Step(id="intro", type="email", variants={"a": Variant(), "b": Variant()})
+    step = EmailStep(
+        id="intro",
+        subject="Hi",
+        body="Hello",
+        variants={"a": EmailVariant(body="A"), "b": EmailVariant(body="B")},
+    )
     picks = [choose_variant(i, step) for i in range(1, 101)]
     assert Counter(picks) == {"a": 50, "b": 50}
     assert picks == [choose_variant(i, step) for i in range(1, 101)]
-    assert choose_variant(7, Step(id="x", type="email")) is None
+    assert choose_variant(7, EmailStep(id="x", subject="Hi", body="Hello")) == "default"
+    weighted = EmailStep(
+        id="w",
+        subject="Hi",
+        variants={"a": EmailVariant(body="A", weight=3), "b": EmailVariant(body="B", weight=1)},
+    )
+    assert Counter(choose_variant(i, weighted) for i in range(100)) == {"a": 75, "b": 25}

@@ -1,0 +1,301 @@
+"""Dashboard pages, rendered on the server (Jinja2 + inline SVG). Login with an API token."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from engine.api import charts, session
+from engine.api.state import AppState
+from engine.api.templating import render_page
+from engine.errors import KadenzError
+from engine.services import overview, reports, rollups, task_queue, tokens
+from engine.services.tokens import Principal
+from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
+
+router = APIRouter(include_in_schema=False)
+
+OUTCOME_LABELS = {
+    "connected": "Connected",
+    "voicemail": "Voicemail",
+    "no_answer": "No answer",
+    "meeting_booked": "Meeting booked",
+    "skip": "Skip",
+}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.kadenz
+    return state
+
+
+def _who(request: Request) -> Principal | None:
+    st = _state(request)
+    token_id = session.read_cookie(st.secret, request.cookies.get(session.COOKIE), st.clock.now())
+    if token_id is None:
+        return None
+    with st.db.session() as s:
+        row = s.get(ApiToken, token_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        return Principal(row.id, row.name, row.role, row.owner)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    who: Principal | None = None,
+    public: bool = False,
+    status: int = 200,
+) -> HTMLResponse:
+    st = _state(request)
+    cookie = request.cookies.get(session.COOKIE)
+    base = {
+        "who": who,
+        "public": public,
+        "path": request.url.path,
+        "csrf": session.csrf_token(st.secret, cookie) if cookie else "",
+        "now": st.clock.now(),
+    }
+    return render_page(name, {**base, **context}, status=status)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", {"error": None, "next": _safe_next(next)}, public=True)
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
+    st = _state(request)
+    with st.db.session() as s:
+        who = tokens.authenticate(s, token.strip(), st.clock.now())
+        row = s.get(ApiToken, who.token_id) if who else None
+        cookie = session.make_cookie(st.secret, row, st.clock.now()) if row else None
+    if cookie is None:
+        return render(
+            request,
+            "login.html",
+            {"error": "Unknown or revoked token.", "next": _safe_next(next)},
+            public=True,
+            status=401,
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        session.COOKIE,
+        cookie,
+        httponly=True,
+        samesite="strict",
+        max_age=int(session.LIFETIME.total_seconds()),
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout", response_model=None)
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request,
+            "error.html",
+            {"message": "The form expired; reload the page."},
+            status=403,
+            public=True,
+        )
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(session.COOKIE, path="/")
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only local paths: never redirect a logged-in user to another site.
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/", response_class=HTMLResponse, response_model=None)
+def overview_page(request: Request) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    rollups.refresh_rollups(st.db)
+    with st.db.session() as s:
+        report = reports.build_report(s, by="sequence")
+        weeks = overview.sends_per_week(s)
+    chart = charts.bar_chart(
+        [w for w, _ in weeks], [n for _, n in weeks], title="Emails sent per week"
+    )
+    return render(request, "overview.html", {"report": report, "chart": chart}, who=who)
+
+
+@router.get("/sequences/{key}", response_class=HTMLResponse, response_model=None)
+def sequence_page(request: Request, key: str) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    rollups.refresh_rollups(st.db)
+    with st.db.session() as s:
+        seq = s.scalars(select(Sequence).where(Sequence.key == key)).first()
+        if seq is None:
+            return render(
+                request, "error.html", {"message": f"No sequence {key!r}."}, who=who, status=404
+            )
+        version = s.get(SequenceVersion, seq.current_version_id) if seq.current_version_id else None
+        order = [st_.get("id") for st_ in (version.spec.get("steps", []) if version else [])]
+        by_step = reports.build_report(s, by="step", sequence=key)
+        total = reports.build_report(s, by="sequence", sequence=key).total
+        comparisons = reports.variant_comparisons(s, key)
+        weeks = overview.sends_per_week(s, seq.id)
+    rank = {step: i for i, step in enumerate(order) if step}
+    steps = sorted(by_step.rows, key=lambda r: (rank.get(r.key[1], 999), r.group))
+    funnel = charts.bar_chart(
+        [r.key[1] or "-" for r in steps],
+        [r.contacted for r in steps],
+        title="Prospects emailed per step",
+    )
+    ci_charts = [
+        (
+            c,
+            charts.interval_chart(
+                c.comparison.variants, title=f"Reply rate by variant, step {c.step_id}"
+            ),
+        )
+        for c in comparisons
+    ]
+    week_chart = charts.bar_chart(
+        [w for w, _ in weeks], [n for _, n in weeks], title="Emails sent per week"
+    )
+    return render(
+        request,
+        "sequence.html",
+        {
+            "seq": seq,
+            "version": version,
+            "steps": steps,
+            "total": total,
+            "funnel": funnel,
+            "comparisons": ci_charts,
+            "week_chart": week_chart,
+        },
+        who=who,
+    )
+
+
+@router.get("/mailboxes", response_class=HTMLResponse, response_model=None)
+def mailboxes_page(request: Request) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    rollups.refresh_rollups(st.db)
+    with st.db.session() as s:
+        health = overview.mailbox_health(s, st.clock.now())
+    return render(request, "mailboxes.html", {"health": health}, who=who)
+
+
+@router.get("/queue", response_class=HTMLResponse, response_model=None)
+def queue_page(request: Request, owner: str | None = None, done: int | None = None) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    if who.role == "sdr":
+        owner = who.owner
+    with st.db.session() as s:
+        items = task_queue.queue(s, st.clock.now(), owner=owner or None)
+    return render(
+        request,
+        "queue.html",
+        {"items": items, "owner": owner, "outcomes": OUTCOME_LABELS, "done": done, "error": None},
+        who=who,
+    )
+
+
+@router.post("/queue/{task_id}", response_model=None)
+def queue_action(
+    request: Request, task_id: int, outcome: str = Form(...), csrf: str = Form("")
+) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request,
+            "error.html",
+            {"message": "The form expired; reload the page."},
+            who=who,
+            status=403,
+        )
+    if who.role not in ("sdr", "admin"):
+        return render(
+            request,
+            "error.html",
+            {"message": "Only SDRs and admins work the queue."},
+            who=who,
+            status=403,
+        )
+    try:
+        with st.db.session() as s:
+            task_queue.complete(
+                s,
+                task_id,
+                outcome=outcome,
+                at=st.clock.now(),
+                by=who.owner or who.name,
+                owner=who.owner if who.role == "sdr" else None,
+            )
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+    return RedirectResponse(f"/queue?done={task_id}", status_code=303)
+
+
+@router.get("/prospects", response_class=HTMLResponse, response_model=None)
+def prospects_page(request: Request, offset: int = 0) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    with st.db.session() as s:
+        stmt = select(Prospect).order_by(Prospect.id)
+        if who.role == "sdr":
+            stmt = stmt.where(Prospect.owner == who.owner)
+        rows = list(s.scalars(stmt.offset(max(0, offset)).limit(101)))
+    return render(
+        request,
+        "prospects.html",
+        {"rows": rows[:100], "offset": offset, "more": len(rows) > 100},
+        who=who,
+    )
+
+
+@router.get("/prospects/{prospect_id}", response_class=HTMLResponse, response_model=None)
+def prospect_page(request: Request, prospect_id: int) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login_redirect(request)
+    st = _state(request)
+    with st.db.session() as s:
+        tl = overview.timeline(s, prospect_id, st.clock.now())
+    if tl is None or (who.role == "sdr" and tl.prospect.owner != who.owner):
+        return render(
+            request, "error.html", {"message": f"No prospect {prospect_id}."}, who=who, status=404
+        )
+    return render(request, "prospect.html", {"tl": tl}, who=who)

@@ -1,0 +1,210 @@
+"""REST writes that reuse the prospects, enrollment and erasure services (no reimplementation).
+
+Prospects are imported through `engine.services.prospects.import_csv`: the JSON objects are
+written as a CSV with our own header, so the API validates and upserts exactly like the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from engine.api.auth import require
+from engine.api.state import AppState
+from engine.errors import NotFound
+from engine.services import enrollment, erasure, prospects
+from engine.services.tokens import Principal
+from engine.store.models import Enrollment
+
+router = APIRouter(prefix="/api/v1")
+
+_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "timezone",
+    "country",
+    "region",
+    "owner",
+)
+MAX_BULK = 10_000
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.kadenz
+    return state
+
+
+class ProspectIn(BaseModel):
+    email: str = Field(..., min_length=3, max_length=320)
+    first_name: str | None = Field(None, max_length=200)
+    last_name: str | None = Field(None, max_length=200)
+    company: str | None = Field(None, max_length=255)
+    title: str | None = Field(None, max_length=255)
+    phone: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64, description="IANA name, e.g. Europe/Berlin")
+    country: str | None = Field(None, max_length=64)
+    region: str | None = Field(None, max_length=16)
+    owner: str | None = Field(None, max_length=200)
+    custom: dict[str, str] = Field(default_factory=dict, description="custom template fields")
+
+
+class ProspectsIn(BaseModel):
+    prospects: list[ProspectIn] = Field(..., min_length=1, max_length=MAX_BULK)
+
+
+def _import(st: AppState, items: list[ProspectIn], forced_owner: str | None) -> dict[str, Any]:
+    custom_names = sorted({k for p in items for k in p.custom})
+    with tempfile.TemporaryDirectory(prefix="kadenz-api-") as folder:
+        path = Path(folder) / "prospects.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*_COLUMNS, *custom_names])
+            for p in items:
+                values = p.model_dump()
+                if forced_owner is not None:
+                    values["owner"] = forced_owner
+                writer.writerow(
+                    [values.get(c) or "" for c in _COLUMNS]
+                    + [p.custom.get(n, "") for n in custom_names]
+                )
+        mapping = ",".join(f"{n}=custom.{n}" for n in custom_names) or None
+        report = prospects.import_csv(st.db, path, clock=st.clock, mapping=mapping)
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        # Row 2 of the CSV is item 0 of the request.
+        "refused": [
+            {"index": i.row - 2, "field": i.column, "message": i.message, "fix": i.fix}
+            for i in report.refused
+        ],
+        "warnings": [
+            {"index": i.row - 2, "field": i.column, "message": i.message} for i in report.warnings
+        ],
+    }
+
+
+@router.post("/prospects", tags=["prospects"], summary="Create or update (upsert) prospects")
+async def upsert_prospects(
+    request: Request, body: ProspectsIn, who: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    """Bulk JSON import: each item is created, or updated when the address is known (one
+    person, one prospect). Bad items are refused one by one with their index and field."""
+    forced = who.owner if who.role == "sdr" else None
+    return await run_in_threadpool(_import, _state(request), body.prospects, forced)
+
+
+@router.delete("/prospects/{email}", tags=["prospects"], summary="Erase a prospect (GDPR)")
+def erase_prospect(
+    request: Request, email: str, _: Principal = Depends(require())
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        result = erasure.erase(s, email, at=st.clock.now())
+        return {
+            "prospect_id": result.prospect_id,
+            "enrollments_stopped": result.enrollments_stopped,
+            "outbound_blanked": result.outbound_blanked,
+            "inbound_blanked": result.inbound_blanked,
+        }
+
+
+class EnrollIn(BaseModel):
+    sequence: str = Field(..., min_length=1, max_length=100)
+    emails: list[str] = Field(..., min_length=1, max_length=MAX_BULK)
+    owner: str | None = Field(None, max_length=200)
+    mailbox: str | None = Field(None, max_length=64)
+
+
+@router.post("/enrollments", tags=["enrollments"], summary="Enroll prospects into a sequence")
+def enroll(
+    request: Request, body: EnrollIn, who: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    st = _state(request)
+    owner = who.owner if who.role == "sdr" else body.owner
+    with st.db.session() as s:
+        result = enrollment.enroll(
+            s,
+            body.sequence,
+            body.emails,
+            at=st.clock.now(),
+            owner=owner,
+            mailbox=body.mailbox,
+            enrolled_by=who.owner or who.name,
+        )
+        return {
+            "sequence": result.sequence,
+            "version": result.version,
+            "enrolled": [{"email": e, "mailbox": m} for e, m in result.enrolled],
+            "refused": [
+                {"email": r.email, "reason": r.reason, "fix": r.fix} for r in result.refused
+            ],
+        }
+
+
+class EnrollmentAction(BaseModel):
+    email: str = Field(..., min_length=3, max_length=320)
+    sequence: str = Field(..., min_length=1, max_length=100)
+    reason: str | None = Field(None, max_length=500)
+    until: datetime | None = Field(None, description="pause only: resume automatically then")
+
+
+def _own(s: Any, who: Principal, body: EnrollmentAction) -> None:
+    row: Enrollment = enrollment.find_enrollment(s, body.email, body.sequence)
+    if who.role == "sdr" and row.owner != who.owner:
+        raise NotFound(f"{body.email} is not enrolled in {body.sequence}")
+
+
+def _enrollment_json(row: Enrollment) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "state": row.state,
+        "reason": row.state_reason,
+        "step": row.step_id,
+        "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None,
+    }
+
+
+@router.post("/enrollments/pause", tags=["enrollments"], summary="Pause an enrollment")
+def pause(
+    request: Request, body: EnrollmentAction, who: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        _own(s, who, body)
+        row = enrollment.pause(
+            s, body.email, body.sequence, at=st.clock.now(), reason=body.reason, until=body.until
+        )
+        return _enrollment_json(row)
+
+
+@router.post("/enrollments/resume", tags=["enrollments"], summary="Resume a paused enrollment")
+def resume(
+    request: Request, body: EnrollmentAction, who: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        _own(s, who, body)
+        return _enrollment_json(enrollment.resume(s, body.email, body.sequence, at=st.clock.now()))
+
+
+@router.post("/enrollments/stop", tags=["enrollments"], summary="Stop an enrollment")
+def stop(
+    request: Request, body: EnrollmentAction, who: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        _own(s, who, body)
+        row = enrollment.stop(s, body.email, body.sequence, at=st.clock.now(), reason=body.reason)
+        return _enrollment_json(row)

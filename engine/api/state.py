@@ -1,0 +1,17 @@
+"""What every request handler needs, built once per app (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.clock import Clock
+from engine.settings import Settings
+from engine.store.db import Database
+
+
+@dataclass
+class AppState:
+    db: Database
+    settings: Settings
+    clock: Clock
+    secret: str

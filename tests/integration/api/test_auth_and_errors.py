@@ -1,0 +1,63 @@
+"""The API refuses missing, wrong and under-privileged tokens with problem+json."""
+
+from __future__ import annotations
+
+from tests.support.web import SeededApp, TestClient
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_missing_token_is_401_problem(web: SeededApp) -> None:
+    with TestClient(web.app) as client:
+        r = client.get("/api/v1/reports")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert r.json()["status"] == 401 and "bearer" in r.json()["detail"]
+
+
+def test_wrong_and_revoked_tokens_are_401(web: SeededApp) -> None:
+    from engine.services import tokens
+
+    with TestClient(web.app) as client:
+        assert client.get("/api/v1/reports", headers=_bearer("kdz_nope")).status_code == 401
+        with web.db.session() as s:
+            tokens.revoke(s, "test-manager", web.clock.now())
+        r = client.get("/api/v1/reports", headers=_bearer(web.tokens["manager"]))
+    assert r.status_code == 401
+    assert "revoked" in r.json()["detail"]
+
+
+def test_under_privileged_roles_are_403(web: SeededApp) -> None:
+    with TestClient(web.app) as client:
+        sdr_reports = client.get("/api/v1/reports", headers=_bearer(web.tokens["sdr"]))
+        growth_supp = client.get("/api/v1/suppressions", headers=_bearer(web.tokens["growth"]))
+        manager_supp = client.post(
+            "/api/v1/suppressions",
+            json={"target": "x@y.example"},
+            headers=_bearer(web.tokens["manager"]),
+        )
+        admin_reports = client.get("/api/v1/reports", headers=_bearer(web.tokens["admin"]))
+    for r in (sdr_reports, growth_supp, manager_supp):
+        assert r.status_code == 403
+        assert r.headers["content-type"] == "application/problem+json"
+        assert "may not" in r.json()["detail"]
+    assert admin_reports.status_code == 200
+
+
+def test_validation_errors_name_the_field(web: SeededApp) -> None:
+    with TestClient(web.app) as client:
+        r = client.post(
+            "/api/v1/suppressions", json={"reason": "manual"}, headers=_bearer(web.tokens["admin"])
+        )
+        bad_limit = client.get("/api/v1/suppressions?limit=0", headers=_bearer(web.tokens["admin"]))
+        unknown = client.get(
+            "/api/v1/reports?sequence=nope", headers=_bearer(web.tokens["manager"])
+        )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["field"] == "target"
+    assert bad_limit.status_code == 422 and bad_limit.json()["field"] == "query.limit"
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
