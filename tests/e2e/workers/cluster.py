@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from sqlalchemy import func, insert, select
 
 from engine.clock import SystemClock
 from engine.core.states import EnrollmentState, MessageState
+from engine.spec.loader import spec_from_json
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -34,6 +36,7 @@ from engine.store.models import (
     Sequence,
     SequenceVersion,
 )
+from tests.support.smtp_server import SmtpSink
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -251,7 +254,10 @@ def seed(
             version=1,
             content_hash="cluster",
             source="# cluster test",
-            spec={**SPEC, "mailboxes": [f"box{m}" for m in range(mailboxes)]},
+            # stored as `sequences.push` stores it: validated by the spec model
+            spec=spec_from_json(
+                {**SPEC, "mailboxes": [f"box{m}" for m in range(mailboxes)]}
+            ).model_dump(mode="json"),
             templates=TEMPLATES,
             created_at=at,
         )
@@ -315,6 +321,17 @@ def enrollment_states(db: Database) -> dict[str, int]:
     with db.session() as s:
         rows = s.execute(select(Enrollment.state, func.count()).group_by(Enrollment.state)).all()
     return {state: n for state, n in rows}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def received_ids(sink: SmtpSink) -> list[str]:
+    """Message-IDs of every message the SMTP server accepted, in arrival order."""
+    return [(m.message_id or "").strip("<>") for m in sink.messages]
 
 
 def now_utc() -> datetime:

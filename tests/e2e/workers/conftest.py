@@ -9,7 +9,7 @@ from redis.connection import parse_url
 
 from engine.store.db import Database
 from tests.e2e.workers.cluster import Cluster
-from tests.integration.sending.smtp_sink import Sink, SinkServer
+from tests.support.smtp_server import SmtpSink
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +24,8 @@ def redis_db_url(base: str, number: int) -> str:
 
 
 @pytest.fixture
-def sink() -> Iterator[Sink]:
-    with SinkServer() as server:
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as server:
         yield server
 
 

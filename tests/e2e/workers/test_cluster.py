@@ -16,10 +16,11 @@ from tests.e2e.workers.cluster import (
     enrollment_states,
     message_states,
     now_utc,
+    received_ids,
     seed,
     wait_until,
 )
-from tests.integration.sending.smtp_sink import Sink
+from tests.support.smtp_server import SmtpSink as Sink
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -60,7 +61,8 @@ def test_two_workers_and_two_beats_send_each_email_exactly_once(
         raise
     finally:
         cluster.stop()
-    received = sink.message_ids()
+    received = received_ids(sink)
+    assert sink.data_received == n  # no DATA the server answered otherwise
     assert len(received) == n
     assert len(set(received)) == n
     with cluster_db.session() as s:

@@ -21,12 +21,14 @@ from engine.store.models import Enrollment, Event, OutboundMessage
 from tests.e2e.workers.cluster import (
     Cluster,
     count_messages,
+    free_port,
     message_states,
     now_utc,
+    received_ids,
     seed,
     wait_until,
 )
-from tests.integration.sending.smtp_sink import Sink, free_port
+from tests.support.smtp_server import SmtpSink as Sink
 from workers.app import create_app
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
@@ -45,7 +47,7 @@ def _start(cluster: Cluster, cluster_db: Database, n: int) -> None:
 
 
 def _received_more(sink: Sink, than: int) -> bool:
-    return len(sink.attempts) >= than
+    return len(sink.messages) >= than
 
 
 def _history(db: Database, enrollment_id: int) -> str:
@@ -59,7 +61,7 @@ def _history(db: Database, enrollment_id: int) -> str:
 
 
 def assert_nothing_lost_nothing_doubled(cluster_db: Database, sink: Sink, n: int) -> dict[str, int]:
-    received = sink.message_ids()
+    received = received_ids(sink)
     assert len(received) == len(set(received)), "a message reached the SMTP server twice"
     with cluster_db.session() as s:
         messages = s.scalars(select(OutboundMessage)).all()
@@ -110,7 +112,7 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
     finally:
         cluster.stop()  # a send still finishing after its lease may yet record `sent`
     by_state = assert_nothing_lost_nothing_doubled(cluster_db, sink, n)
-    print(f"{kills} SIGKILLs: {by_state}, {len(sink.attempts)} received")
+    print(f"{kills} SIGKILLs: {by_state}, {len(sink.messages)} received")
     assert by_state.get(MessageState.SENT, 0) >= n - 4 * 25 * 2  # at most the batches in flight
 
 
@@ -204,7 +206,7 @@ def test_redis_restart_and_cut_database_connections_recover_on_their_own(
         time.sleep(2)  # an outage of a few seconds, not a synchronisation
         start_redis()  # type: ignore[operator]  # empty: queues, locks and caps are gone
         for _ in range(3):
-            at_least = len(sink.attempts) + 40
+            at_least = len(sink.messages) + 40
             wait_until("sending to go on", lambda t=at_least: _received_more(sink, t), 120)
             cut += _cut_postgres_connections(cluster_db.url)
         # A send whose connection broke before DATA is retried after a 5-minute backoff:
@@ -256,7 +258,7 @@ def test_an_hourly_cap_holds_whichever_worker_sends(
     finally:
         cluster.stop()
     assert message_states(cluster_db) == {MessageState.SENT: cap, MessageState.PLANNED: n - cap}
-    assert len(sink.attempts) == cap
+    assert len(sink.messages) == cap
     senders = set()  # (worker, pool process) pairs that ran a send task for the mailbox
     for path in sorted(cluster.tmp.glob("w*.log")):
         for line in path.read_text().splitlines():

@@ -20,7 +20,7 @@ from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import OutboundMessage
 from tests.integration.sending.factory import build_world
-from tests.integration.sending.smtp_sink import SinkServer
+from tests.support.smtp_server import SmtpSink
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -29,16 +29,19 @@ def test_figures_count_backlog_sends_and_what_needs_a_person(
     postgres_db: Database, clock: VirtualClock, tmp_path: Path, redis_url: str
 ) -> None:
     settings = Settings(home=tmp_path, secret_key="s", database_url=postgres_db.url)
-    with SinkServer() as sink:
+    with SmtpSink() as sink:
         with postgres_db.session() as s:
             emails = [f"p{i}@beta.example" for i in range(5)]
             build_world(s, clock.now(), emails, smtp_url=sink.url)
         tick(postgres_db, clock, settings)
         before = health.collect(postgres_db, clock)
-        assert before.due_enrollments == 0 and before.due_messages == 0
-        clock.advance(timedelta(hours=2))
+        assert before.due_enrollments == 0  # every step ran: the emails are planned
+        # The planner spreads the emails over the day's window (09:00-17:00 Berlin): one
+        # second before it closes, every one of them is due and the window still open.
+        clock.advance(timedelta(hours=7, minutes=59, seconds=59))
         due = health.collect(postgres_db, clock)
         assert due.due_messages == 5 and due.oldest_due_seconds > 0
+        assert due.mailboxes[0].planned_due == 5
         send_due(postgres_db, clock, settings)
         assert len(sink.messages) == 5
     with postgres_db.session() as s:
