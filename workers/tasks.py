@@ -32,10 +32,16 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
 
 @app.task(name="kadenz.tick")
 def tick() -> None:
+    """Execute due steps, at most 10 batches per task; a full task nudges the next one at
+    once, so a huge backlog is worked off by many short tasks (in parallel across workers)
+    rather than by one that outlives its time limit."""
     s = runtime.services()
-    report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes())
+    limit = 10 * s.settings.batch_size
+    report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit)
     if report.executed or report.errors:
         log.info("tick %s", report.summary())
+    if report.executed >= limit:
+        tick.delay()
 
 
 @app.task(name="kadenz.dispatch_sends")
