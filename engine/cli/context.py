@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,8 +18,17 @@ from engine.store.db import Database
 class Context:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
-    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    # Piped output keeps whole rows readable instead of squeezing tables into 80 columns.
+    out: Console = field(
+        default_factory=lambda: Console(
+            highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160
+        )
+    )
+    err: Console = field(
+        default_factory=lambda: Console(
+            stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160
+        )
+    )
 
     @cached_property
     def db(self) -> Database:

@@ -33,8 +33,9 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit."),
 ) -> None:
     """Kadenz: outbound sequences as code, sent from your own mailboxes.
@@ -46,6 +47,9 @@ def _root(
         from engine import __version__
 
         print(f"kadenz {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())
         raise typer.Exit()
 
 

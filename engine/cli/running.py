@@ -99,7 +99,9 @@ def simulate_command(
         raise InvalidInput(f"--format {fmt!r} is not supported (use table or json)")
     begin = _parse_start(start)
     seq_input, caps = _sequence_input(c, sequence)
-    rows = read_prospects(prospects)
+    rows, issues = read_prospects(prospects)
+    for issue in issues:
+        c.err.print(f"skipped: {issue}")
     actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes)
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))
@@ -220,7 +222,9 @@ def outbox_command(
     if not lines:
         c.out.print("the outbox is empty")
         return
-    table = Table("id", "state", "mailbox", "to", "step", "not before (UTC)", "tries", "why")
+    # The reasons are sentences: they go under the table, one per message, never squeezed
+    # into a column.
+    table = Table("id", "state", "mailbox", "to", "step", "not before (UTC)", "tries")
     for line in lines:
         table.add_row(
             str(line.id),
@@ -230,9 +234,10 @@ def outbox_command(
             line.step,
             f"{line.not_before:%Y-%m-%d %H:%M}",
             str(line.attempts),
-            line.why,
         )
     c.out.print(table)
+    for line in lines:
+        c.out.print(f"#{line.id} {line.to}: {line.why}")
 
 
 @message_app.command("resolve")

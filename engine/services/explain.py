@@ -25,6 +25,7 @@ from engine.store.models import (
     OutboundMessage,
     Prospect,
     Sequence,
+    SequenceVersion,
     Task,
 )
 
@@ -93,7 +94,7 @@ def _one(
     out = EnrollmentExplanation(
         id=e.id,
         sequence=sequence.key if sequence else str(e.sequence_id),
-        version=runtime.version_id,
+        version=_version_number(session, e.version_id),
         state=e.state,
         reason=e.state_reason,
         step=e.step_id,
@@ -181,3 +182,9 @@ def _line(m: OutboundMessage) -> MessageLine:
     else:
         detail, at = m.last_error or m.held_reason or "", m.sent_at or m.updated_at
     return MessageLine(m.id, m.step_id, m.state, at, m.subject, detail)
+
+
+def _version_number(session: Session, version_id: int) -> int:
+    """The number users see (`v2`), not the row id."""
+    row = session.get(SequenceVersion, version_id)
+    return row.version if row is not None else version_id

@@ -8,7 +8,6 @@ Calls and tasks count as done on their due date; nobody replies.
 
 from __future__ import annotations
 
-import csv
 import secrets
 import tempfile
 from collections.abc import Iterator
@@ -21,11 +20,11 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from engine.clock import VirtualClock
-from engine.core import addresses
 from engine.core.states import EnrollmentState, MessageState, TaskState
-from engine.errors import InvalidInput
 from engine.mail.smtp import SendOutcome, SendResult
+from engine.services import csv_import
 from engine.services.caps import MemoryRateLimiter
+from engine.services.csv_import import RowIssue
 from engine.services.runtime import Runtimes, build_runtime
 from engine.services.send import send_due
 from engine.services.tasks import complete_task
@@ -97,30 +96,26 @@ class SequenceInput:
     pool: list[str]  # mailbox names
 
 
-def read_prospects(path: Path) -> list[dict[str, Any]]:
-    """Rows of the CSV: known columns become fields, the rest `custom` (mailbox optional)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the prospects file ({exc.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise InvalidInput(f"{path}:1: the CSV needs an 'email' column (header row)")
-    rows = []
-    for number, raw in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        try:
-            email = addresses.normalise(row.get("email", "")).email
-        except addresses.InvalidAddress as exc:
-            raise InvalidInput(f"{path}:{number}: {exc} (fix the email column)") from None
-        fields: dict[str, Any] = {k: row.get(k) or None for k in KNOWN_COLUMNS}
-        fields["email"] = email
-        fields["mailbox"] = row.get("mailbox") or None
-        fields["custom"] = {
-            k: v for k, v in row.items() if k not in (*KNOWN_COLUMNS, "mailbox") and v
-        }
+def read_prospects(path: Path) -> tuple[list[dict[str, Any]], list[RowIssue]]:
+    """The CSV read exactly as `kadenz prospects import` reads it (same header recognition,
+    encodings and validation), without writing anything. Bad rows are returned as issues and
+    left out. A `mailbox` column, if present, pins a prospect to a mailbox."""
+    source = csv_import.open_csv(path, {})
+    rows: list[dict[str, Any]] = []
+    issues: list[RowIssue] = []
+    cache = csv_import.AddressCache(check_dns=False)
+    for number, record in csv_import.iter_records(source):
+        clean, row_issues = csv_import.clean(source, number, record, cache=cache)
+        issues.extend(i for i in row_issues if i.severity == "error")
+        if clean is None:
+            continue
+        custom = dict(clean.custom)
+        fields: dict[str, Any] = {k: clean.values.get(k) or None for k in KNOWN_COLUMNS}
+        fields["email"] = clean.email
+        fields["mailbox"] = custom.pop("mailbox", None) or None
+        fields["custom"] = custom
         rows.append(fields)
-    return rows
+    return rows, issues
 
 
 def simulate(

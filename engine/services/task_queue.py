@@ -2,7 +2,7 @@
 
 Completion is the sending engine's `engine.services.tasks.complete_task` (task → done/skipped,
 TASK_COMPLETED / TASK_SKIPPED, a waiting enrollment resumed); this module adds what the queue
-needs around it: the outcome vocabulary, ownership, and MEETING_BOOKED for a booked meeting.
+needs around it: the outcome vocabulary and ownership.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.core.events import EventType
 from engine.core.states import TaskState
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.services import events, tasks
-from engine.store.models import Enrollment, Prospect, Task
+from engine.services import tasks
+from engine.store.models import Prospect, Task
 
 OUTCOMES = ("connected", "voicemail", "no_answer", "meeting_booked", "done")
 
@@ -67,18 +66,13 @@ def complete(
     task = get_task(session, task_id, owner)
     if task.state != TaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
+    # complete_task records MEETING_BOOKED (and stops the sequence when it says so).
     task = tasks.complete_task(
-        session, task_id, None if outcome == "skip" else outcome, at, skipped=outcome == "skip"
+        session,
+        task_id,
+        None if outcome == "skip" else outcome,
+        at,
+        skipped=outcome == "skip",
+        by=by,
     )
-    if outcome == "meeting_booked":
-        enrollment = session.get(Enrollment, task.enrollment_id) if task.enrollment_id else None
-        events.record(
-            session,
-            EventType.MEETING_BOOKED,
-            at,
-            enrollment=enrollment,
-            task_id=task.id,
-            prospect_id=task.prospect_id,
-            data={"by": by},
-        )
     return task

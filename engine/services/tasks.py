@@ -27,7 +27,13 @@ def _stops_on_meeting(session: Session, enrollment: Enrollment) -> bool:
 
 
 def complete_task(
-    session: Session, task_id: int, outcome: str | None, at: datetime, *, skipped: bool = False
+    session: Session,
+    task_id: int,
+    outcome: str | None,
+    at: datetime,
+    *,
+    skipped: bool = False,
+    by: str | None = None,
 ) -> Task:
     """Mark a task done (with an outcome) or skipped; resume an enrollment waiting for it."""
     task = session.get(Task, task_id, with_for_update=True)
@@ -58,6 +64,7 @@ def complete_task(
             enrollment=enrollment,
             task_id=task.id,
             prospect_id=task.prospect_id,
+            data={"by": by},
         )
         if enrollment is not None and _stops_on_meeting(session, enrollment):
             # The point of the sequence is reached: no breakup email after a booked meeting.

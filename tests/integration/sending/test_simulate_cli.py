@@ -101,3 +101,37 @@ def test_simulate_reports_a_bad_file_clearly(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "broken.yaml" in str(result.exception) or "broken.yaml" in result.output
+
+
+def test_simulate_reads_a_crm_export_like_import_does(tmp_path: Path) -> None:
+    """HubSpot headers are recognised (the prospect's "Time Zone" decides the local time) and a
+    bad row is skipped with its row number, as `kadenz prospects import` would report it."""
+    seq = tmp_path / "seq.yaml"
+    seq.write_text(SEQUENCE.replace("timezone: Europe/Berlin", "timezone: prospect"))
+    prospects = tmp_path / "hubspot.csv"
+    prospects.write_text(
+        "Email,First Name,Company Name,Time Zone\n"
+        "erik@acme.example,Erik,Acme,America/New_York\n"
+        "not-an-address,X,Y,Europe/Berlin\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            str(seq),
+            "--prospects",
+            str(prospects),
+            "--start",
+            "2026-03-02",
+            "--days",
+            "3",
+            "--format",
+            "json",
+        ],
+        env={"KADENZ_HOME": str(tmp_path / "ws")},
+    )
+    assert result.exit_code == 0, result.output
+    actions = json.loads(result.stdout)
+    assert actions and {a["prospect"] for a in actions} == {"erik@acme.example"}
+    assert {a["timezone"] for a in actions} == {"America/New_York"}
+    assert "skipped: row 3" in result.stderr
