@@ -26,6 +26,7 @@ from tests.e2e.workers.cluster import (
     now_utc,
     received_ids,
     seed,
+    settled,
     wait_until,
 )
 from tests.support.smtp_server import SmtpSink as Sink
@@ -101,7 +102,11 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
         for round_ in range(4):
             victim = "w1" if round_ % 2 == 0 else "w2"
             target = (round_ + 1) * 60
-            wait_until("sending to go on", lambda t=target: _received_more(sink, t), 120)
+            wait_until(
+                "sending to go on",
+                lambda t=target: _received_more(sink, t) or settled(cluster_db),
+                120,
+            )
             cluster.kill(victim, signal.SIGKILL)
             kills += 1
             cluster.worker(victim)
@@ -207,7 +212,11 @@ def test_redis_restart_and_cut_database_connections_recover_on_their_own(
         start_redis()  # type: ignore[operator]  # empty: queues, locks and caps are gone
         for _ in range(3):
             at_least = len(sink.messages) + 40
-            wait_until("sending to go on", lambda t=at_least: _received_more(sink, t), 120)
+            wait_until(
+                "sending to go on",
+                lambda t=at_least: _received_more(sink, t) or settled(cluster_db),
+                120,
+            )
             cut += _cut_postgres_connections(cluster_db.url)
         # A send whose connection broke before DATA is retried after a 5-minute backoff:
         # `settle` moves every process's clock past it rather than wait.
