@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Broker and rate limiter."
     )
+    broker_url: str = Field(
+        default="", description="Celery broker (a Redis database of its own); default: redis_url."
+    )
+    redis_prefix: str = Field(
+        default="kadenz:", description="Prefix of every Redis key Kadenz writes (caps, locks)."
+    )
     secret_key: str = Field(default="", description="HMAC key for unsubscribe tokens and webhooks.")
     public_url: str = Field(
         default="http://127.0.0.1:8025",
@@ -42,6 +48,9 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=5.0, gt=0, description="How often `kadenz run` ticks.")
     poll_seconds: float = Field(default=60.0, gt=0, description="How often mailboxes are polled.")
     batch_size: int = Field(default=500, gt=0, description="Enrollments claimed per tick batch.")
+    send_batch: int = Field(
+        default=50, gt=0, description="Messages one send task claims at a time (workers)."
+    )
     send_lease_seconds: int = Field(
         default=300, gt=0, description="A message in `sending` longer than this is resolved."
     )

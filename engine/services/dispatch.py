@@ -1,0 +1,91 @@
+"""Which mailboxes have mail to send now, and a short Redis lock per mailbox.
+
+The workers' `dispatch_sends` task asks `due_mailboxes` and enqueues one `send_mailbox` task
+per mailbox — but only when it wins that mailbox's lock (`SET NX PX`). So however often
+beat nudges and however many beats run, at most one send task per mailbox is queued or
+running, and the queue never floods. The lock is an optimisation, not the guarantee: two
+send tasks for one mailbox (an expired lock, a lost Redis) would still split the messages
+between them through the database claim (`FOR UPDATE SKIP LOCKED`), and the Redis limiter
+keeps the caps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.clock import Clock
+from engine.core.states import EnrollmentState, MessageState
+from engine.store.db import Database
+from engine.store.models import Enrollment, Mailbox, OutboundMessage
+
+# Compare-and-delete / compare-and-extend: only the holder's token may touch the lock.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+def due_mailboxes(db: Database, clock: Clock) -> list[int]:
+    """Ids of unpaused mailboxes with at least one planned message whose time has come."""
+    with db.session() as session:
+        stmt = (
+            select(OutboundMessage.mailbox_id)
+            .join(Mailbox, Mailbox.id == OutboundMessage.mailbox_id)
+            .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
+            .where(
+                OutboundMessage.state == MessageState.PLANNED,
+                OutboundMessage.not_before <= clock.now(),
+                Mailbox.paused.is_(False),
+                Enrollment.state.in_(
+                    [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
+                ),
+            )
+            .distinct()
+            .order_by(OutboundMessage.mailbox_id)
+        )
+        return list(session.scalars(stmt).all())
+
+
+class MailboxLocks:
+    """`SET NX PX` locks named after a mailbox, each held by a random token."""
+
+    def __init__(self, client: Any, prefix: str, ttl_seconds: float) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl_ms = max(1, int(ttl_seconds * 1000))
+        self._release = client.register_script(_RELEASE)
+        self._extend = client.register_script(_EXTEND)
+
+    def key(self, mailbox_id: int) -> str:
+        return f"{self.prefix}lock:send:{mailbox_id}"
+
+    def acquire(self, mailbox_id: int) -> str | None:
+        """A token if this caller now holds the lock, else None."""
+        token = uuid.uuid4().hex
+        if self.client.set(self.key(mailbox_id), token, nx=True, px=self.ttl_ms):
+            return token
+        return None
+
+    def extend(self, mailbox_id: int, token: str) -> bool:
+        return bool(self._extend(keys=[self.key(mailbox_id)], args=[token, self.ttl_ms]))
+
+    def release(self, mailbox_id: int, token: str) -> bool:
+        return bool(self._release(keys=[self.key(mailbox_id)], args=[token]))
+
+
+def pollable_mailboxes(db: Database) -> list[int]:
+    """Ids of unpaused mailboxes that have an IMAP inbox to poll."""
+    with db.session() as session:
+        stmt = (
+            select(Mailbox.id)
+            .where(Mailbox.imap_url.is_not(None), Mailbox.paused.is_(False))
+            .order_by(Mailbox.id)
+        )
+        return list(session.scalars(stmt).all())

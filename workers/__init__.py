@@ -1,0 +1,1 @@
+"""Celery workers and beat: thin tasks that call engine services (docs/operations.md)."""

@@ -1,0 +1,142 @@
+"""Thin tasks: take ids, fetch the process's services, call one engine function, return.
+
+Every task is safe to run twice or concurrently (docs/operations.md, "Why every task is
+idempotent"); beat re-sends any nudge that is lost. Optional services (polling, pauses,
+rollups, webhooks) are imported lazily, so a task whose module is absent does nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from engine.services import dispatch, leases
+from engine.services.runtime import Runtimes
+from engine.services.send import send_due
+from engine.services.tick import tick as run_tick
+from workers import runtime
+from workers.app import app
+
+log = logging.getLogger("kadenz.workers")
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    try:
+        return getattr(importlib.import_module(module), name, None)  # type: ignore[no-any-return]
+    except ImportError:
+        return None
+
+
+@app.task(name="kadenz.tick")
+def tick() -> None:
+    """Execute due steps, at most 10 batches per task; a full task nudges the next one at
+    once, so a huge backlog is worked off by many short tasks (in parallel across workers)
+    rather than by one that outlives its time limit."""
+    s = runtime.services()
+    limit = 10 * s.settings.batch_size
+    report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit)
+    if report.executed or report.errors:
+        log.info("tick %s", report.summary())
+    if report.executed >= limit:
+        tick.delay()
+
+
+@app.task(name="kadenz.dispatch_sends")
+def dispatch_sends() -> int:
+    """Enqueue one send task per mailbox with due mail whose lock this call wins."""
+    s = runtime.services()
+    queued = 0
+    for mailbox_id in dispatch.due_mailboxes(s.db, s.clock):
+        token = s.locks.acquire(mailbox_id)
+        if token is not None:
+            send_mailbox.delay(mailbox_id, token)
+            queued += 1
+    return queued
+
+
+@app.task(name="kadenz.send_mailbox")
+def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
+    """Send one mailbox's due messages, batch after batch, for at most the task budget."""
+    s = runtime.services()
+    stop = threading.Event()
+    timer = threading.Timer(runtime.SEND_TASK_BUDGET_SECONDS, stop.set)
+    timer.daemon = True
+    timer.start()
+    runtimes = Runtimes()
+    try:
+        while not stop.is_set():
+            report = send_due(
+                s.db,
+                s.clock,
+                s.settings,
+                mailbox_id=mailbox_id,
+                limit=s.settings.send_batch,
+                limiter=s.limiter,
+                runtimes=runtimes,
+                stop=stop,
+            )
+            if report.claimed or report.held or report.cancelled:
+                log.info("mailbox %s: %s", mailbox_id, report.summary())
+            if lock_token is not None:
+                s.locks.extend(mailbox_id, lock_token)
+            if report.claimed == 0:
+                break
+    finally:
+        timer.cancel()
+        if lock_token is not None:
+            s.locks.release(mailbox_id, lock_token)
+
+
+@app.task(name="kadenz.resolve_leases")
+def resolve_leases() -> int:
+    s = runtime.services()
+    stuck = leases.resolve_expired(s.db, s.clock)
+    if stuck:
+        log.warning("%d messages outlived their sending lease: now ambiguous", len(stuck))
+    return len(stuck)
+
+
+@app.task(name="kadenz.resume_due")
+def resume_due() -> int:
+    resume = _optional("engine.services.resume", "resume_due")
+    if resume is None:
+        return 0
+    s = runtime.services()
+    return int(resume(s.db, s.clock))
+
+
+@app.task(name="kadenz.dispatch_polls")
+def dispatch_polls() -> int:
+    """One poll task per mailbox that has an inbox to read."""
+    s = runtime.services()
+    ids = dispatch.pollable_mailboxes(s.db)
+    for mailbox_id in ids:
+        poll_mailbox.delay(mailbox_id)
+    return len(ids)
+
+
+@app.task(name="kadenz.poll_mailbox")
+def poll_mailbox(mailbox_id: int) -> None:
+    poll = _optional("engine.services.poll", "poll_mailbox")
+    if poll is None:
+        return
+    s = runtime.services()
+    poll(s.db, s.clock, mailbox_id)
+
+
+@app.task(name="kadenz.refresh_rollups")
+def refresh_rollups() -> None:
+    refresh = _optional("engine.services.rollups", "refresh_rollups")
+    if refresh is not None:
+        refresh(runtime.services().db)
+
+
+@app.task(name="kadenz.deliver_webhooks")
+def deliver_webhooks() -> None:
+    deliver = _optional("engine.services.webhooks", "deliver_webhooks")
+    if deliver is not None:
+        s = runtime.services()
+        deliver(s.db, s.clock)
