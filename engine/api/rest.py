@@ -9,7 +9,7 @@ from pathlib import Path as FsPath
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +19,7 @@ from engine.api.problems import problem
 from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import NotFound, SpecError
+from engine.services import health as health_figures
 from engine.services import reports, rollups, suppression, task_queue
 from engine.services.tokens import Principal
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
@@ -428,3 +429,27 @@ def health(request: Request) -> dict[str, Any]:
     with _state(request).db.session() as s:
         s.scalar(select(func.count()).select_from(Sequence))
     return {"status": "ok"}
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+@router.get(
+    "/metrics",
+    tags=["operations"],
+    summary="Operating figures in the Prometheus text format",
+    response_class=PlainTextResponse,
+    description="Queue depth, due backlog, sends per mailbox, failures: the figures of "
+    "`kadenz metrics`. Scrape it with a bearer token (Prometheus `authorization` setting).",
+)
+def get_metrics(request: Request, _: Principal = Depends(require("manager"))) -> str:
+    import redis
+
+    st = _state(request)
+    client = redis.Redis.from_url(
+        st.settings.broker_url or st.settings.redis_url, socket_connect_timeout=1, socket_timeout=2
+    )
+    try:
+        return health_figures.to_prometheus(health_figures.collect(st.db, st.clock, client))
+    finally:
+        client.close()

@@ -61,3 +61,14 @@ def test_validation_errors_name_the_field(web: SeededApp) -> None:
     assert r.json()["field"] == "target"
     assert bad_limit.status_code == 422 and bad_limit.json()["field"] == "query.limit"
     assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+
+
+def test_metrics_are_prometheus_text_for_managers_only(web: SeededApp) -> None:
+    with TestClient(web.app) as client:
+        refused = client.get("/api/v1/metrics", headers=_bearer(web.tokens["sdr"]))
+        r = client.get("/api/v1/metrics", headers=_bearer(web.tokens["manager"]))
+    assert refused.status_code == 403
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    lines = [line for line in r.text.splitlines() if line and not line.startswith("#")]
+    assert any(line.startswith("kadenz_") for line in lines)
+    assert all(len(line.rsplit(" ", 1)) == 2 for line in lines)  # name{labels} value
