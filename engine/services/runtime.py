@@ -19,6 +19,7 @@ from engine.mail.render import MissingVariable, Renderer, prospect_context
 from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
 from engine.schedule.types import Duration
 from engine.schedule.zones import resolve_timezone
+from engine.services.sequences import prospect_fields
 from engine.spec.loader import spec_from_json
 from engine.spec.model import SequenceSpec, Step
 from engine.store.models import Mailbox, Prospect, SequenceVersion
@@ -86,7 +87,7 @@ class VersionRuntime:
         return Placement(tz, f"{source} timezone", self.policy)
 
     def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
-        return prospect_context(prospect_mapping(prospect), sender_mapping(mailbox))
+        return prospect_context(prospect_fields(prospect), sender_mapping(mailbox))
 
 
 def build_runtime(version: SequenceVersion) -> VersionRuntime:
@@ -109,22 +110,6 @@ class Runtimes:
                 raise LookupError(f"sequence version {version_id} does not exist")
             runtime = self._cache[version_id] = build_runtime(version)
         return runtime
-
-
-def prospect_mapping(prospect: Prospect) -> dict[str, Any]:
-    return {
-        "email": prospect.email,
-        "first_name": prospect.first_name,
-        "last_name": prospect.last_name,
-        "company": prospect.company,
-        "title": prospect.title,
-        "phone": prospect.phone,
-        "timezone": prospect.timezone,
-        "country": prospect.country,
-        "region": prospect.region,
-        "owner": prospect.owner,
-        "custom": dict(prospect.custom or {}),
-    }
 
 
 def sender_mapping(mailbox: Mailbox | None) -> dict[str, Any]:
