@@ -96,8 +96,6 @@ def run(opts: Options) -> list[Row]:
             rows.append(row)
         db.dispose()
     rows.append(
-        not_measured(
-            "worker peak RSS", "the Celery workers (branch `workers`) are not on main yet", TARGET
-        )
+        not_measured("worker peak RSS", "the benchmark does not start a Celery worker yet", TARGET)
     )
     return rows

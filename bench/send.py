@@ -142,4 +142,4 @@ def _celery_reason() -> str:
         import workers  # noqa: F401
     except ImportError:
         return "the Celery workers (branch `workers`) are not on main yet"
-    return "Celery workers landed after this figure was written; not wired yet"
+    return "the benchmark does not drive Celery workers yet (see bench/RESULTS.md)"
