@@ -175,6 +175,9 @@ def _address_of(value: str) -> str | None:
     return found[0] if found else None
 
 
+_GROUP_BODY = frozenset({"action", "status", "diagnostic-code"})
+
+
 def parse_status_fields(text: str) -> list[RecipientReport]:
     """Per-recipient groups of RFC 3464 fields found anywhere in `text`."""
     groups: list[RecipientReport] = []
@@ -188,8 +191,11 @@ def parse_status_fields(text: str) -> list[RecipientReport]:
         value = match.group(2).strip()
         if name not in _PER_RECIPIENT:
             continue
+        # A recipient line opens a new group unless it belongs to the current one: Postfix
+        # writes Final- then Original-Recipient, RFC 3464 the other way round; both are one
+        # recipient. A repeated field, or one after the group's Action/Status, is the next.
         if name in ("final-recipient", "original-recipient") and (
-            current is None or name in seen or "final-recipient" in seen
+            current is None or name in seen or bool(seen & _GROUP_BODY)
         ):
             current = RecipientReport(address=None)
             groups.append(current)
