@@ -6,7 +6,7 @@ The sequence is given as the JSON form a pushed version stores (`SequenceVersion
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -189,3 +189,33 @@ def received(sink: SmtpSink) -> list[EmailMessage]:
         assert isinstance(parsed, EmailMessage)
         out.append(parsed)
     return out
+
+
+def add_send_history(session: Session, world: World, now: datetime, *, domain: str) -> None:
+    """One sent message per enrollment of `world`: 30 h, 1 h and 2 h … ago (the first one
+    falls outside a rolling 24 hours), to `x<i>@<domain>`."""
+    for i, enrollment_id in enumerate(world.enrollment_ids):
+        sent_at = now - timedelta(hours=30 if i == 0 else i)
+        session.add(
+            OutboundMessage(
+                enrollment_id=enrollment_id,
+                step_id="intro",
+                prospect_id=enrollment_id,
+                mailbox_id=world.mailbox_id,
+                sequence_id=1,
+                version_id=world.version_id,
+                state=MessageState.SENT,
+                to_address=f"x{i}@{domain}",
+                from_address="anna@acme.example",
+                subject="s",
+                body_text="b",
+                message_id=f"m{i}@acme.example",
+                references=[],
+                headers={},
+                not_before=sent_at,
+                sent_at=sent_at,
+                attempts=1,
+                created_at=sent_at,
+                updated_at=sent_at,
+            )
+        )

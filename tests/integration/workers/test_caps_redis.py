@@ -12,14 +12,12 @@ import pytest
 import redis
 
 from engine.clock import VirtualClock
-from engine.core.states import MessageState
 from engine.services.caps import Limits
 from engine.services.redis_limiter import PastSend, RedisRateLimiter, database_seeder
 from engine.store.db import Database
-from engine.store.models import OutboundMessage
 from tests.integration.sending.caps_contract import *  # noqa: F403
 from tests.integration.sending.caps_contract import T0, MakeLimiter
-from tests.integration.sending.factory import build_world
+from tests.integration.sending.factory import add_send_history, build_world
 
 pytestmark = pytest.mark.redis
 
@@ -93,31 +91,7 @@ def test_database_seeder_reads_the_last_24_hours(
     now = clock.now()
     with postgres_db.session() as s:
         world = build_world(s, now, ["a@beta.example", "b@beta.example", "c@beta.example"])
-        for i, enrollment_id in enumerate(world.enrollment_ids):
-            at = now - timedelta(hours=30 if i == 0 else i)
-            s.add(
-                OutboundMessage(
-                    enrollment_id=enrollment_id,
-                    step_id="intro",
-                    prospect_id=enrollment_id,
-                    mailbox_id=world.mailbox_id,
-                    sequence_id=1,
-                    version_id=world.version_id,
-                    state=MessageState.SENT,
-                    to_address=f"x{i}@Beta.example",
-                    from_address="anna@acme.example",
-                    subject="s",
-                    body_text="b",
-                    message_id=f"m{i}@acme.example",
-                    references=[],
-                    headers={},
-                    not_before=at,
-                    sent_at=at,
-                    attempts=1,
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+        add_send_history(s, world, now, domain="Beta.example")
     seeder = database_seeder(postgres_db, clock.now)
     assert sorted(s.domain for s in seeder()) == ["beta.example", "beta.example"]
     limiter = RedisRateLimiter(client, redis_prefix, seeder)
