@@ -15,7 +15,7 @@ from engine.core.states import TaskState
 from engine.demo.checks import Check
 from engine.demo.driver import DemoRun
 from engine.services import reports, rollups
-from engine.store.models import Prospect, Task
+from engine.store.models import Mailbox, Prospect, Task
 
 BY = ("sequence", "step", "variant")
 
@@ -52,6 +52,10 @@ def print_summary(run: DemoRun, checks: list[Check], html: Path, seconds: float)
     for row in queue[:10]:
         table.add_row(*row)
     out.print(table)
+    with run.db.session() as session:
+        for box in session.scalars(select(Mailbox).order_by(Mailbox.name)):
+            state = f"[red]paused[/]: {box.paused_reason}" if box.paused else "[green]sending[/]"
+            out.print(f"mailbox {box.name}: {state}")
     kinds = Counter(kind for _, _, kind in run.inbound_log)
     out.print("inbound: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) + "\n")
     for check in checks:

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=5)  # 5, 10, 20, 40 minutes between attempts
 BREAKER_WINDOW = 100  # the mailbox's most recent sends considered by the breaker
-BREAKER_MIN_SENDS = 20
+# Too few sends make the rate noise: 1 unlucky bounce in 20 first touches is not a bad list.
+BREAKER_MIN_SENDS = 50
+BREAKER_MIN_BOUNCES = 3
 BREAKER_RATE = 0.05
 
 
@@ -300,7 +302,11 @@ def check_breaker(session: Session, mailbox_id: int, at: datetime) -> bool:
         for state, status in recent
         if state == MessageState.BOUNCED and not (status or "").startswith("5.2.")
     )
-    if len(recent) < BREAKER_MIN_SENDS or hard / len(recent) < BREAKER_RATE:
+    if (
+        len(recent) < BREAKER_MIN_SENDS
+        or hard < BREAKER_MIN_BOUNCES
+        or hard / len(recent) < BREAKER_RATE
+    ):
         return False
     pause_mailbox(
         session,
