@@ -167,7 +167,11 @@ class Cluster:
 
     def move_time(self, seconds: float) -> None:
         self.offset = seconds
-        self.offset_file.write_text(f"{seconds}\n")
+        # Write aside, then rename: a worker reading mid-write would see an empty file and
+        # fall back to offset 0, a jump back in time no real clock makes.
+        aside = self.offset_file.with_suffix(".new")
+        aside.write_text(f"{seconds}\n")
+        aside.replace(self.offset_file)
 
     def settle(self, db: Database, timeout: float) -> None:
         """Wait until no message is planned or sending; whenever all that is left waits for a
