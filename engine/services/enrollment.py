@@ -20,21 +20,15 @@ from engine.core.states import (
     ENROLLMENT_TRANSITIONS,
     LIVE_ENROLLMENT_STATES,
     EnrollmentState,
-    MessageState,
-    TaskState,
     advance_enrollment,
-    advance_message,
-    advance_task,
 )
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.services import events, prospects, suppression
+from engine.services import events, lifecycle, prospects, suppression
 from engine.store.models import (
     Enrollment,
     Mailbox,
-    OutboundMessage,
     Prospect,
     SequenceVersion,
-    Task,
 )
 from engine.store.models import (
     Sequence as SequenceRow,
@@ -351,31 +345,9 @@ def stop(
 
 def stop_enrollment(session: Session, row: Enrollment, *, reason: str, at: datetime) -> None:
     """Stop one live enrollment, cancel its planned messages and open tasks; with events."""
-    _move(row, EnrollmentState.STOPPED, "stop")
-    row.state_reason = reason
-    row.next_run_at = None
-    row.finished_at = at
-    row.updated_at = at
-    events.record(session, EventType.STOPPED, at, enrollment=row, data={"reason": reason})
-    planned = session.scalars(
-        select(OutboundMessage).where(
-            OutboundMessage.enrollment_id == row.id,
-            OutboundMessage.state == str(MessageState.PLANNED),
-        )
-    ).all()
-    for message in planned:
-        message.state = str(advance_message(MessageState.PLANNED, MessageState.CANCELLED))
-        message.held_reason = reason
-        message.updated_at = at
-        events.record(
-            session, EventType.MESSAGE_CANCELLED, at, message=message, data={"reason": reason}
-        )
-    tasks = session.scalars(
-        select(Task).where(Task.enrollment_id == row.id, Task.state == str(TaskState.OPEN))
-    ).all()
-    for task in tasks:
-        task.state = str(advance_task(TaskState.OPEN, TaskState.CANCELLED))
-        task.completed_at = at
+    if EnrollmentState.STOPPED not in ENROLLMENT_TRANSITIONS[EnrollmentState(row.state)]:
+        raise Conflict(f"cannot stop an enrollment that is {row.state}")
+    lifecycle.move(session, row, EnrollmentState.STOPPED, at, reason=reason)
 
 
 def stop_for_address(session: Session, *, kind: str, value: str, reason: str, at: datetime) -> int:

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import unsubscribe as tokens
 from engine.core.events import EventType
-from engine.core.states import LIVE_ENROLLMENT_STATES, EnrollmentState, MessageState
 from engine.services import events, suppression
+from engine.services.enrollment import stop_all_for_prospect
 from engine.store.models import Enrollment, OutboundMessage, Prospect
 
 
@@ -58,34 +57,7 @@ def unsubscribe(
     if already is not None and already.reason == "unsubscribe":
         return Outcome("already", mask(key))
     suppression.add(session, key, reason="unsubscribe", at=at, source=f"link:{message.id}")
-    stopped = 0
-    live = session.scalars(
-        select(Enrollment).where(
-            Enrollment.prospect_id == message.prospect_id,
-            Enrollment.state.in_([s.value for s in LIVE_ENROLLMENT_STATES]),
-        )
-    )
-    for enrollment in live:
-        enrollment.state = EnrollmentState.STOPPED
-        enrollment.state_reason = "unsubscribe"
-        enrollment.next_run_at = None
-        enrollment.updated_at = at
-        events.record(
-            session, EventType.STOPPED, at, enrollment=enrollment, data={"reason": "unsubscribe"}
-        )
-        stopped += 1
-    planned = session.scalars(
-        select(OutboundMessage).where(
-            OutboundMessage.prospect_id == message.prospect_id,
-            OutboundMessage.state == MessageState.PLANNED,
-        )
-    )
-    for m in planned:
-        m.state = MessageState.CANCELLED
-        m.updated_at = at
-        events.record(
-            session, EventType.MESSAGE_CANCELLED, at, message=m, data={"reason": "unsubscribe"}
-        )
+    stopped = stop_all_for_prospect(session, message.prospect_id, reason="unsubscribe", at=at)
     origin = session.get(Enrollment, message.enrollment_id)
     events.record(
         session, EventType.UNSUBSCRIBED, at, enrollment=origin, message=message, data={"via": via}

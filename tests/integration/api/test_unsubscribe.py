@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from engine.core import unsubscribe as tokens
 from engine.core.events import EventType
 from engine.services import suppression
-from engine.store.models import Enrollment, Event, OutboundMessage, Suppression
+from engine.store.models import Enrollment, Event, OutboundMessage, Suppression, Task
 from tests.support.seed import Seeder
 from tests.support.web import SECRET, SeededApp, TestClient
 
@@ -49,6 +49,9 @@ def test_one_click_post_suppresses_stops_and_cancels(web: SeededApp) -> None:
         planned = Seeder(s).send(e, "breakup", web.clock.now() + timedelta(days=3))
         planned.state, planned.sent_at = "planned", None
         planned_id = planned.id
+        # and a call reminder an SDR must not work any more (not blocking: the email is live)
+        call = Seeder(s).task(e, None, web.clock.now() + timedelta(days=1), title="Call Tim")
+        call_id = call.id
     with TestClient(web.app, follow_redirects=False) as client:
         r = client.post(
             f"/u/{token}",
@@ -70,6 +73,8 @@ def test_one_click_post_suppresses_stops_and_cancels(web: SeededApp) -> None:
         assert e is not None and e.state == "stopped" and e.state_reason == "unsubscribe"
         cancelled = s.get(OutboundMessage, planned_id)
         assert cancelled is not None and cancelled.state == "cancelled"
+        task = s.get(Task, call_id)
+        assert task is not None and task.state == "cancelled"
         unsubscribed = s.scalar(
             select(func.count())
             .select_from(Event)
