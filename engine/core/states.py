@@ -90,14 +90,15 @@ class TaskState(StrEnum):
     OPEN = "open"  # in the owner's queue
     DONE = "done"  # completed, with an outcome
     SKIPPED = "skipped"  # deliberately not done; the sequence goes on
-    CANCELLED = "cancelled"  # the enrollment stopped before anyone did it
+    CANCELLED = "cancelled"  # the enrollment stopped before anyone did it (re-opened only
+    # when that stop is taken back: a reply reclassified as an out-of-office)
 
 
 TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     TaskState.OPEN: frozenset({TaskState.DONE, TaskState.SKIPPED, TaskState.CANCELLED}),
     TaskState.DONE: frozenset(),
     TaskState.SKIPPED: frozenset(),
-    TaskState.CANCELLED: frozenset(),
+    TaskState.CANCELLED: frozenset({TaskState.OPEN}),
 }
 
 

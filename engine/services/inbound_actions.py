@@ -25,6 +25,7 @@ from engine.core.states import (
     TaskState,
     advance_enrollment,
     advance_message,
+    advance_task,
 )
 from engine.services import events, pause_timing, scores, suppression
 from engine.services.inbound_match import Match, live_enrollments
@@ -290,6 +291,22 @@ def stop(ctx: _Ctx, enrollment: Enrollment, reason: str) -> None:
         data={"reason": reason},
     )
     ctx.out.notes.append(f"stopped enrollment #{enrollment.id} ({reason})")
+    # The sequence's own call/task reminders end with it, so no SDR calls someone who just
+    # answered; tasks a rule or a person made (no step) stay. Kept in the undo entry (the
+    # `stop` entry appended above), so a reclassification re-opens them as new tasks.
+    # Planned messages stay planned: the sender cancels them, and an undo finds them intact.
+    step_tasks = ctx.session.scalars(
+        select(Task).where(
+            Task.enrollment_id == enrollment.id,
+            Task.state == TaskState.OPEN,
+            Task.step_id.is_not(None),
+        )
+    ).all()
+    for task in step_tasks:
+        task.state = str(advance_task(TaskState.OPEN, TaskState.CANCELLED))
+        task.completed_at = ctx.now
+        ctx.out.notes.append(f"cancelled task #{task.id} ({task.title})")
+    ctx.out.undo[-1]["cancelled_tasks"] = [task.id for task in step_tasks]
 
 
 def _address_enrollments(ctx: _Ctx, enrollment: Enrollment | None) -> list[Enrollment]:

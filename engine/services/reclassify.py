@@ -194,7 +194,30 @@ def _undo_stop(
         return None
     if enrollment.state_reason != e.get("state_reason"):
         return None  # stopped again since, by something else: leave it
-    return _restore(session, now, row, enrollment, e)
+    note = _restore(session, now, row, enrollment, e)
+    reopened = [_reopen(session, now, row, task_id) for task_id in e.get("cancelled_tasks") or []]
+    return "; ".join([note, *(r for r in reopened if r)])
+
+
+def _reopen(session: Session, now: datetime, row: InboundMessage, task_id: int) -> str | None:
+    """A sequence task the wrong stop cancelled goes back into its owner's queue."""
+    task = session.get(Task, task_id)
+    if task is None or task.state != TaskState.CANCELLED:
+        return None
+    task.state = str(advance_task(TaskState.CANCELLED, TaskState.OPEN))
+    task.completed_at = None
+    events.record(
+        session,
+        EventType.TASK_CREATED,
+        now,
+        task_id=task.id,
+        prospect_id=task.prospect_id,
+        enrollment_id=task.enrollment_id,
+        owner=task.owner,
+        inbound_id=row.id,
+        data={"title": task.title, "source": "re-opened: inbound reclassified"},
+    )
+    return f"task #{task.id} open again"
 
 
 def _undo_pause(

@@ -73,6 +73,51 @@ def test_reply_that_was_an_out_of_office(db: Database, clock: VirtualClock) -> N
     assert _state(db, erik.enrollment_id).next_run_at == before_next_run  # the undo restored it
 
 
+def test_a_reply_ends_the_sequence_call_reminder_and_an_undo_brings_it_back(
+    db: Database, clock: VirtualClock
+) -> None:
+    world = make_world(db, clock.now())
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+    with db.session() as s:  # the sequence's call reminder, open in the SDR's queue
+        call = Task(
+            kind="call",
+            prospect_id=erik.prospect_id,
+            enrollment_id=erik.enrollment_id,
+            step_id="call-1",
+            owner="sdr@us.example",
+            title="Call Erik",
+            state="open",
+            blocking=False,
+            due_at=clock.now() + timedelta(days=1),
+            created_at=clock.now(),
+        )
+        s.add(call)
+        s.flush()
+        call_id = call.id
+
+    first = ingest(
+        db,
+        clock,
+        reply(erik, "Not now, thanks.", at=clock.now()),
+        source="file",
+        classifier=standin_classify,
+    )
+    with db.session() as s:
+        assert s.get(Task, call_id).state == "cancelled"  # type: ignore[union-attr]
+        assert (
+            s.scalars(select(Task).where(Task.step_id == "call-1", Task.state == "open")).all()
+            == []
+        )
+
+    result = reclassify(db, clock, first.inbound_id, "auto_reply")
+
+    assert any(f"task #{call_id} open again" in n for n in result.undone)
+    with db.session() as s:
+        again = s.get(Task, call_id)
+        assert again is not None and again.state == "open" and again.completed_at is None
+    assert _state(db, erik.enrollment_id).state == "paused"  # the out-of-office action
+
+
 def test_out_of_office_that_was_a_reply(db: Database, clock: VirtualClock) -> None:
     world = make_world(db, clock.now())
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
