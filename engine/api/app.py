@@ -40,7 +40,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     app.include_router(rest.router)
     app.include_router(rest_writes.router)
     app.include_router(unsubscribe.router)
-    app.include_router(dashboard.router)
+    dashboard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -29,7 +29,7 @@ OUTCOME_LABELS = {
 
 
 class LoginRequired(Exception):
-    pass
+    """No valid session cookie: every page answers with the login form (see `install`)."""
 
 
 def _state(request: Request) -> AppState:
@@ -70,8 +70,24 @@ def render(
     return render_page(name, {**base, **context}, status=status)
 
 
-def _login_redirect(request: Request) -> RedirectResponse:
+def _signed_in(request: Request) -> Principal:
+    who = _who(request)
+    if who is None:
+        raise LoginRequired
+    return who
+
+
+SignedIn = Annotated[Principal, Depends(_signed_in)]  # a page's `who`, or the login redirect
+
+
+def _login_redirect(request: Request, _: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, and send anyone without a session to the login form."""
+    app.add_exception_handler(LoginRequired, _login_redirect)
+    app.include_router(router)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -129,10 +145,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, response_model=None)
-def overview_page(request: Request) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def overview_page(request: Request, who: SignedIn) -> Response:
     st = _state(request)
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
@@ -145,10 +158,7 @@ def overview_page(request: Request) -> Response:
 
 
 @router.get("/sequences/{key}", response_class=HTMLResponse, response_model=None)
-def sequence_page(request: Request, key: str) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
     st = _state(request)
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
@@ -199,10 +209,7 @@ def sequence_page(request: Request, key: str) -> Response:
 
 
 @router.get("/mailboxes", response_class=HTMLResponse, response_model=None)
-def mailboxes_page(request: Request) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def mailboxes_page(request: Request, who: SignedIn) -> Response:
     st = _state(request)
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
@@ -211,10 +218,9 @@ def mailboxes_page(request: Request) -> Response:
 
 
 @router.get("/queue", response_class=HTMLResponse, response_model=None)
-def queue_page(request: Request, owner: str | None = None, done: int | None = None) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def queue_page(
+    request: Request, who: SignedIn, owner: str | None = None, done: int | None = None
+) -> Response:
     st = _state(request)
     if who.role == "sdr":
         owner = who.owner
@@ -230,11 +236,8 @@ def queue_page(request: Request, owner: str | None = None, done: int | None = No
 
 @router.post("/queue/{task_id}", response_model=None)
 def queue_action(
-    request: Request, task_id: int, outcome: str = Form(...), csrf: str = Form("")
+    request: Request, who: SignedIn, task_id: int, outcome: str = Form(...), csrf: str = Form("")
 ) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
     st = _state(request)
     if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
         return render(
@@ -268,10 +271,7 @@ def queue_action(
 
 
 @router.get("/prospects", response_class=HTMLResponse, response_model=None)
-def prospects_page(request: Request, offset: int = 0) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def prospects_page(request: Request, who: SignedIn, offset: int = 0) -> Response:
     st = _state(request)
     with st.db.session() as s:
         stmt = select(Prospect).order_by(Prospect.id)
@@ -287,10 +287,7 @@ def prospects_page(request: Request, offset: int = 0) -> Response:
 
 
 @router.get("/prospects/{prospect_id}", response_class=HTMLResponse, response_model=None)
-def prospect_page(request: Request, prospect_id: int) -> Response:
-    who = _who(request)
-    if who is None:
-        return _login_redirect(request)
+def prospect_page(request: Request, who: SignedIn, prospect_id: int) -> Response:
     st = _state(request)
     with st.db.session() as s:
         tl = overview.timeline(s, prospect_id, st.clock.now())

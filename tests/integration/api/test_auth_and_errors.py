@@ -72,3 +72,14 @@ def test_metrics_are_prometheus_text_for_managers_only(web: SeededApp) -> None:
     lines = [line for line in r.text.splitlines() if line and not line.startswith("#")]
     assert any(line.startswith("kadenz_") for line in lines)
     assert all(len(line.rsplit(" ", 1)) == 2 for line in lines)  # name{labels} value
+
+
+def test_every_dashboard_page_sends_a_stranger_to_the_login_form(web: SeededApp) -> None:
+    pages = ["/", "/sequences/anything", "/mailboxes", "/queue", "/prospects", "/prospects/1"]
+    with TestClient(web.app, follow_redirects=False) as client:
+        client.cookies.set("kadenz_session", "forged.cookie")
+        answers = {page: client.get(page) for page in pages}
+        posted = client.post("/queue/1", data={"outcome": "connected", "csrf": "x"})
+    for page, r in answers.items():
+        assert (r.status_code, r.headers["location"]) == (303, f"/login?next={page}"), page
+    assert (posted.status_code, posted.headers["location"]) == (303, "/login?next=/queue/1")
