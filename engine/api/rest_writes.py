@@ -20,23 +20,12 @@ from engine.api.auth import require
 from engine.api.state import AppState
 from engine.errors import NotFound
 from engine.services import enrollment, erasure, prospects
+from engine.services.field_map import PROSPECT_COLUMNS
 from engine.services.tokens import Principal
 from engine.store.models import Enrollment
 
 router = APIRouter(prefix="/api/v1")
 
-_COLUMNS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "timezone",
-    "country",
-    "region",
-    "owner",
-)
 MAX_BULK = 10_000
 
 
@@ -69,13 +58,13 @@ def _import(st: AppState, items: list[ProspectIn], forced_owner: str | None) -> 
         path = Path(folder) / "prospects.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow([*_COLUMNS, *custom_names])
+            writer.writerow([*PROSPECT_COLUMNS, *custom_names])
             for p in items:
                 values = p.model_dump()
                 if forced_owner is not None:
                     values["owner"] = forced_owner
                 writer.writerow(
-                    [values.get(c) or "" for c in _COLUMNS]
+                    [values.get(c) or "" for c in PROSPECT_COLUMNS]
                     + [p.custom.get(n, "") for n in custom_names]
                 )
         mapping = ",".join(f"{n}=custom.{n}" for n in custom_names) or None

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from engine.errors import InvalidInput
 from engine.services.countries import COUNTRY_ALIASES, COUNTRY_NAMES
 
-# The prospect columns an import can fill. Everything else goes to `custom`.
-FIELDS = (
+# The prospect columns stored as their own columns, in CSV order (import, API bulk import,
+# simulate). Everything else an import reads goes to `custom`.
+PROSPECT_COLUMNS = (
     "email",
     "first_name",
     "last_name",
@@ -28,8 +29,10 @@ FIELDS = (
     "country",
     "region",
     "owner",
-    "full_name",  # split into first_name/last_name when those columns are absent
 )
+# What a CSV header can map to: the columns, plus a full name split into first/last when
+# those columns are absent.
+FIELDS = (*PROSPECT_COLUMNS, "full_name")
 
 # Header spellings of HubSpot, Salesforce, Pipedrive, Apollo, lemlist, Close, German Excel.
 _ALIASES: dict[str, tuple[str, ...]] = {

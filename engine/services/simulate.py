@@ -25,6 +25,7 @@ from engine.mail.smtp import SendOutcome, SendResult
 from engine.services import csv_import
 from engine.services.caps import MemoryRateLimiter
 from engine.services.csv_import import RowIssue
+from engine.services.field_map import PROSPECT_COLUMNS
 from engine.services.runtime import Runtimes, build_runtime
 from engine.services.send import send_due
 from engine.services.tasks import complete_task
@@ -41,18 +42,6 @@ from engine.store.models import (
     Task,
 )
 
-KNOWN_COLUMNS = (
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "title",
-    "phone",
-    "timezone",
-    "country",
-    "region",
-    "owner",
-)
 MAILBOX_CAPS = (
     "daily_cap",
     "hourly_cap",
@@ -110,7 +99,7 @@ def read_prospects(path: Path) -> tuple[list[dict[str, Any]], list[RowIssue]]:
         if clean is None:
             continue
         custom = dict(clean.custom)
-        fields: dict[str, Any] = {k: clean.values.get(k) or None for k in KNOWN_COLUMNS}
+        fields: dict[str, Any] = {k: clean.values.get(k) or None for k in PROSPECT_COLUMNS}
         fields["email"] = clean.email
         fields["mailbox"] = custom.pop("mailbox", None) or None
         fields["custom"] = custom
