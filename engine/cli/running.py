@@ -162,7 +162,10 @@ def _sequence_input(
     caps: dict[str, dict[str, Any]] = {}
     if _workspace_exists(c):
         with c.db.session() as session:
-            for box in session.scalars(select(Mailbox)):
+            boxes = list(session.scalars(select(Mailbox).order_by(Mailbox.name)))
+            if not seq.pool:  # as enrollment does: an empty pool means every unpaused mailbox
+                seq.pool = [box.name for box in boxes if not box.paused]
+            for box in boxes:
                 caps[box.name] = {
                     "daily_cap": box.daily_cap,
                     "hourly_cap": box.hourly_cap,

@@ -135,3 +135,25 @@ def test_simulate_reads_a_crm_export_like_import_does(tmp_path: Path) -> None:
     assert actions and {a["prospect"] for a in actions} == {"erik@acme.example"}
     assert {a["timezone"] for a in actions} == {"America/New_York"}
     assert "skipped: row 3" in result.stderr
+
+
+def test_an_empty_pool_simulates_on_the_workspace_mailboxes(tmp_path: Path) -> None:
+    seq = tmp_path / "any-mailbox.yaml"
+    seq.write_text(SEQUENCE.replace("mailboxes: [anna, ben]\n", ""))
+    prospects = _csv(tmp_path / "prospects.csv", 6)
+    env = {"KADENZ_HOME": str(tmp_path / "workspace")}
+    runner = CliRunner()
+    for name in ("carla", "dana", "emil"):
+        added = runner.invoke(
+            app,
+            ["mailbox", "add", name, "--address", f"{name}@us.example", "--smtp", "smtp://h:25"],
+            env=env,
+        )
+        assert added.exit_code == 0, added.output
+    paused = runner.invoke(app, ["mailbox", "pause", "emil"], env=env)
+    assert paused.exit_code == 0, paused.output
+    where = ["--prospects", str(prospects), "--start", "2026-03-25", "--days", "3"]
+    result = runner.invoke(app, ["simulate", str(seq), *where, "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    used = {a["mailbox"] for a in json.loads(result.stdout)}
+    assert used == {"carla", "dana"}  # every unpaused mailbox, as enrollment would pick
