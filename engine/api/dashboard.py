@@ -225,7 +225,7 @@ def queue_page(
     if who.role == "sdr":
         owner = who.owner
     with st.db.session() as s:
-        items = task_queue.queue(s, st.clock.now(), owner=owner or None)
+        items = task_queue.queue(s, st.clock.now(), owner=owner or None, tz=st.settings.zone)
     return render(
         request,
         "queue.html",

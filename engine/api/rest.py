@@ -107,7 +107,9 @@ def list_tasks(
     if who.role == "sdr":
         owner = who.owner
     with st.db.session() as s:
-        items = task_queue.queue(s, st.clock.now(), owner=owner, include_later=all_due)
+        items = task_queue.queue(
+            s, st.clock.now(), owner=owner, include_later=all_due, tz=st.settings.zone
+        )
     window = items[offset : offset + limit]
     return _page(
         request,

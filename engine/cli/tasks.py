@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine.cli import context
 from engine.core.states import TaskState
+from engine.services.task_queue import end_of_day
 from engine.services.tasks import complete_task
 from engine.store.models import Prospect, Task
 
@@ -24,6 +25,9 @@ def list_tasks(
     ctx: typer.Context,
     owner: str | None = typer.Option(None, "--owner", help="Only this owner's tasks."),
     all_states: bool = typer.Option(False, "--all", help="Include done and skipped tasks."),
+    today: bool = typer.Option(
+        False, "--today", help="Only tasks due by the end of today in KADENZ_TIMEZONE (the queue)."
+    ),
 ) -> None:
     """Open tasks, oldest due first."""
     c = context.get(ctx)
@@ -33,6 +37,8 @@ def list_tasks(
             stmt = stmt.where(Task.state == TaskState.OPEN)
         if owner:
             stmt = stmt.where(Task.owner == owner)
+        if today:
+            stmt = stmt.where(Task.due_at < end_of_day(c.clock.now(), c.settings.zone))
         rows = session.execute(stmt.order_by(Task.due_at, Task.id)).all()
     if not rows:
         c.out.print("no tasks")

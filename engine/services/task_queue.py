@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services import tasks
 from engine.store.models import Prospect, Task
 
+_UTC = ZoneInfo("UTC")
 OUTCOMES = ("connected", "voicemail", "no_answer", "meeting_booked", "done")
 
 
@@ -28,18 +30,32 @@ class QueueItem:
 
 
 def queue(
-    session: Session, at: datetime, *, owner: str | None = None, include_later: bool = False
+    session: Session,
+    at: datetime,
+    *,
+    owner: str | None = None,
+    include_later: bool = False,
+    tz: ZoneInfo = _UTC,
 ) -> list[QueueItem]:
-    """Open tasks due by the end of `at`'s UTC day (or all open ones), oldest due first."""
+    """Open tasks due by the end of `at`'s day in `tz` (or all open ones), oldest due first.
+
+    `tz` is the team's timezone (`KADENZ_TIMEZONE`): in Berlin at 23:30 UTC it is already
+    tomorrow, and tomorrow's calls belong in the queue.
+    """
     stmt = select(Task, Prospect).outerjoin(Prospect, Prospect.id == Task.prospect_id)
     stmt = stmt.where(Task.state == TaskState.OPEN)
     if owner is not None:
         stmt = stmt.where(Task.owner == owner)
     if not include_later:
-        end_of_day = datetime.combine(at.date(), time(0), tzinfo=at.tzinfo) + timedelta(days=1)
-        stmt = stmt.where(Task.due_at < end_of_day)
+        stmt = stmt.where(Task.due_at < end_of_day(at, tz))
     stmt = stmt.order_by(Task.due_at, Task.id)
     return [QueueItem(task, prospect) for task, prospect in session.execute(stmt)]
+
+
+def end_of_day(at: datetime, tz: ZoneInfo) -> datetime:
+    """The first instant of the next local day in `tz`, as UTC (DST-safe: local midnight)."""
+    today = at.astimezone(tz).date()
+    return datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).astimezone(_UTC)
 
 
 def get_task(session: Session, task_id: int, owner: str | None = None) -> Task:

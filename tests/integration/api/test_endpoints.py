@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from engine.api.app import create_app
+from engine.settings import load_settings
 from engine.store.models import Enrollment, Event, Task
 from tests.support.seed import EXPECTED
-from tests.support.web import SeededApp, TestClient
+from tests.support.web import SECRET, SeededApp, TestClient
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -175,3 +179,36 @@ def test_raw_inbound_reply_is_ingested(web: SeededApp) -> None:
     assert body["kind"] == "human_reply"
     assert again.status_code == 202 and again.json()["duplicate"] is True
     assert again.json()["inbound_id"] == body["inbound_id"]
+
+
+def test_the_queue_ends_today_at_midnight_in_the_team_timezone(web: SeededApp) -> None:
+    # 12:00 UTC on the seeded Monday is 05:00 in Los Angeles: a call due at 03:00 UTC on
+    # Tuesday is tomorrow for a UTC team but still today (20:00 Monday) for a team in LA.
+    due = web.clock.now().replace(hour=3) + timedelta(days=1)
+    with web.db.session() as s:
+        late = Task(
+            kind="call",
+            owner="ben",
+            title="Late call",
+            state="open",
+            due_at=due,
+            created_at=web.clock.now(),
+        )
+        s.add(late)
+        s.flush()
+        late_id = late.id
+    la = load_settings(
+        home=web.settings.home,
+        secret_key=SECRET,
+        database_url=web.db.url,
+        timezone="America/Los_Angeles",
+    )
+    ben = _bearer(web.tokens["sdr-ben"])
+    with (
+        TestClient(web.app) as utc_client,
+        TestClient(create_app(web.db, la, web.clock)) as la_client,
+    ):
+        in_utc = {t["id"] for t in utc_client.get("/api/v1/tasks", headers=ben).json()["items"]}
+        in_la = {t["id"] for t in la_client.get("/api/v1/tasks", headers=ben).json()["items"]}
+    assert late_id not in in_utc and late_id in in_la
+    assert in_la - in_utc == {late_id}
