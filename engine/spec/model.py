@@ -439,6 +439,8 @@ class SequenceSpec(_Model):
         default_factory=lambda: [StopOn.REPLY, StopOn.BOUNCE, StopOn.UNSUBSCRIBE]
     )
     """What ends the sequence for a prospect."""
+    soft_bounce_limit: int = Field(default=3, ge=1, le=50, examples=[3])
+    """With `bounce` in stop_on: the soft bounce (mailbox full, deferral) that stops a prospect."""
     steps: list[Step]
     """The steps in order: email, wait, call, task."""
     rules: list[RuleSpec] = Field(default_factory=list)

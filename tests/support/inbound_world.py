@@ -38,7 +38,6 @@ from engine.tracking.types import (
 )
 
 OUR_DOMAIN = "mail.kadenz.example"
-_NOT_IN_SPEC = {"soft_bounce_limit"}  # read defensively by the engine, not (yet) in the model
 
 
 @dataclass
@@ -84,9 +83,8 @@ def add_sequence(
         ],
         **(spec or {}),
     }
-    extra = {k: raw.pop(k) for k in list(raw) if k in _NOT_IN_SPEC}
     # As `sequence push` stores it: validated by the spec model, dumped to JSON.
-    full = {**SequenceSpec.model_validate(raw).model_dump(mode="json"), **extra}
+    full = SequenceSpec.model_validate(raw).model_dump(mode="json")
     seq = Sequence(key=key, name=key, created_at=now)
     s.add(seq)
     s.flush()

@@ -162,6 +162,13 @@ def test_soft_bounces_stop_after_three(db: Database, clock: VirtualClock) -> Non
         assert s.get(OutboundMessage, erik.outbound_id).state == "sent"  # type: ignore[union-attr]
 
 
+def test_a_sequence_sets_its_own_soft_bounce_limit(db: Database, clock: VirtualClock) -> None:
+    world = make_world(db, clock.now(), spec={"soft_bounce_limit": 1})
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+    _ingest(db, clock, dsn(erik, status="4.2.2", at=clock.now()))
+    assert _enrollment(db, erik.enrollment_id).state == "stopped"
+
+
 def test_blocked_counts_against_the_mailbox_only(db: Database, clock: VirtualClock) -> None:
     world = make_world(db, clock.now())
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
