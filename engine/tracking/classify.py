@@ -1,7 +1,8 @@
 """One inbound email → a Classification with evidence. Never raises.
 
 Order of questions: is it a feedback report (complaint)? a delivery report (bounce,
-delay, success)? an auto-reply? otherwise a person wrote it, and we read the intent.
+delay, success)? a mailing-list manager's notice? an auto-reply? otherwise a person wrote
+it, and we read the intent.
 Delivery reports come before auto-replies because many bounces carry
 `Auto-Submitted: auto-replied`, and a bounce taken for a vacation reply would keep us
 mailing a dead address.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from email.utils import getaddresses, parsedate_to_datetime
 
-from engine.tracking import arf, autoreply, bounce_reasons, dates, dsn, reply
+from engine.tracking import arf, autoreply, bounce_reasons, dates, dsn, listserver, reply
 from engine.tracking.parse import Parsed, addresses_in, angle_tokens, parse
 from engine.tracking.types import BOUNCE_CLASSES, Classification, InboundClass
 
@@ -100,6 +101,15 @@ def _classify(parsed: Parsed) -> Classification:
     bounce = _delivery_report(parsed, threading)
     if bounce is not None:
         return bounce
+    notice = listserver.detect(parsed.headers, parsed.headers.get("subject", ""), parsed.text)
+    if notice is not None:
+        return Classification(
+            kind=notice.kind,
+            confidence=0.8,
+            evidence=(*notice.evidence, f"reason: {notice.reason}"),
+            recipients=notice.recipients,
+            **threading,  # type: ignore[arg-type]
+        )
     auto = autoreply.detect(parsed.headers, parsed.text)
     if auto is not None:
         fresh = reply.strip_reply(parsed.text)
