@@ -80,11 +80,14 @@ def import_csv(
         dry_run=dry_run,
         notices=list(source.notices),
     )
-    records = list(csv_import.iter_records(source))
+    # Records are streamed, not listed: a million rows as lists of strings would cost ~1 GB.
+    # Progress needs the total up front; counting is one cheap extra parse of the text.
+    total = sum(1 for _ in csv_import.iter_records(source)) if progress else 0
     seen: dict[str, int] = {}  # email key -> row it first appeared on
     cache = csv_import.AddressCache(check_dns=check_dns)
     batch: list[CleanRow] = []
-    for done, (row, record) in enumerate(records, start=1):
+    done = 0
+    for done, (row, record) in enumerate(csv_import.iter_records(source), start=1):
         report.rows += 1
         clean, issues = csv_import.clean(source, row, record, cache=cache)
         report.issues.extend(issues)
@@ -108,11 +111,11 @@ def import_csv(
             _write_batch(db, batch, report, clock.now())
             batch = []
             if progress:
-                progress(done, len(records))
+                progress(done, total)
     if batch:
         _write_batch(db, batch, report, clock.now())
     if progress:
-        progress(len(records), len(records))
+        progress(done, total)
     report.issues.sort(key=lambda i: (i.row, i.severity))
     return report
 
