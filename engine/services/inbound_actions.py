@@ -27,7 +27,9 @@ from engine.core.states import (
     advance_message,
     advance_task,
 )
-from engine.services import events, pause_timing, scores, suppression
+from engine.errors import KadenzError
+from engine.mail.render import Renderer, prospect_context
+from engine.services import events, pause_timing, scores, sequences, suppression
 from engine.services.inbound_match import Match, live_enrollments
 from engine.store.models import (
     Account,
@@ -436,22 +438,28 @@ def _pause(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
 
 
 _VAR = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+_TITLES = Renderer({})  # inline texts only: the sandboxed Jinja every template uses
 
 
 def render_title(template: str, prospect: Prospect | None, c: Classification) -> str:
-    """Fill `{{ first_name }}`-style names (no Jinja: titles are plain text)."""
-    values = {
-        "first_name": (prospect.first_name if prospect else None)
-        or (prospect.email if prospect else None)
-        or c.from_address
-        or "them",
-        "last_name": prospect.last_name if prospect else "",
-        "company": prospect.company if prospect else "",
-        "email": (prospect.email if prospect else None) or c.from_address or "",
-        "referral": c.referral or "(see the reply)",
-        "subject": c.subject or "",
-    }
-    text = _VAR.sub(lambda mt: str(values.get(mt.group(1)) or ""), template)
+    """A rule's task title, rendered like a step's title (sandboxed Jinja, filters allowed).
+
+    Variables: the prospect's fields (as in emails), `referral` and `subject` of the reply.
+    A title that cannot render (a name the prospect lacks, a syntax error) still makes its
+    task: the plain `{{ name }}`s are filled as best we can, so the SDR is never left out.
+    """
+    fields = sequences.prospect_fields(prospect) if prospect else {"email": c.from_address}
+    context = prospect_context(fields, {})
+    context["referral"] = c.referral or "(see the reply)"
+    context["subject"] = c.subject or ""
+    try:
+        text = _TITLES.render_text(template, context)
+    except KadenzError:
+        fallback = {
+            **context,
+            "first_name": context.get("first_name") or context.get("email") or "them",
+        }
+        text = _VAR.sub(lambda mt: str(fallback.get(mt.group(1)) or ""), template)
     return " ".join(text.replace("\r", " ").replace("\n", " ").split())[:500]
 
 
