@@ -450,6 +450,7 @@ def render_title(template: str, prospect: Prospect | None, c: Classification) ->
     """
     fields = sequences.prospect_fields(prospect) if prospect else {"email": c.from_address}
     context = prospect_context(fields, {})
+    # spec.variables.REPLY_VARIABLES: what `sequence validate` accepts in a rule's title
     context["referral"] = c.referral or "(see the reply)"
     context["subject"] = c.subject or ""
     try:

@@ -65,7 +65,15 @@ class TemplateChecker:
 
     # --- inline texts -------------------------------------------------------------------
 
-    def check_inline(self, loc: Loc, source: str, what: str, *, one_line: bool = False) -> None:
+    def check_inline(
+        self,
+        loc: Loc,
+        source: str,
+        what: str,
+        *,
+        one_line: bool = False,
+        also: tuple[str, ...] = (),
+    ) -> None:
         base = yamldoc.position(self.tree, loc)
         block = yamldoc.scalar_style(self.tree, loc) in ("|", ">")
 
@@ -82,7 +90,7 @@ class TemplateChecker:
             self._add(self.file, *at(exc.lineno), f"template syntax in {what}: {exc.message}")
             return
         for use in analysis.required():
-            message = variables.unknown_variable_message(use)
+            message = variables.unknown_variable_message(use, also)
             if message:
                 self._add(self.file, *at(use.line), message)
         for name in sorted(analysis.includes):

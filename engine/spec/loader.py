@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from engine.errors import Diagnostic, SpecError
-from engine.spec import diagnose, model, yamldoc
+from engine.spec import diagnose, model, variables, yamldoc
 from engine.spec.checks import TemplateChecker
 from engine.spec.model import SequenceSpec
 
@@ -103,7 +103,9 @@ def load_sequence(path: Path, templates_dir: Path | None = None) -> LoadedSequen
         checker.check_step(loc, step)
     for loc, then in _valid_actions(spec, data):
         if then.task is not None:
-            checker.check_inline((*loc, "task"), then.task, "rule task")
+            checker.check_inline(
+                (*loc, "task"), then.task, "rule task", also=variables.REPLY_VARIABLES
+            )
     diagnostics += checker.diagnostics
     if diagnostics:
         raise SpecError(sorted(dict.fromkeys(diagnostics), key=_order))

@@ -32,6 +32,8 @@ PROSPECT_VARIABLES = (
     "sender",
 )
 SENDER_VARIABLES = ("name", "first_name", "email", "signature")
+# What a rule's task title sees besides the prospect: from the reply that triggered it.
+REPLY_VARIABLES = ("referral", "subject")
 _GUARD_FILTERS = frozenset({"default", "d"})
 _GUARD_TESTS = frozenset({"defined", "undefined", "none"})
 
@@ -110,8 +112,8 @@ def _walk(node: nodes.Node, free: set[str], out: Analysis, *, guarded: bool) -> 
         _walk(child, free, out, guarded=guarded)
 
 
-def unknown_variable_message(use: Use) -> str | None:
-    """Why an unguarded read is not in the documented context, or None when it is fine."""
+def unknown_variable_message(use: Use, also: tuple[str, ...] = ()) -> str | None:
+    """Why an unguarded read is not in the documented context (plus `also`), or None."""
     root = use.path[0]
     if root == "sender":
         if len(use.path) > 1 and use.path[1] not in SENDER_VARIABLES:
@@ -120,9 +122,9 @@ def unknown_variable_message(use: Use) -> str | None:
             hint = f"did you mean {close[0]!r}? " if close else ""
             return f"unknown template variable {use.name!r} ({hint}known: {', '.join(known)})"
         return None
-    if root in PROSPECT_VARIABLES:
+    if root in PROSPECT_VARIABLES or root in also:
         return None
-    return _unknown(use.name, list(PROSPECT_VARIABLES))
+    return _unknown(use.name, [*PROSPECT_VARIABLES, *also])
 
 
 def _unknown(name: str, known: list[str]) -> str:

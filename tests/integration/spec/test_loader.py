@@ -181,6 +181,32 @@ def test_unknown_variables_but_guarded_and_custom_ones_pass(tmp_path: Path) -> N
     ]
 
 
+def test_rule_task_titles_may_read_the_reply_but_step_titles_may_not(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        key: demo
+        name: Demo
+        steps:
+          - id: t
+            task: "Research {{ referral }}"
+        rules:
+          - when: {reply: referral}
+            then: {task: "Call {{ referral }} about {{ subject }}, for {{ first_name }}"}
+          - when: {reply: positive}
+            then: {task: "Book {{ refferal }}"}
+        """,
+    )
+    with pytest.raises(SpecError) as exc:
+        load_sequence(path)
+    messages = [f"{d.line}: {d.message.split(' (')[0]}" for d in exc.value.diagnostics]
+    assert messages == [
+        "6: unknown template variable 'referral'",  # a step has no reply to read
+        "11: unknown template variable 'refferal'",
+    ]
+    assert "did you mean 'referral'?" in exc.value.diagnostics[-1].message
+
+
 def test_validate_paths_expands_folders_and_flags_shared_keys(tmp_path: Path) -> None:
     body = "key: same\nname: N\nsteps:\n  - id: t\n    task: Do it\n"
     (tmp_path / "a.yaml").write_text(body)
