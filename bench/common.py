@@ -56,6 +56,7 @@ class Options:
     runs: int = 3
     send_n: int = 1000
     mailboxes: int = 4
+    worker_concurrency: int = 4  # prefork processes of the Celery worker (docker-compose: 4)
     enrollments: int = 1_000_000
     due: int = 100_000
     tick_limit: int = 1000
