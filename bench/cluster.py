@@ -28,7 +28,7 @@ from types import TracebackType
 import redis
 from sqlalchemy import func, select
 
-from bench.common import ROOT, NotMeasured
+from bench.common import ROOT, NotMeasured, proc_kib
 from bench.sink import SinkProcess
 from engine.core.states import MessageState
 from engine.store.db import Database
@@ -262,14 +262,6 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def _kib(path: Path, key: str) -> int:
-    with contextlib.suppress(OSError):
-        for line in path.read_text().splitlines():
-            if line.startswith(key):
-                return int(line.split()[1])
-    return 0
-
-
 class MemorySampler:
     """Samples a process group every `every` seconds: each process's peak RSS (VmHWM, kept
     for processes that exit meanwhile) and the group's total PSS (shared pages split
@@ -299,11 +291,10 @@ class MemorySampler:
     def sample(self) -> None:
         pss = 0
         for pid in group_pids(self.pgid):
-            proc = Path(f"/proc/{pid}")
-            hwm = _kib(proc / "status", "VmHWM:")
+            hwm = proc_kib(pid, "VmHWM:")
             if hwm:
                 self.peak_kib[pid] = max(self.peak_kib.get(pid, 0), hwm)
-            pss += _kib(proc / "smaps_rollup", "Pss:")
+            pss += proc_kib(pid, "Pss:", "smaps_rollup")
         self.peak_pss_kib = max(self.peak_pss_kib, pss)
 
     @property

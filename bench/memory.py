@@ -1,8 +1,9 @@
 """Figure 3 — peak RSS of the engine while many enrollments exist: flat, not growing.
 
 Embedded: a fresh process opens the workspace and runs embedded rounds (tick → send to the
-sink) with 200 enrollments due, once at 10k and once at the full size; its peak RSS comes
-from wait4. The baseline is the floor: a process that imports the engine and counts the rows.
+sink) with 200 enrollments due, once at 10k and once at the full size; its peak RSS is its
+own VmHWM (bench.common.PeakWatch). The baseline is the floor: a process that imports the
+engine and counts the rows.
 
 Worker: a fresh `celery worker` (prefork) and beat on PostgreSQL with 10k, 100k and (full
 run) 1M enrollments, 200 of them due; the worker ticks and sends them to the sink. Each of
