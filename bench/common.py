@@ -97,7 +97,7 @@ class Sample:
 
 
 def _fmt(x: float) -> str:
-    if x >= 100:
+    if x >= 99.95:  # what rounds to 100.0 prints as 100, like 100 itself
         return f"{x:,.0f}"
     if x >= 10:
         return f"{x:.1f}"
