@@ -38,6 +38,9 @@ def parse(argv: list[str]) -> tuple[Options, list[str], bool]:
     p.add_argument("--runs", type=int, help="repetitions per measurement (median, min–max)")
     p.add_argument("--send-n", type=int, help="due first emails for the send path (issue: 20000)")
     p.add_argument("--mailboxes", type=int, help="mailboxes = SMTP connections in parallel")
+    p.add_argument(
+        "--worker-concurrency", type=int, help="prefork processes of the Celery worker (4)"
+    )
     p.add_argument("--enrollments", type=int, help="active enrollments for scheduler/memory")
     p.add_argument("--due", type=int, help="due enrollments among them (scheduler)")
     p.add_argument("--import-rows", type=int, help="CSV rows for the import figure")
@@ -45,7 +48,16 @@ def parse(argv: list[str]) -> tuple[Options, list[str], bool]:
     p.add_argument("--no-write", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = p.parse_args(argv)
     opts = Options.quick_preset() if args.quick else Options()
-    for name in ("runs", "send_n", "mailboxes", "enrollments", "due", "import_rows", "events"):
+    for name in (
+        "runs",
+        "send_n",
+        "mailboxes",
+        "worker_concurrency",
+        "enrollments",
+        "due",
+        "import_rows",
+        "events",
+    ):
         value = getattr(args, name)
         if value is not None:
             opts = replace(opts, **{name: value})
@@ -135,7 +147,8 @@ def write_results(
             commentary = old.split(GENERATED_END, 1)[1]
     kind = "quick" if opts.quick else "full"
     sizes = (
-        f"send_n={opts.send_n:,}, mailboxes={opts.mailboxes}, enrollments={opts.enrollments:,}, "
+        f"send_n={opts.send_n:,}, mailboxes={opts.mailboxes}, "
+        f"worker_concurrency={opts.worker_concurrency}, enrollments={opts.enrollments:,}, "
         f"due={opts.due:,}, tick_limit={opts.tick_limit:,}, import_rows={opts.import_rows:,}, "
         f"events={opts.events:,}, runs={opts.runs}"
     )

@@ -1,16 +1,37 @@
 """Figure 3 — peak RSS of the engine while many enrollments exist: flat, not growing.
 
-A fresh process opens the workspace and runs embedded rounds (tick → send to the sink)
-with 200 enrollments due, once at 10k and once at the full size; its peak RSS comes from
-wait4. The baseline is the floor: a process that imports the engine and counts the rows.
+Embedded: a fresh process opens the workspace and runs embedded rounds (tick → send to the
+sink) with 200 enrollments due, once at 10k and once at the full size; its peak RSS is its
+own VmHWM (bench.common.PeakWatch). The baseline is the floor: a process that imports the
+engine and counts the rows.
+
+Worker: a fresh `celery worker` (prefork) and beat on PostgreSQL with 10k, 100k and (full
+run) 1M enrollments, 200 of them due; the worker ticks and sends them to the sink. Each of
+its processes is sampled from /proc: the figure is the largest peak RSS (VmHWM) of one
+process, the note adds the group's summed peaks and its peak PSS. The floor is a process that
+imports the worker's tasks and counts the rows.
 """
 
 from __future__ import annotations
 
 import sys
+import time
+from pathlib import Path
 
 from bench import seed
-from bench.common import Options, Row, Sample, missing_module, not_measured, run_child, temp_dir
+from bench.cluster import Cluster, MemorySampler, sent_count
+from bench.common import (
+    NotMeasured,
+    Options,
+    Row,
+    Sample,
+    missing_module,
+    not_measured,
+    postgres_available,
+    run_child,
+    temp_dir,
+    throwaway_postgres,
+)
 from bench.sink import SinkProcess
 from engine.store.db import Database
 
@@ -40,15 +61,30 @@ db = Database(sys.argv[1])
 with db.engine.connect() as conn:
     print(conn.execute(text("SELECT count(*) FROM enrollments")).scalar())
 """
+WORKER_FLOOR = "import workers.tasks\n" + FLOOR  # the worker's imports (Celery, Redis) too
+READY_SECONDS = 120
+IDLE_SECONDS = 3  # empty ticks after the work, at this size
 
 
 def run(opts: Options) -> list[Row]:
+    rows: list[Row] = []
+    with SinkProcess() as sink:
+        for part, what in ((embedded_rows, "embedded engine"), (worker_rows, "worker")):
+            try:
+                rows.extend(part(opts, sink))
+            except Exception as exc:  # one broken half must not hide the other
+                why = f"{type(exc).__name__}: {exc}"[:500]
+                rows.append(not_measured(f"{what} peak RSS", why, TARGET))
+    return rows
+
+
+def embedded_rows(opts: Options, sink: SinkProcess) -> list[Row]:
     runs = min(opts.runs, 2)  # whole processes at full size: two runs fit the budget
     sizes = [10_000, opts.enrollments] if opts.enrollments > 10_000 else [opts.enrollments]
     missing = missing_module("engine.services.runner", "engine.services.sequences")
     why = f"{missing} is not on main yet" if missing else ""
     rows: list[Row] = []
-    with temp_dir("memory") as tmp, SinkProcess() as sink:
+    with temp_dir("memory") as tmp:
         url = f"sqlite:///{tmp / 'kadenz.db'}"
         db = Database(url)
         db.upgrade()
@@ -95,7 +131,87 @@ def run(opts: Options) -> list[Row]:
             row.note = "baseline: interpreter + engine imports + one query (the floor)"
             rows.append(row)
         db.dispose()
-    rows.append(
-        not_measured("worker peak RSS", "the benchmark does not start a Celery worker yet", TARGET)
-    )
     return rows
+
+
+def worker_rows(opts: Options, sink: SinkProcess) -> list[Row]:
+    """One PostgreSQL database grown in place; a fresh worker for every run at every size."""
+    runs = min(opts.runs, 2)
+    sizes = [10_000, 100_000] + ([opts.enrollments] if opts.enrollments > 100_000 else [])
+    label = "worker peak RSS @ {:,} enrollments"
+    if not postgres_available():
+        return [not_measured(label.format(sizes[-1]), "PostgreSQL not reachable", TARGET)]
+    rows: list[Row] = []
+    with throwaway_postgres("memworker") as url, temp_dir("memworker") as tmp:
+        db = Database(url)
+        try:
+            db.upgrade()
+            sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
+            boxes = seed.add_mailboxes(db, opts.mailboxes, sink.url)
+            have = 0
+            for size in sizes:
+                seed.seed_enrollments(
+                    db,
+                    start=have + 1,
+                    count=size - have,
+                    due=0,
+                    sequence_id=sequence_id,
+                    version_id=version_id,
+                    step_id=step_id,
+                    mailbox_ids=boxes,
+                )
+                have = size
+                floor = Sample(
+                    [
+                        run_child([sys.executable, "-c", WORKER_FLOOR, url]).peak_rss_mb
+                        for _ in range(runs)
+                    ],
+                    "MB",
+                )
+                try:
+                    samplers = [
+                        worker_once(db, url, tmp, sink, opts.worker_concurrency)
+                        for _ in range(runs)
+                    ]
+                except NotMeasured as exc:
+                    rows.append(not_measured(label.format(size), str(exc), TARGET, floor))
+                    continue
+                ours = Sample([m.largest_mb for m in samplers], "MB")
+                row = Row(
+                    label.format(size),
+                    ours,
+                    floor,
+                    TARGET,
+                    ours.median < 200,
+                    higher_is_better=False,
+                )
+                last = samplers[-1]
+                row.note = (
+                    f"largest of {len(last.peak_kib)} processes (1 main + "
+                    f"{opts.worker_concurrency} pool, VmHWM); all together: "
+                    f"{last.summed_mb:,.0f} MB summed peaks, {last.peak_pss_kib / 1024:,.0f} MB "
+                    "peak PSS; baseline: worker imports + one query"
+                )
+                rows.append(row)
+        finally:
+            db.dispose()
+    return rows
+
+
+def worker_once(
+    db: Database, url: str, tmp: Path, sink: SinkProcess, concurrency: int
+) -> MemorySampler:
+    """Make DUE enrollments due, start a worker and beat, sample until they are sent."""
+    if seed.make_due(db, DUE) != DUE:
+        raise RuntimeError(f"fewer than {DUE} enrollments left to make due")
+    sent_before = sent_count(db)
+    sink.reset()
+    with Cluster(tmp, url, concurrency) as cluster:
+        cluster.set_clock(seed.NOW)
+        worker = cluster.worker()
+        cluster.beat()
+        with MemorySampler(worker.pid) as sampler:
+            cluster.wait_ready("worker", READY_SECONDS)
+            cluster.wait_sent(db, sink, DUE, sent_before)
+            time.sleep(IDLE_SECONDS)
+    return sampler
