@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     send_batch: int = Field(
         default=50, gt=0, description="Messages one send task claims at a time (workers)."
     )
+    tick_parallel: int = Field(
+        default=1,
+        ge=1,
+        description="Tick tasks that may run at once across all workers; the rest send.",
+    )
     send_lease_seconds: int = Field(
         default=300, gt=0, description="A message in `sending` longer than this is resolved."
     )

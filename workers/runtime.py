@@ -52,6 +52,7 @@ class Services:
     redis: redis.Redis
     limiter: RedisRateLimiter
     locks: MailboxLocks
+    tick_slots: MailboxLocks
 
 
 _services: Services | None = None
@@ -77,6 +78,9 @@ def services() -> Services:
             redis=client,
             limiter=RedisRateLimiter(client, settings.redis_prefix, database_seeder(db, clock.now)),
             locks=MailboxLocks(client, settings.redis_prefix, lock_seconds(settings)),
+            tick_slots=MailboxLocks(
+                client, settings.redis_prefix, tick_lock_seconds(settings), kind="tick"
+            ),
         )
     return _services
 
@@ -94,3 +98,9 @@ def lock_seconds(settings: Settings) -> float:
     """A mailbox's send lock: renewed after every batch, so it only lapses after a crash
     (or a very slow batch), and then the next dispatch enqueues a fresh send task."""
     return max(10.0, 6 * settings.tick_seconds)
+
+
+def tick_lock_seconds(settings: Settings) -> float:
+    """A tick slot: longer than one tick task takes under load (10 batches), so a running
+    tick keeps it; after a crash it lapses and the next beat nudge starts a tick again."""
+    return max(30.0, 6 * settings.tick_seconds)

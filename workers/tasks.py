@@ -31,17 +31,33 @@ def _optional(module: str, name: str) -> Callable[..., Any] | None:
 
 
 @app.task(name="kadenz.tick")
-def tick() -> None:
-    """Execute due steps, at most 10 batches per task; a full task nudges the next one at
-    once, so a huge backlog is worked off by many short tasks (in parallel across workers)
-    rather than by one that outlives its time limit."""
+def tick(slot: int | None = None, token: str | None = None) -> None:
+    """Execute due steps, at most 10 batches per task; a full task nudges its continuation
+    at once, so a huge backlog is worked off by many short tasks.
+
+    Ticks hold one of `KADENZ_TICK_PARALLEL` slots (a Redis lock each, default 1): beat's
+    nudge returns at once while a tick runs, so a backlog never fills every worker process
+    with ticks while the send tasks wait. The continuation inherits its slot. Ticks stay
+    safe without the slots (SKIP LOCKED claims); the slots only keep the sending going.
+    """
     s = runtime.services()
+    held = (slot, token) if slot is not None and token is not None else None
+    if held is None or not s.tick_slots.extend(*held):
+        held = s.tick_slots.acquire_any(s.settings.tick_parallel)
+        if held is None:
+            return  # as many ticks as allowed are running; they continue themselves
     limit = 10 * s.settings.batch_size
-    report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit)
+    try:
+        report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit)
+    except BaseException:
+        s.tick_slots.release(*held)
+        raise
     if report.executed or report.errors:
         log.info("tick %s", report.summary())
-    if report.executed >= limit:
-        tick.delay()
+    if report.executed >= limit and s.tick_slots.extend(*held):
+        tick.delay(*held)
+    else:
+        s.tick_slots.release(*held)
 
 
 @app.task(name="kadenz.dispatch_sends")

@@ -54,23 +54,36 @@ def due_mailboxes(db: Database, clock: Clock) -> list[int]:
 
 
 class MailboxLocks:
-    """`SET NX PX` locks named after a mailbox, each held by a random token."""
+    """`SET NX PX` locks named `<prefix>lock:<kind>:<id>`, each held by a random token.
 
-    def __init__(self, client: Any, prefix: str, ttl_seconds: float) -> None:
+    kind "send": one per mailbox (dispatch, above). kind "tick": numbered slots that bound
+    how many tick tasks run at once (`workers.tasks.tick`).
+    """
+
+    def __init__(self, client: Any, prefix: str, ttl_seconds: float, kind: str = "send") -> None:
         self.client = client
         self.prefix = prefix
+        self.kind = kind
         self.ttl_ms = max(1, int(ttl_seconds * 1000))
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
 
     def key(self, mailbox_id: int) -> str:
-        return f"{self.prefix}lock:send:{mailbox_id}"
+        return f"{self.prefix}lock:{self.kind}:{mailbox_id}"
 
     def acquire(self, mailbox_id: int) -> str | None:
         """A token if this caller now holds the lock, else None."""
         token = uuid.uuid4().hex
         if self.client.set(self.key(mailbox_id), token, nx=True, px=self.ttl_ms):
             return token
+        return None
+
+    def acquire_any(self, slots: int) -> tuple[int, str] | None:
+        """The first free slot of `slots` numbered locks, with its token; None when all are held."""
+        for slot in range(slots):
+            token = self.acquire(slot)
+            if token is not None:
+                return slot, token
         return None
 
     def extend(self, mailbox_id: int, token: str) -> bool:

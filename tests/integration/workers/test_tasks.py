@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import func, select
 
 from engine.store.db import Database
+from engine.store.models import OutboundMessage
 from tests.integration.sending.factory import build_world
 from workers import runtime, tasks
 
@@ -63,3 +65,24 @@ def test_send_mailbox_releases_its_lock_and_sends_nothing_when_nothing_is_due(
     assert s.locks.acquire(world.mailbox_id) is None  # held: dispatch would not enqueue
     tasks.send_mailbox(world.mailbox_id, token)
     assert s.locks.acquire(world.mailbox_id) is not None  # released when the task ended
+
+
+def test_a_tick_nudged_while_another_ticks_leaves_the_workers_to_sending(
+    services_env: runtime.Services,
+) -> None:
+    s = services_env
+    with s.db.session() as session:
+        build_world(session, s.clock.now(), ["a@beta.example", "b@beta.example"])
+    busy = s.tick_slots.acquire(0)  # another worker's tick holds the only slot
+    assert busy is not None
+    tasks.tick()
+    assert _planned(s.db) == 0  # returned at once: the running tick continues itself
+    assert s.tick_slots.release(0, busy)
+    tasks.tick()
+    assert _planned(s.db) == 2
+    assert s.tick_slots.acquire(0) is not None  # the slot was given back
+
+
+def _planned(db: Database) -> int:
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(OutboundMessage)) or 0
