@@ -12,8 +12,8 @@ Running it again is a no-op.
 
 Counting is idempotent by construction: a fact is unique per enrollment × metric × step, and
 rollups only ever add the facts a statement actually inserted (and subtract those it
-deleted). So folding an event twice changes nothing, which is what lets late events (see
-`engine.services.rollup_gaps`) be folded out of order.
+deleted): folding an event twice changes nothing. On PostgreSQL the facts a statement
+inserts are counted from its own RETURNING rows; on SQLite from the ids above the last one.
 
 Attribution: an outcome (bounce, reply, opt-out, meeting) belongs to the enrollment's most
 recent email sent at or before it — its step, variant and mailbox.
@@ -27,6 +27,7 @@ events are in the batch).
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -39,13 +40,13 @@ from sqlalchemy import (
     Select,
     cast,
     delete,
-    exists,
     func,
     insert,
     literal_column,
     or_,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -59,6 +60,7 @@ from engine.store.models import Enrollment, Event, ReportCursor, ReportFact, Rep
 
 CURSOR = "rollups"
 BATCH = 50_000  # events per transaction: big enough for set-based work, small enough to redo
+_ANALYZE_EVERY = 4  # batches
 _LOCK_KEY = zlib.crc32(b"kadenz.rollups")
 _REPLY_EVENTS = (
     EventType.REPLY_RECEIVED.value,
@@ -92,12 +94,17 @@ class Span:
 def refresh_rollups(db: Database, batch_size: int = BATCH) -> int:
     """Process every new event; returns how many were read. Idempotent, concurrency-safe."""
     total = 0
-    while True:
+    for batch in itertools.count(1):
         with db.session() as session:
             done = _refresh_batch(session, batch_size)
+            if batch % _ANALYZE_EVERY == 0 and db.dialect == "postgresql":
+                # A catch-up grows the facts faster than autovacuum re-counts them, and
+                # stale statistics send the planner to sequential scans of the whole table.
+                session.execute(text("ANALYZE report_facts, report_rollups"))
         total += done
         if done < batch_size:
-            return total
+            break
+    return total
 
 
 def last_event_id(session: Session) -> int:
@@ -128,10 +135,8 @@ def _refresh_batch(session: Session, batch_size: int) -> int:
 
 def fold(session: Session, span: Span) -> None:
     """Fold the events of `span` into facts and rollups (idempotent: see the module doc)."""
-    mark = _last_fact_id(session)
-    session.execute(_insert_facts(session, _own_facts(session, span)))
-    session.execute(_insert_facts(session, _attributed_facts(session, span)))
-    _roll_up(session, ReportFact.id > mark)
+    _add_facts(session, _own_facts(session, span))
+    _add_facts(session, _attributed_facts(session, span))  # after the sends they attribute to
     _Replies(session, span).recompute()
 
 
@@ -217,12 +222,7 @@ def _candidates(
         .where(span.where, Event.enrollment_id.is_not(None), condition)
         .subquery()
     )
-    already = exists().where(
-        ReportFact.enrollment_id == rows.c.enrollment_id,
-        ReportFact.metric == metric,
-        ReportFact.step_key == rows.c.step_key,
-    )
-    return select(*(c for c in rows.c if c.name != "rank")).where(rows.c.rank == 1, ~already)
+    return select(*(c for c in rows.c if c.name != "rank")).where(rows.c.rank == 1)
 
 
 def _own_dims() -> list[ColumnElement[Any]]:
@@ -238,11 +238,29 @@ def _own_dims() -> list[ColumnElement[Any]]:
     return [value.label(name) for value, name in zip(values, _DIMS, strict=True)]
 
 
-def _insert_facts(session: Session, facts: Select[Any]) -> Any:
+def _add_facts(session: Session, facts: Select[Any]) -> None:
+    """Insert the facts not known yet and add exactly those to the rollup counts."""
     rows = facts.subquery()
     columns = ["enrollment_id", "metric", "step_key", "at", "day", *_DIMS]
-    ordered = select(*(rows.c[c] for c in columns)).order_by(rows.c.event_id)
-    return insert(ReportFact).from_select(columns, ordered)
+    ordered = select(*(rows.c[c] for c in columns)).where(true()).order_by(rows.c.event_id)
+    stmt = _dialect_insert(session, ReportFact).from_select(columns, ordered)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["enrollment_id", "metric", "step_key"])
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement: the rows actually inserted (RETURNING) are counted as they land.
+        new = stmt.returning(*(ReportFact.__table__.c[c] for c in _ROLLUP_KEY)).cte("new")
+        key = [new.c[c] for c in _ROLLUP_KEY]
+        session.execute(_upsert_counts(session, select(*key, func.count()).group_by(*key)))
+    else:
+        mark = _last_fact_id(session)
+        session.execute(stmt)
+        _roll_up(session, ReportFact.id > mark)
+
+
+def _dialect_insert(session: Session, model: Any) -> Any:
+    """INSERT with ON CONFLICT (both dialects spell it the same; SQLAlchemy splits them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
 
 
 def _day(session: Session, at: Any) -> ColumnElement[Any]:
@@ -263,14 +281,16 @@ def _roll_up(session: Session, which: ColumnElement[bool], sign: int = 1) -> Non
     """Add (sign 1) or subtract (sign -1) the facts selected by `which` to their day's counts."""
     key = [getattr(ReportFact, c) for c in _ROLLUP_KEY]
     counts = select(*key, func.count() * sign).where(which).group_by(*key)
-    dialect = session.get_bind().dialect.name
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportRollup)
-    stmt = upsert.from_select([*_ROLLUP_KEY, "count"], counts)
-    stmt = stmt.on_conflict_do_update(
+    session.execute(_upsert_counts(session, counts))
+
+
+def _upsert_counts(session: Session, counts: Select[Any]) -> Any:
+    """Add `counts` (rows of day, dimensions, metric, delta) to report_rollups."""
+    stmt = _dialect_insert(session, ReportRollup).from_select([*_ROLLUP_KEY, "count"], counts)
+    return stmt.on_conflict_do_update(
         index_elements=list(_ROLLUP_KEY),
         set_={"count": ReportRollup.count + stmt.excluded["count"]},
     )
-    session.execute(stmt)
 
 
 # --- replies: recomputed per enrollment ---------------------------------------------------
