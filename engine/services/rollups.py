@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import metrics
 from engine.core.events import EventType
+from engine.services import rollup_gaps
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, ReportCursor, ReportFact, ReportRollup
 
@@ -117,12 +118,15 @@ def _refresh_batch(session: Session, batch_size: int) -> int:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     cursor = session.get(ReportCursor, CURSOR)
     after = cursor.last_event_id if cursor else 0
+    for late in _chunks(rollup_gaps.arrived(session)):
+        fold(session, Span(Event.id.in_(late), after))
     window = (
         select(Event.id).where(Event.id > after).order_by(Event.id).limit(batch_size).subquery()
     )
     count, upto = session.execute(select(func.count(), func.max(window.c.id))).one()
     if not count:
         return 0
+    rollup_gaps.note(session, after, upto, count)
     fold(session, Span(Event.id.between(after + 1, upto), upto))
     last_at = session.scalars(select(Event.at).where(Event.id == upto)).one()
     if cursor is None:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from engine.services import rollups
+from engine.core.events import EventType
+from engine.services import events, rollups
 from engine.store.db import Database
 from engine.store.models import (
+    Enrollment,
     Event,
     InboundMessage,
     OutboundMessage,
     ReportCursor,
     ReportFact,
+    ReportGap,
     ReportRollup,
 )
 from tests.support.seed import Seeder, day, seed_scenario
@@ -50,7 +55,7 @@ def _state(db: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 def _rebuild(db: Database, batch_size: int) -> tuple[list[tuple[Any, ...]], ...]:
     with db.session() as s:
-        for model in (ReportFact, ReportRollup, ReportCursor):
+        for model in (ReportFact, ReportRollup, ReportCursor, ReportGap):
             s.execute(delete(model))
     rollups.refresh_rollups(db, batch_size=batch_size)
     return _state(db)
@@ -115,3 +120,43 @@ def test_folding_events_again_changes_nothing(db: Database) -> None:
         assert upto is not None
         rollups.fold(s, rollups.Span(Event.id <= upto, upto))
     assert _state(db) == before
+
+
+def _opted_out(db: Database, enrollment_id: int) -> list[ReportFact]:
+    with db.session() as s:
+        return list(
+            s.scalars(
+                select(ReportFact).where(
+                    ReportFact.enrollment_id == enrollment_id, ReportFact.metric == "opted_out"
+                )
+            )
+        )
+
+
+@pytest.mark.postgres
+def test_event_committed_after_a_later_one_is_folded(postgres_db: Database) -> None:
+    """PostgreSQL hands out ids before commit: id N can commit after N+1 was rolled up."""
+    db = postgres_db
+    sc = seed_scenario(db)
+    rollups.refresh_rollups(db)
+    with db.engine.connect() as slow_conn, Session(bind=slow_conn) as slow:
+        enrollment = slow.get(Enrollment, sc.enrollments["p6"])
+        assert enrollment is not None
+        late = events.record(slow, EventType.UNSUBSCRIBED, day(9, 12), enrollment=enrollment)
+        slow.flush()  # the id is taken, the transaction still open
+        late_id = late.id
+        with db.session() as s:
+            other = s.get(Enrollment, sc.enrollments["p7"])
+            assert other is not None
+            events.record(s, EventType.MEETING_BOOKED, day(9, 13), enrollment=other)
+        assert rollups.refresh_rollups(db) == 1  # the meeting only: the opt-out is in flight
+        assert _opted_out(db, sc.enrollments["p6"]) == []
+        slow.commit()
+    assert rollups.refresh_rollups(db) == 0  # no new ids, but the gap has filled
+    [fact] = _opted_out(db, sc.enrollments["p6"])
+    assert (fact.at, fact.step_id) == (day(9, 12), "bump")
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReportGap)) == 0
+        assert late_id < rollups.last_event_id(s)
+    folded = _state(db)
+    assert _rebuild(db, rollups.BATCH) == folded
