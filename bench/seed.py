@@ -250,7 +250,7 @@ EVENT_TYPES = (
 
 
 def seed_events(db: Database, start: int, count: int, *, days: int = 90) -> int:
-    """A plausible event log over `days`: sends, steps, replies, bounces, opt-outs, meetings.
+    """A plausible event log: sends, steps, replies, bounces, opt-outs, meetings.
 
     Event i belongs to enrollment i mod 1M, whose sequence, variant, mailbox and owner are
     fixed (as in a real enrollment); its type is drawn by a hash of i, so each enrollment
@@ -266,7 +266,9 @@ def seed_events(db: Database, start: int, count: int, *, days: int = 90) -> int:
         "events",
         {
             "id": "g.i",
-            "at": f":since + make_interval(secs => (g.i::bigint * 7919) % {days * 86400})",
+            # The k-th event of an enrollment (i div 1M) falls in week k, at a spread time.
+            "at": ":since + make_interval(secs => (g.i / 1000000) * 604800 "
+            "+ (g.i::bigint * 7919) % 604800)",
             "type": f"({kinds})[1 + {draw}]",
             "prospect_id": "g.i % 1000000",
             "enrollment_id": "g.i % 1000000",
