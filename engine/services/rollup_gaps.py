@@ -28,12 +28,15 @@ _NOTE = text(
     "WHERE NOT EXISTS (SELECT 1 FROM events WHERE events.id = g) "
     "ON CONFLICT DO NOTHING"
 )
+# More missing ids than this in one batch is a jump of the sequence (setval, a restore), not
+# transactions in flight: not worth a row each.
+_MAX_MISSING = 100_000
 _XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 def note(session: Session, after: int, upto: int, present: int) -> None:
     """Remember the ids in (after, upto] with no event, when some are missing."""
-    if present < upto - after and _tracked(session):
+    if 0 < upto - after - present <= _MAX_MISSING and _tracked(session):
         session.execute(_NOTE, {"first": after + 1, "last": upto})
 
 
