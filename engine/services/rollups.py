@@ -14,6 +14,8 @@ Counting is idempotent by construction: a fact is unique per enrollment × metri
 rollups only ever add the facts a statement actually inserted (and subtract those it
 deleted): folding an event twice changes nothing. On PostgreSQL the facts a statement
 inserts are counted from its own RETURNING rows; on SQLite from the ids above the last one.
+Idempotence is also what lets an event that committed after a later one was folded be
+folded late (engine.services.rollup_gaps).
 
 Attribution: an outcome (bounce, reply, opt-out, meeting) belongs to the enrollment's most
 recent email sent at or before it — its step, variant and mailbox.
