@@ -250,33 +250,47 @@ EVENT_TYPES = (
 
 
 def seed_events(db: Database, start: int, count: int, *, days: int = 90) -> int:
-    """A plausible event log over `days`: sends, steps, replies, bounces, opt-outs, meetings.
+    """A plausible event log: sends, steps, replies, bounces, opt-outs, meetings.
 
-    PostgreSQL only (the reports figure runs there); ids from `start`.
+    Event i belongs to enrollment i mod 1M, whose sequence, variant, mailbox and owner are
+    fixed (as in a real enrollment); its type is drawn by a hash of i, so each enrollment
+    mixes sends, replies and outcomes (attribution and the median have work to do), and its
+    successive emails walk intro, bump, breakup. PostgreSQL only; ids from `start`.
     """
     kinds = "ARRAY[" + ",".join(f"'{k}'" for k in EVENT_TYPES) + "]"
+    draw = f"((g.i::bigint * 2654435761) % 4294967296 % {len(EVENT_TYPES)})"  # Knuth's hash
+    first_reply = EVENT_TYPES.index("reply.received")
+    first_bounce = EVENT_TYPES.index("message.bounced")
     _generate(
         db,
         "events",
         {
             "id": "g.i",
-            "at": f":since + make_interval(secs => (g.i::bigint * 7919) % {days * 86400})",
-            "type": f"({kinds})[1 + g.i % {len(EVENT_TYPES)}]",
+            # The k-th event of an enrollment (i div 1M) falls in week k, at a spread time.
+            "at": ":since + make_interval(secs => (g.i / 1000000) * 604800 "
+            "+ (g.i::bigint * 7919) % 604800)",
+            "type": f"({kinds})[1 + {draw}]",
             "prospect_id": "g.i % 1000000",
             "enrollment_id": "g.i % 1000000",
             "sequence_id": "1 + g.i % 20",
             "version_id": "1 + g.i % 20",
-            "step_id": "(ARRAY['intro','bump','breakup'])[1 + g.i % 3]",
+            "step_id": "(ARRAY['intro','bump','breakup'])[1 + (g.i / 1000000) % 3]",
             "variant": "(ARRAY['a','b'])[1 + g.i % 2]",
             "mailbox_id": "1 + g.i % 8",
             "owner": "'sdr' || (g.i % 12) || '@acme.example'",
-            "data": "CASE WHEN g.i % 100 < 3 THEN CAST(:hard AS jsonb) ELSE '{}' END",
+            # A third of the human replies positive; two of three bounces hard.
+            "data": f"CASE WHEN {draw} IN ({first_reply}, {first_reply + 1}) "
+            "THEN CAST(:positive AS jsonb) "
+            f"WHEN {draw} IN ({first_bounce}, {first_bounce + 1}) THEN CAST(:hard AS jsonb) "
+            f"WHEN {draw} = {first_bounce + 2} THEN CAST(:soft AS jsonb) ELSE '{{}}' END",
         },
         {
             "first": start,
             "last": start + count - 1,
             "since": NOW - timedelta(days=days),
+            "positive": '{"intent": "positive"}',
             "hard": '{"kind": "hard"}',
+            "soft": '{"kind": "soft"}',
         },
     )
     return count

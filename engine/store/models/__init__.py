@@ -12,6 +12,7 @@ from engine.store.models.tasks import Task
 from engine.store.models.web import (
     ReportCursor,
     ReportFact,
+    ReportGap,
     ReportRollup,
     Webhook,
     WebhookDelivery,
@@ -30,6 +31,7 @@ __all__ = [
     "Prospect",
     "ReportCursor",
     "ReportFact",
+    "ReportGap",
     "ReportRollup",
     "Sequence",
     "SequenceVersion",

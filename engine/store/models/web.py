@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models.base import Base
@@ -78,6 +88,17 @@ class ReportCursor(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigId, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportGap(Base):
+    """An event id the rollups passed while it was missing (PostgreSQL: ids are taken before
+    commit, so its transaction may still commit). Revisited until its event arrives or every
+    transaction that could hold it has ended (`horizon`: the snapshot's xmax when noticed)."""
+
+    __tablename__ = "report_gaps"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    horizon: Mapped[int] = mapped_column(BigInteger)
 
 
 class Webhook(Base):
