@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -27,9 +28,9 @@ from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import KadenzError
 from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
-from engine.services import events, suppression
+from engine.services import bulk, events, suppression
 from engine.services.lifecycle import move
-from engine.services.prefetch import Prefetched, insert_events
+from engine.services.prefetch import PlannedEmail, Prefetched
 from engine.services.runtime import (
     MissingVariable,
     Placement,
@@ -145,10 +146,8 @@ def _execute_batch(
         for enrollment in batch:
             execute_step(session, enrollment, now, settings, cache, part, ahead)
             part.executed += 1
-        session.flush()  # the batch's messages, in one multi-row INSERT
-        for finish in ahead.deferred:
-            finish()
-        insert_events(session, ahead.events)
+        session.flush()  # moved enrollments (one executemany) and the other steps' events
+        _insert_emails(session, ahead.emails, now)
     except Exception:
         log.info("batch of %d steps failed; running it again step by step", len(batch))
         session.rollback()
@@ -166,6 +165,47 @@ def _execute_batch(
                 _execute_guarded(session, again[enrollment_id], now, settings, cache, report)
         return
     report.merge(part)
+
+
+def _insert_emails(session: Session, emails: list[PlannedEmail], now: datetime) -> None:
+    """The batch's new messages in one INSERT, then their two events each in another.
+
+    A duplicate (enrollment_id, step_id) fails the INSERT and so the batch, which is then
+    run again step by step: the unique constraint still decides (module docstring).
+    """
+    if not emails:
+        return
+    table = OutboundMessage.__table__
+    inserted = bulk.insert_many(
+        session,
+        table,  # type: ignore[arg-type]
+        [e.row for e in emails],
+        returning=["id", "enrollment_id"],
+    )
+    ids = {enrollment_id: message_id for message_id, enrollment_id in inserted}
+    rows = []
+    for email in emails:
+        message = {key: email.row[key] for key in events.MESSAGE_DIMS}
+        rows.append(
+            events.values(
+                EventType.MESSAGE_PLANNED,
+                now,
+                **message,
+                outbound_id=ids[email.enrollment.id],
+                data=email.planned,
+            )
+        )
+        rows.append(
+            events.values(
+                EventType.STEP_EXECUTED,
+                now,
+                enrollment=email.enrollment,
+                step_id=email.step_id,
+                variant=email.variant,
+                data={"type": "email"},
+            )
+        )
+    events.insert_rows(session, rows)
 
 
 def _resume_expired_pauses(
@@ -367,58 +407,46 @@ def _email_step(
     placement = runtime.placement(prospect, mailbox)
     slot = plan_send(placement, now, f"{enrollment.id}:{step.id}")
     domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
-    message = OutboundMessage(
-        enrollment_id=enrollment.id,
-        step_id=step.id,
-        prospect_id=prospect.id,
-        mailbox_id=mailbox.id,
-        sequence_id=enrollment.sequence_id,
-        version_id=enrollment.version_id,
-        variant=recorded,
-        state=MessageState.PLANNED,
-        to_address=prospect.email or "",
-        from_address=mailbox.address,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        message_id=new_message_id(domain),
-        in_reply_to=in_reply_to,
-        references=references,
-        headers={},
-        not_before=slot.at,
-        held_reason=f"send window: {explain_slot(slot)}" if slot.at > now else None,
-        attempts=0,
-        created_at=now,
-        updated_at=now,
-    )
+    row: dict[str, Any] = {
+        "enrollment_id": enrollment.id,
+        "step_id": step.id,
+        "prospect_id": prospect.id,
+        "mailbox_id": mailbox.id,
+        "sequence_id": enrollment.sequence_id,
+        "version_id": enrollment.version_id,
+        "variant": recorded,
+        "state": str(MessageState.PLANNED),
+        "to_address": prospect.email or "",
+        "from_address": mailbox.address,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "message_id": new_message_id(domain),
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "headers": {},
+        "not_before": slot.at,
+        "held_reason": f"send window: {explain_slot(slot)}" if slot.at > now else None,
+        "attempts": 0,
+        "lease_until": None,
+        "sent_at": None,
+        "smtp_code": None,
+        "smtp_status": None,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
     planned_data = {"not_before": slot.at.isoformat(), "local": slot.local.isoformat()}
     if ahead is not None:
-        # Batched: inserted with the batch; its events need its id, so they follow the
-        # insert. A duplicate (enrollment_id, step_id) fails the batch, which is then run
-        # again step by step (below), so the unique constraint still decides.
-        session.add(message)
-        step_id = enrollment.step_id
-
-        def finish() -> None:
-            planned = events.record(
-                session, EventType.MESSAGE_PLANNED, now, message=message, data=planned_data
-            )
-            executed = events.record(
-                session,
-                EventType.STEP_EXECUTED,
-                now,
-                enrollment=enrollment,
-                step_id=step_id,
-                variant=recorded,
-                data={"type": "email"},
-            )
-            ahead.events.extend((planned, executed))
-
-        ahead.deferred.append(finish)
+        # Batched: inserted with the batch (`_insert_emails`), events after it (they need
+        # the message's id).
+        executed = enrollment.step_id  # as the STEP_EXECUTED event of an unbatched step says
+        ahead.emails.append(PlannedEmail(row, enrollment, executed, recorded, planned_data))
         report.emails_planned += 1
         _advance(enrollment, runtime, now)
         enrollment.next_run_at = None
         return
+    message = OutboundMessage(**row)
     try:
         with session.begin_nested():
             session.add(message)
