@@ -1,11 +1,14 @@
 """Appending to the event log. Every state change calls `record` in the same transaction.
 
 Batched paths (the tick, the sender) build plain rows with `values` and insert them together
-with `insert_rows`: the same columns `record` writes, without an ORM object per event.
+with `insert_rows`, or wrap their work in `batched(session)`: the same columns `record`
+writes, without an ORM object and a flush per event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +29,7 @@ MESSAGE_DIMS = (
     "step_id",
     "variant",
 )
+_BUFFER = "kadenz_event_rows"  # session.info key of the rows `batched` collects
 
 
 def values(
@@ -69,13 +73,37 @@ def record(
     enrollment: Enrollment | None = None,
     message: OutboundMessage | None = None,
     **fields: Any,
-) -> Event:
+) -> None:
     """Append one event. Dimensions are copied from the enrollment/message when given."""
-    event = Event(**values(type, at, enrollment=enrollment, message=message, **fields))
-    session.add(event)
-    return event
+    row = values(type, at, enrollment=enrollment, message=message, **fields)
+    buffer = session.info.get(_BUFFER)
+    if buffer is not None:
+        buffer.append(row)
+    else:
+        session.add(Event(**row))
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Inside, `record` collects its rows; they are inserted together when the block ends
+    without an error (nothing is inserted if it raises: the transaction is rolled back).
+
+    Only for code that reads no events back and opens no savepoint: a row recorded inside
+    a savepoint that rolls back would still be inserted.
+    """
+    if session.info.get(_BUFFER) is not None:  # already batched further out
+        yield
+        return
+    rows: list[dict[str, Any]] = []
+    session.info[_BUFFER] = rows
+    try:
+        yield
+    finally:
+        session.info.pop(_BUFFER, None)
+    insert_rows(session, rows)
 
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert event rows made by `values`, in order, in one statement per page."""
-    bulk.insert_many(session, Event.__table__, rows)  # type: ignore[arg-type]
+    if rows:
+        bulk.insert_many(session, Event.__table__, rows)  # type: ignore[arg-type]

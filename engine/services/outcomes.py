@@ -90,7 +90,7 @@ def record_results(
     if not results:
         return []
     try:
-        with db.session() as session:
+        with db.session() as session, events.batched(session):
             now = clock.now()
             ids = [message_id for message_id, _ in results]
             stmt = select(OutboundMessage).where(OutboundMessage.id.in_(ids))

@@ -244,7 +244,7 @@ def claim(
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
     out: list[Claimed] = []
-    with db.session() as session:
+    with db.session() as session, events.batched(session):
         now = clock.now()
         stmt = (
             select(OutboundMessage)
