@@ -27,9 +27,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -40,7 +40,7 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.services import events, suppression
+from engine.services import events
 from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.services.lifecycle import move
 from engine.services.outcomes import record_results, release
@@ -109,6 +109,7 @@ class Claimed:
     mailbox: Mailbox
     email: OutgoingEmail
     lease_until: datetime
+    attempt: int  # the message's attempts, this send included
 
 
 def send_due(
@@ -267,31 +268,62 @@ def claim(
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
         due = list(session.scalars(stmt).all())
-        ahead = _prefetch(session, due)
+        ahead = _ClaimReads.load(session, due)
         for message in fair_order(session, due):
             item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
             if item is not None:
                 out.append(item)
+        _mark_sending(session, out, now)
     report.claimed = len(out)
     return out
 
 
-def _prefetch(session: Session, due: list[OutboundMessage]) -> dict[str, Any]:
-    """Load what the checks read for every due message, in four queries (not four each).
+@dataclass
+class _ClaimReads:
+    """What the checks read for every due message, loaded in four queries (not four each)."""
 
-    The rows are kept referenced here so that `session.get` finds them in the (weak)
-    identity map; suppressions are looked up for all the addresses at once.
+    enrollments: dict[int, Enrollment]
+    mailboxes: dict[int, Mailbox]
+    prospects: dict[int, Prospect]
+    suppressed: dict[str, str]  # address → reason
+
+    @classmethod
+    def load(cls, session: Session, due: list[OutboundMessage]) -> _ClaimReads:
+        if not due:
+            return cls({}, {}, {}, {})
+
+        def by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
+            return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+
+        return cls(
+            by_id(Enrollment, {m.enrollment_id for m in due}),
+            by_id(Mailbox, {m.mailbox_id for m in due}),
+            by_id(Prospect, {m.prospect_id for m in due}),
+            suppressed_among(session, {m.to_address for m in due}),
+        )
+
+
+def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> None:
+    """The claimed messages become `sending` with their lease, in one UPDATE (executemany).
+
+    `_check_one` decided and recorded each transition; the ORM objects are left untouched,
+    so the session never writes these rows a second time.
     """
-    if not due:
-        return {"suppressed": {}}
-    keep: list[Any] = []
-    for model, column, ids in (
-        (Enrollment, Enrollment.id, {m.enrollment_id for m in due}),
-        (Mailbox, Mailbox.id, {m.mailbox_id for m in due}),
-        (Prospect, Prospect.id, {m.prospect_id for m in due}),
-    ):
-        keep.extend(session.scalars(select(model).where(column.in_(ids))).all())
-    return {"keep": keep, "suppressed": suppressed_among(session, {m.to_address for m in due})}
+    if not claimed:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.state == MessageState.PLANNED)
+        .values(
+            state=MessageState.SENDING,
+            lease_until=bindparam("b_lease"),
+            attempts=bindparam("b_attempts"),
+            held_reason=None,
+            updated_at=now,
+        ),
+        [{"b_id": c.id, "b_lease": c.lease_until, "b_attempts": c.attempt} for c in claimed],
+    )
 
 
 def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMessage]:
@@ -330,28 +362,24 @@ def _check_one(
     limiter: RateLimiter,
     runtimes: Runtimes,
     report: SendReport,
-    ahead: dict[str, Any] | None = None,
+    ahead: _ClaimReads,
 ) -> Claimed | None:
-    enrollment = session.get(Enrollment, message.enrollment_id)
-    assert enrollment is not None
+    """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
+    moved to `sending` by `_mark_sending` with the others)."""
+    enrollment = ahead.enrollments[message.enrollment_id]
     if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
         cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
         report.cancelled += 1
         return None
-    if ahead is not None:
-        why = ahead["suppressed"].get(message.to_address)
-    else:
-        found = suppression.find(session, message.to_address)
-        why = found.reason if found is not None else None
+    why = ahead.suppressed.get(message.to_address)
     if why is not None:
         reason = f"suppressed ({why})"
         cancel(session, message, now, reason)
         move(session, enrollment, EnrollmentState.STOPPED, now, reason=reason)
         report.cancelled += 1
         return None
-    mailbox = session.get(Mailbox, message.mailbox_id)
-    prospect = session.get(Prospect, message.prospect_id)
-    assert mailbox is not None
+    mailbox = ahead.mailboxes[message.mailbox_id]
+    prospect = ahead.prospects.get(message.prospect_id)
     runtime = runtimes.get(session, message.version_id)
     placement = runtime.placement(prospect, mailbox)
     if not placement.is_allowed(now):
@@ -374,20 +402,14 @@ def _check_one(
         report.held += 1
         report.held_reasons.append(decision.reason or "")
         return None
-    message.state = advance_message(MessageState(message.state), MessageState.SENDING)
-    message.lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    message.attempts += 1
-    message.held_reason = None
-    message.updated_at = now
+    advance_message(MessageState(message.state), MessageState.SENDING)  # a legal move
+    attempt = message.attempts + 1
     events.record(
-        session,
-        EventType.MESSAGE_SENDING,
-        now,
-        message=message,
-        data={"attempt": message.attempts},
+        session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
     email = _outgoing(message, mailbox, prospect, settings, now)
-    return Claimed(message.id, mailbox, email, message.lease_until)
+    lease_until = now + timedelta(seconds=settings.send_lease_seconds)
+    return Claimed(message.id, mailbox, email, lease_until, attempt)
 
 
 def _outgoing(
