@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from engine.core.events import EventType
-from engine.services import bulk
+from engine.services import rows as rows_
 from engine.store.models import Enrollment, Event, OutboundMessage
 
 COLUMNS = tuple(c.key for c in Event.__table__.columns if c.key != "id")
@@ -105,5 +106,4 @@ def batched(session: Session) -> Iterator[None]:
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert event rows made by `values`, in order, in one statement per page."""
-    if rows:
-        bulk.insert_many(session, Event.__table__, rows)  # type: ignore[arg-type]
+    rows_.insert(session, cast(Table, Event.__table__), rows)

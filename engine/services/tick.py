@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,8 @@ from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import KadenzError
 from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
-from engine.services import bulk, events, suppression
+from engine.services import events, suppression
+from engine.services import rows as rows_
 from engine.services.lifecycle import move
 from engine.services.prefetch import PlannedEmail, Prefetched
 from engine.services.runtime import (
@@ -175,14 +176,8 @@ def _insert_emails(session: Session, emails: list[PlannedEmail], now: datetime) 
     """
     if not emails:
         return
-    table = OutboundMessage.__table__
-    inserted = bulk.insert_many(
-        session,
-        table,  # type: ignore[arg-type]
-        [e.row for e in emails],
-        returning=["id", "enrollment_id"],
-    )
-    ids = {enrollment_id: message_id for message_id, enrollment_id in inserted}
+    table = cast(Table, OutboundMessage.__table__)
+    ids = rows_.insert_with_ids(session, table, [e.row for e in emails], "enrollment_id")
     rows = []
     for email in emails:
         message = {key: email.row[key] for key in events.MESSAGE_DIMS}

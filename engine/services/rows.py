@@ -1,0 +1,74 @@
+"""Plain INSERTs of many rows for the hot paths (tick, sender): COPY on PostgreSQL.
+
+`bulk.insert_many` sends one `INSERT … SELECT FROM unnest(arrays)`; for the few hundred rows
+of a tick batch, psycopg spends most of that time building the arrays in Python. COPY
+streams the same rows about twice as fast (measured: 600 events in ~8 ms instead of ~15 ms).
+When the ids are needed, they are taken from the table's sequence first (one query) and
+written with the rows, so no RETURNING is needed. SQLite keeps `bulk.insert_many`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import JSON, Table, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from engine.services import bulk
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+def insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (all with the same keys, no id) in order."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, table, list(rows[0]), rows)
+    else:
+        bulk.insert_many(session, table, rows)
+
+
+def insert_with_ids(
+    session: Session, table: Table, rows: list[dict[str, Any]], key: str
+) -> dict[Any, int]:
+    """Insert `rows` (all with the same keys, no id); {row[key]: new id}. `key` must be
+    unique among the rows (RETURNING gives no order on SQLite, so ids are matched by it)."""
+    if not rows:
+        return {}
+    if session.get_bind().dialect.name != "postgresql":
+        return {k: int(i) for i, k in bulk.insert_many(session, table, rows, returning=["id", key])}
+    ids = session.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+        {"t": table.name, "n": len(rows)},
+    ).scalars()
+    with_ids = [{"id": int(i), **row} for i, row in zip(ids, rows, strict=True)]
+    _copy(session, table, list(with_ids[0]), with_ids)
+    return {row[key]: row["id"] for row in with_ids}
+
+
+def _copy(session: Session, table: Table, names: list[str], rows: list[dict[str, Any]]) -> None:
+    convert = [_converter(table, name) for name in names]
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    columns = ", ".join(f'"{n}"' for n in names)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([fn(row[name]) for fn, name in zip(convert, names, strict=True)])
+
+
+def _converter(table: Table, name: str) -> Callable[[Any], Any]:
+    """How a value of this column goes over COPY: JSON as text, typed checks applied."""
+    column_type = table.c[name].type
+    if isinstance(column_type, JSON):
+        return lambda v: None if v is None else json.dumps(v)
+    process = getattr(column_type, "process_bind_param", None)  # e.g. UTCDateTime: aware
+    if process is not None:
+        return lambda v: process(v, _PG)
+    return lambda v: v
