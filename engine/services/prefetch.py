@@ -38,6 +38,7 @@ class PlannedEmail:
     step_id: str | None  # the step executed (the enrollment has moved on by insert time)
     variant: str | None
     planned: dict[str, Any]  # the MESSAGE_PLANNED event's data
+    moved: dict[str, Any]  # the enrollment's new column values (next step, variants)
 
 
 @dataclass

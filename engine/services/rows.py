@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Table, text
+from sqlalchemy import JSON, Table, bindparam, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,42 @@ def insert_with_ids(
     with_ids = [{"id": int(i), **row} for i, row in zip(ids, rows, strict=True)]
     _copy(session, table, list(with_ids[0]), with_ids)
     return {row[key]: row["id"] for row in with_ids}
+
+
+def update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Set each row's columns on the row with its "id" (all rows with the same keys).
+
+    PostgreSQL: one `UPDATE … FROM unnest(arrays)`, not a statement per row.
+    """
+    if not rows:
+        return
+    names = [n for n in rows[0] if n != "id"]
+    if session.get_bind().dialect.name != "postgresql":
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({n: bindparam(f"b_{n}") for n in names})
+        )
+        session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+        return
+    from psycopg.types.json import Jsonb
+
+    params: dict[str, list[Any]] = {}
+    arrays = []
+    for i, name in enumerate(["id", *names]):
+        column = table.c[name]
+        values = [row[name] for row in rows]
+        if isinstance(column.type, JSON):
+            values = [None if v is None else Jsonb(v) for v in values]
+        params[f"p{i}"] = values
+        arrays.append(f"CAST(:p{i} AS {column.type.compile(dialect=_PG)}[])")
+    aliases = ", ".join(f'"{n}"' for n in ["id", *names])
+    sets = ", ".join(f'"{n}" = v."{n}"' for n in names)
+    sql = (
+        f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({", ".join(arrays)}) '
+        f'AS v({aliases}) WHERE t."id" = v."id"'
+    )
+    session.execute(text(sql), params)
 
 
 def _copy(session: Session, table: Table, names: list[str], rows: list[dict[str, Any]]) -> None:

@@ -169,7 +169,8 @@ def _execute_batch(
 
 
 def _insert_emails(session: Session, emails: list[PlannedEmail], now: datetime) -> None:
-    """The batch's new messages in one INSERT, then their two events each in another.
+    """The batch's new messages in one INSERT, their enrollments moved on in one UPDATE,
+    then their two events each in one INSERT.
 
     A duplicate (enrollment_id, step_id) fails the INSERT and so the batch, which is then
     run again step by step: the unique constraint still decides (module docstring).
@@ -178,6 +179,8 @@ def _insert_emails(session: Session, emails: list[PlannedEmail], now: datetime) 
         return
     table = cast(Table, OutboundMessage.__table__)
     ids = rows_.insert_with_ids(session, table, [e.row for e in emails], "enrollment_id")
+    enrollments = cast(Table, Enrollment.__table__)
+    rows_.update_by_id(session, enrollments, [{"id": e.enrollment.id, **e.moved} for e in emails])
     rows = []
     for email in emails:
         message = {key: email.row[key] for key in events.MESSAGE_DIMS}
@@ -337,11 +340,20 @@ def _stop_reason(
 
 
 def _advance(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> None:
-    enrollment.step_index += 1
-    nxt = runtime.step_at(enrollment.step_index)
-    enrollment.step_id = nxt.id if nxt is not None else None
-    enrollment.state_reason = None
-    enrollment.updated_at = now
+    for name, value in _advanced(enrollment, runtime, now).items():
+        setattr(enrollment, name, value)
+
+
+def _advanced(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> dict[str, Any]:
+    """The columns `_advance` sets: on to the next step."""
+    index = enrollment.step_index + 1
+    nxt = runtime.step_at(index)
+    return {
+        "step_index": index,
+        "step_id": nxt.id if nxt is not None else None,
+        "state_reason": None,
+        "updated_at": now,
+    }
 
 
 def choose_variant(enrollment_id: int, step: EmailStep) -> str:
@@ -393,8 +405,9 @@ def _email_step(
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
     recorded = variant if step.variants else None  # "default" is not an A/B variant
+    variants = enrollment.variants
     if recorded is not None:
-        enrollment.variants = {**enrollment.variants, step.id: recorded}
+        variants = {**variants, step.id: recorded}
     in_reply_to, references = None, []
     if previous is not None:
         in_reply_to = previous.message_id
@@ -434,13 +447,14 @@ def _email_step(
     planned_data = {"not_before": slot.at.isoformat(), "local": slot.local.isoformat()}
     if ahead is not None:
         # Batched: inserted with the batch (`_insert_emails`), events after it (they need
-        # the message's id).
+        # the message's id); the enrollment moves on in one UPDATE for the batch, so its
+        # ORM object is left as loaded.
+        moved = {**_advanced(enrollment, runtime, now), "next_run_at": None, "variants": variants}
         executed = enrollment.step_id  # as the STEP_EXECUTED event of an unbatched step says
-        ahead.emails.append(PlannedEmail(row, enrollment, executed, recorded, planned_data))
+        ahead.emails.append(PlannedEmail(row, enrollment, executed, recorded, planned_data, moved))
         report.emails_planned += 1
-        _advance(enrollment, runtime, now)
-        enrollment.next_run_at = None
         return
+    enrollment.variants = variants
     message = OutboundMessage(**row)
     try:
         with session.begin_nested():
