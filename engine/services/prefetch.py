@@ -43,8 +43,8 @@ class PlannedEmail:
 
 @dataclass
 class Prefetched:
-    prospects: list[Prospect] = field(default_factory=list)  # kept: the identity map is weak
-    mailboxes: list[Mailbox] = field(default_factory=list)
+    prospects: dict[int, Prospect] = field(default_factory=dict)
+    mailboxes: dict[int, Mailbox] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)  # email → reason
     replied: set[int] = field(default_factory=set)  # enrollment ids with a human reply
     previous: dict[int, OutboundMessage] = field(default_factory=dict)  # enrollment → last email
@@ -54,15 +54,16 @@ class Prefetched:
     def load(cls, session: Session, batch: list[Enrollment], runtimes: Runtimes) -> Prefetched:
         ahead = cls()
         prospect_ids = {e.prospect_id for e in batch}
-        ahead.prospects = list(
-            session.scalars(select(Prospect).where(Prospect.id.in_(prospect_ids))).all()
-        )
+        ahead.prospects = {
+            p.id: p for p in session.scalars(select(Prospect).where(Prospect.id.in_(prospect_ids)))
+        }
         mailbox_ids = {e.mailbox_id for e in batch if e.mailbox_id is not None}
         if mailbox_ids:
-            ahead.mailboxes = list(
-                session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids))).all()
-            )
-        ahead.suppressed = suppressed_among(session, [p.email for p in ahead.prospects if p.email])
+            ahead.mailboxes = {
+                m.id: m for m in session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+            }
+        emails = [p.email for p in ahead.prospects.values() if p.email]
+        ahead.suppressed = suppressed_among(session, emails)
         ids = [e.id for e in batch]
         replied = session.scalars(
             select(InboundMessage.enrollment_id).where(

@@ -87,7 +87,8 @@ def update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> 
 
 
 def _copy(session: Session, table: Table, names: list[str], rows: list[dict[str, Any]]) -> None:
-    convert = [_converter(table, name) for name in names]
+    # Most columns go as they are; only JSON and typed columns need a conversion.
+    convert = [(i, fn) for i, fn in enumerate(_converter(table, n) for n in names) if fn]
     driver = session.connection().connection.driver_connection
     assert driver is not None
     columns = ", ".join(f'"{n}"' for n in names)
@@ -96,15 +97,19 @@ def _copy(session: Session, table: Table, names: list[str], rows: list[dict[str,
         cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
     ):
         for row in rows:
-            copy.write_row([fn(row[name]) for fn, name in zip(convert, names, strict=True)])
+            values = [row[name] for name in names]
+            for i, fn in convert:
+                values[i] = fn(values[i])
+            copy.write_row(values)
 
 
-def _converter(table: Table, name: str) -> Callable[[Any], Any]:
-    """How a value of this column goes over COPY: JSON as text, typed checks applied."""
+def _converter(table: Table, name: str) -> Callable[[Any], Any] | None:
+    """How a value of this column goes over COPY: JSON as text, typed checks applied;
+    None when it goes as it is."""
     column_type = table.c[name].type
     if isinstance(column_type, JSON):
         return lambda v: None if v is None else json.dumps(v)
     process = getattr(column_type, "process_bind_param", None)  # e.g. UTCDateTime: aware
     if process is not None:
         return lambda v: process(v, _PG)
-    return lambda v: v
+    return None

@@ -280,7 +280,12 @@ def execute_step(
     With `ahead` (a batch), reads come from what was prefetched and new rows are inserted
     at the end of the batch; without it, every read is a query and every insert a savepoint.
     """
-    prospect = session.get(Prospect, enrollment.prospect_id)  # identity map when prefetched
+    if ahead is not None:
+        prospect = ahead.prospects.get(enrollment.prospect_id)
+        mailbox = ahead.mailboxes.get(enrollment.mailbox_id or 0)
+    else:
+        prospect = session.get(Prospect, enrollment.prospect_id)
+        mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
     runtime = cache.get(session, enrollment.version_id)
     reason = _stop_reason(session, enrollment, prospect, runtime, ahead)
     if reason is not None:
@@ -293,7 +298,6 @@ def execute_step(
         move(session, enrollment, EnrollmentState.FINISHED, now)
         report.finished += 1
         return
-    mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
     if isinstance(step, EmailStep):
         _email_step(
             session, enrollment, prospect, mailbox, step, runtime, now, settings, report, ahead
