@@ -268,7 +268,7 @@ def claim(
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
         due = list(session.scalars(stmt).all())
-        ahead = _ClaimReads.load(session, due)
+        ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         for message in fair_order(session, due):
             item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
             if item is not None:
@@ -286,11 +286,12 @@ class _ClaimReads:
     mailboxes: dict[int, Mailbox]
     prospects: dict[int, Prospect]
     suppressed: dict[str, str]  # address → reason
+    secret_key: str  # for unsubscribe tokens (may be read from a file: once per claim)
 
     @classmethod
-    def load(cls, session: Session, due: list[OutboundMessage]) -> _ClaimReads:
+    def load(cls, session: Session, due: list[OutboundMessage], secret_key: str) -> _ClaimReads:
         if not due:
-            return cls({}, {}, {}, {})
+            return cls({}, {}, {}, {}, secret_key)
 
         def by_id(model: type[Any], ids: set[int]) -> dict[int, Any]:
             return {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
@@ -300,6 +301,7 @@ class _ClaimReads:
             by_id(Mailbox, {m.mailbox_id for m in due}),
             by_id(Prospect, {m.prospect_id for m in due}),
             suppressed_among(session, {m.to_address for m in due}),
+            secret_key,
         )
 
 
@@ -407,7 +409,7 @@ def _check_one(
     events.record(
         session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
-    email = _outgoing(message, mailbox, prospect, settings, now)
+    email = _outgoing(message, mailbox, prospect, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
     return Claimed(message.id, mailbox, email, lease_until, attempt)
 
@@ -417,11 +419,10 @@ def _outgoing(
     mailbox: Mailbox,
     prospect: Prospect | None,
     settings: Settings,
+    secret_key: str,
     now: datetime,
 ) -> OutgoingEmail:
-    token = make_token(
-        settings.resolved_secret_key(), message.id, addresses.key_of(message.to_address)
-    )
+    token = make_token(secret_key, message.id, addresses.key_of(message.to_address))
     to_name = None
     if prospect is not None:
         to_name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p) or None
