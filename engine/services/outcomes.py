@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -110,9 +110,11 @@ def record_results(
                 loaded = {m.id: m for m in session.scalars(stmt).all()}
             enrollment_ids = {m.enrollment_id for m in loaded.values()}
             # kept referenced: the identity map is weak, mark_sent's get() must hit it
-            enrollments = session.scalars(
-                select(Enrollment).where(Enrollment.id.in_(enrollment_ids))
-            ).all()
+            enrollments = (
+                session.scalars(select(Enrollment).where(Enrollment.id.in_(enrollment_ids))).all()
+                if enrollment_ids
+                else []
+            )
             states = [
                 MessageState.SENT if i in sent else apply_result(session, loaded.get(i), r, now)
                 for i, r in results
@@ -127,11 +129,11 @@ def record_results(
 def _mark_sent_many(
     session: Session, accepted: list[tuple[int, SendResult]], now: datetime, dialect: str
 ) -> set[int]:
-    """`mark_sent` for every accepted message still `sending`, as three statements.
+    """`mark_sent` for every accepted message still `sending`, in a few set-wise statements.
 
     The same columns, enrollment rule and event as `mark_sent`; returns the ids it marked.
     A message in any other state (e.g. made `ambiguous` by an expired lease) is left to
-    `apply_result`.
+    `apply_result`. Messages are updated per distinct SMTP reply (nearly always one).
     """
     if not accepted:
         return set()
@@ -149,35 +151,33 @@ def _mark_sent_many(
     if not marked:
         return set()
     target = advance_message(MessageState.SENDING, MessageState.SENT)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            state=target,
-            sent_at=now,
-            smtp_code=bindparam("b_code"),
-            smtp_status=bindparam("b_status"),
-            lease_until=None,
-            held_reason=None,
-            last_error=None,
-            updated_at=now,
-        ),
-        [{"b_id": i, "b_code": r.code, "b_status": r.status} for i, r in marked.items()],
-    )
+    by_reply: dict[tuple[int | None, str | None], list[int]] = {}
+    for i, result in marked.items():
+        by_reply.setdefault((result.code, result.status), []).append(i)
+    for (code, status), ids in by_reply.items():
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.state == MessageState.SENDING)
+            .values(
+                state=target,
+                sent_at=now,
+                smtp_code=code,
+                smtp_status=status,
+                lease_until=None,
+                held_reason=None,
+                last_error=None,
+                updated_at=now,
+            )
+        )
     enrollments = cast(Table, Enrollment.__table__)
     session.execute(
         update(enrollments)
         .where(
-            enrollments.c.id == bindparam("b_id"),
-            # (an expanding IN cannot be used with executemany)
-            or_(
-                enrollments.c.state == EnrollmentState.ACTIVE,
-                enrollments.c.state == EnrollmentState.PAUSED,
-            ),
+            enrollments.c.id.in_({rows[i].enrollment_id for i in marked}),
+            enrollments.c.state.in_([EnrollmentState.ACTIVE, EnrollmentState.PAUSED]),
             enrollments.c.next_run_at.is_(None),
         )
-        .values(step_started_at=now, next_run_at=now, updated_at=now),
-        [{"b_id": rows[i].enrollment_id} for i in marked],
+        .values(step_started_at=now, next_run_at=now, updated_at=now)
     )
     for i in marked:
         row = rows[i]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -109,7 +109,6 @@ class Claimed:
     mailbox: Mailbox
     email: OutgoingEmail
     lease_until: datetime
-    attempt: int  # the message's attempts, this send included
 
 
 def send_due(
@@ -306,7 +305,7 @@ class _ClaimReads:
 
 
 def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> None:
-    """The claimed messages become `sending` with their lease, in one UPDATE (executemany).
+    """The claimed messages become `sending` (attempts + 1, lease), in one UPDATE.
 
     `_check_one` decided and recorded each transition; the ORM objects are left untouched,
     so the session never writes these rows a second time.
@@ -314,18 +313,21 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
     if not claimed:
         return
     table = cast(Table, OutboundMessage.__table__)
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.state == MessageState.PLANNED)
-        .values(
-            state=MessageState.SENDING,
-            lease_until=bindparam("b_lease"),
-            attempts=bindparam("b_attempts"),
-            held_reason=None,
-            updated_at=now,
-        ),
-        [{"b_id": c.id, "b_lease": c.lease_until, "b_attempts": c.attempt} for c in claimed],
-    )
+    by_lease: dict[datetime, list[int]] = {}  # one lease for the whole claim, in practice
+    for item in claimed:
+        by_lease.setdefault(item.lease_until, []).append(item.id)
+    for lease_until, ids in by_lease.items():
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
+            .values(
+                state=MessageState.SENDING,
+                lease_until=lease_until,
+                attempts=table.c.attempts + 1,
+                held_reason=None,
+                updated_at=now,
+            )
+        )
 
 
 def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMessage]:
@@ -411,7 +413,7 @@ def _check_one(
     )
     email = _outgoing(message, mailbox, prospect, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until, attempt)
+    return Claimed(message.id, mailbox, email, lease_until)
 
 
 def _outgoing(
