@@ -144,10 +144,13 @@ def _execute_batch(
     ids = [e.id for e in batch]
     try:
         ahead = Prefetched.load(session, batch, cache)
-        for enrollment in batch:
-            execute_step(session, enrollment, now, settings, cache, part, ahead)
-            part.executed += 1
-        session.flush()  # moved enrollments (one executemany) and the other steps' events
+        # Events as rows inserted together (no savepoint here can roll one back: a task's
+        # savepoint only wraps its INSERT, its events are recorded after it succeeded).
+        with events.batched(session):
+            for enrollment in batch:
+                execute_step(session, enrollment, now, settings, cache, part, ahead)
+                part.executed += 1
+        session.flush()  # the other steps' enrollments (one executemany) and tasks
         _insert_emails(session, ahead.emails, now)
     except Exception:
         log.info("batch of %d steps failed; running it again step by step", len(batch))
