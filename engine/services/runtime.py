@@ -77,10 +77,13 @@ class VersionRuntime:
         return None
 
     def placement(self, prospect: Prospect | None, mailbox: Mailbox | None) -> Placement:
+        return self.placement_in(prospect.timezone if prospect is not None else None, mailbox)
+
+    def placement_in(self, prospect_tz: str | None, mailbox: Mailbox | None) -> Placement:
+        """`placement` given only the prospect's time zone (what it reads of the prospect)."""
         sched = self.spec.schedule
         mailbox_tz = mailbox.timezone if mailbox is not None else None
         if sched.timezone == "prospect":
-            prospect_tz = prospect.timezone if prospect is not None else None
             tz, source = resolve_timezone(prospect_tz, sched.fallback_timezone, mailbox_tz)
         else:
             tz, source = resolve_timezone(None, sched.timezone, mailbox_tz)

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -40,7 +40,7 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.services import events, suppression
+from engine.services import events
 from engine.services.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.services.lifecycle import move
 from engine.services.outcomes import record_results, release
@@ -244,7 +244,7 @@ def claim(
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
     out: list[Claimed] = []
-    with db.session() as session:
+    with db.session() as session, events.batched(session):
         now = clock.now()
         stmt = (
             select(OutboundMessage)
@@ -267,31 +267,94 @@ def claim(
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
         due = list(session.scalars(stmt).all())
-        ahead = _prefetch(session, due)
+        ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         for message in fair_order(session, due):
             item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
             if item is not None:
                 out.append(item)
+        _mark_sending(session, out, now)
     report.claimed = len(out)
     return out
 
 
-def _prefetch(session: Session, due: list[OutboundMessage]) -> dict[str, Any]:
-    """Load what the checks read for every due message, in four queries (not four each).
+class _Recipient(NamedTuple):
+    """What the claim reads of a prospect: the name for To, the zone for the window."""
 
-    The rows are kept referenced here so that `session.get` finds them in the (weak)
-    identity map; suppressions are looked up for all the addresses at once.
+    first_name: str | None
+    last_name: str | None
+    timezone: str | None
+
+
+class _EnrollmentState(NamedTuple):
+    state: str
+    state_reason: str | None
+
+
+@dataclass
+class _ClaimReads:
+    """What the checks read for every due message, loaded in four queries (not four each).
+
+    Only the columns the checks need: whole ORM rows cost more to build than everything
+    else a claim does. The rare path that stops an enrollment loads that one row.
     """
-    if not due:
-        return {"suppressed": {}}
-    keep: list[Any] = []
-    for model, column, ids in (
-        (Enrollment, Enrollment.id, {m.enrollment_id for m in due}),
-        (Mailbox, Mailbox.id, {m.mailbox_id for m in due}),
-        (Prospect, Prospect.id, {m.prospect_id for m in due}),
-    ):
-        keep.extend(session.scalars(select(model).where(column.in_(ids))).all())
-    return {"keep": keep, "suppressed": suppressed_among(session, {m.to_address for m in due})}
+
+    enrollments: dict[int, _EnrollmentState]
+    mailboxes: dict[int, Mailbox]
+    recipients: dict[int, _Recipient]  # by prospect id
+    suppressed: dict[str, str]  # address → reason
+    secret_key: str  # for unsubscribe tokens (may be read from a file: once per claim)
+
+    @classmethod
+    def load(cls, session: Session, due: list[OutboundMessage], secret_key: str) -> _ClaimReads:
+        if not due:
+            return cls({}, {}, {}, {}, secret_key)
+        enrollment_ids = {m.enrollment_id for m in due}
+        prospect_ids = {m.prospect_id for m in due}
+        mailbox_ids = {m.mailbox_id for m in due}
+        enrollments = session.execute(
+            select(Enrollment.id, Enrollment.state, Enrollment.state_reason).where(
+                Enrollment.id.in_(enrollment_ids)
+            )
+        )
+        recipients = session.execute(
+            select(Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.timezone).where(
+                Prospect.id.in_(prospect_ids)
+            )
+        )
+        mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+        return cls(
+            {row[0]: _EnrollmentState(*row[1:]) for row in enrollments},
+            {m.id: m for m in mailboxes},
+            {row[0]: _Recipient(*row[1:]) for row in recipients},
+            suppressed_among(session, {m.to_address for m in due}),
+            secret_key,
+        )
+
+
+def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> None:
+    """The claimed messages become `sending` (attempts + 1, lease), in one UPDATE.
+
+    `_check_one` decided and recorded each transition; the ORM objects are left untouched,
+    so the session never writes these rows a second time.
+    """
+    if not claimed:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    by_lease: dict[datetime, list[int]] = {}  # one lease for the whole claim, in practice
+    for item in claimed:
+        by_lease.setdefault(item.lease_until, []).append(item.id)
+    for lease_until, ids in by_lease.items():
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
+            .values(
+                state=MessageState.SENDING,
+                lease_until=lease_until,
+                attempts=table.c.attempts + 1,
+                held_reason=None,
+                updated_at=now,
+            )
+        )
 
 
 def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMessage]:
@@ -330,30 +393,28 @@ def _check_one(
     limiter: RateLimiter,
     runtimes: Runtimes,
     report: SendReport,
-    ahead: dict[str, Any] | None = None,
+    ahead: _ClaimReads,
 ) -> Claimed | None:
-    enrollment = session.get(Enrollment, message.enrollment_id)
-    assert enrollment is not None
+    """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
+    moved to `sending` by `_mark_sending` with the others)."""
+    enrollment = ahead.enrollments[message.enrollment_id]
     if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
         cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
         report.cancelled += 1
         return None
-    if ahead is not None:
-        why = ahead["suppressed"].get(message.to_address)
-    else:
-        found = suppression.find(session, message.to_address)
-        why = found.reason if found is not None else None
+    why = ahead.suppressed.get(message.to_address)
     if why is not None:
         reason = f"suppressed ({why})"
         cancel(session, message, now, reason)
-        move(session, enrollment, EnrollmentState.STOPPED, now, reason=reason)
+        stopping = session.get(Enrollment, message.enrollment_id)
+        assert stopping is not None
+        move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
         report.cancelled += 1
         return None
-    mailbox = session.get(Mailbox, message.mailbox_id)
-    prospect = session.get(Prospect, message.prospect_id)
-    assert mailbox is not None
+    mailbox = ahead.mailboxes[message.mailbox_id]
+    recipient = ahead.recipients.get(message.prospect_id)
     runtime = runtimes.get(session, message.version_id)
-    placement = runtime.placement(prospect, mailbox)
+    placement = runtime.placement_in(recipient.timezone if recipient else None, mailbox)
     if not placement.is_allowed(now):
         slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
         local = slot.local.strftime("%Y-%m-%d %H:%M")
@@ -374,35 +435,28 @@ def _check_one(
         report.held += 1
         report.held_reasons.append(decision.reason or "")
         return None
-    message.state = advance_message(MessageState(message.state), MessageState.SENDING)
-    message.lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    message.attempts += 1
-    message.held_reason = None
-    message.updated_at = now
+    advance_message(MessageState(message.state), MessageState.SENDING)  # a legal move
+    attempt = message.attempts + 1
     events.record(
-        session,
-        EventType.MESSAGE_SENDING,
-        now,
-        message=message,
-        data={"attempt": message.attempts},
+        session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
-    email = _outgoing(message, mailbox, prospect, settings, now)
-    return Claimed(message.id, mailbox, email, message.lease_until)
+    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
+    lease_until = now + timedelta(seconds=settings.send_lease_seconds)
+    return Claimed(message.id, mailbox, email, lease_until)
 
 
 def _outgoing(
     message: OutboundMessage,
     mailbox: Mailbox,
-    prospect: Prospect | None,
+    recipient: _Recipient | None,
     settings: Settings,
+    secret_key: str,
     now: datetime,
 ) -> OutgoingEmail:
-    token = make_token(
-        settings.resolved_secret_key(), message.id, addresses.key_of(message.to_address)
-    )
+    token = make_token(secret_key, message.id, addresses.key_of(message.to_address))
     to_name = None
-    if prospect is not None:
-        to_name = " ".join(p for p in (prospect.first_name, prospect.last_name) if p) or None
+    if recipient is not None:
+        to_name = " ".join(p for p in (recipient.first_name, recipient.last_name) if p) or None
     return OutgoingEmail(
         from_address=message.from_address,
         from_name=mailbox.display_name,

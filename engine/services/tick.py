@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,8 +29,9 @@ from engine.errors import KadenzError
 from engine.mail.compose import new_message_id
 from engine.schedule.planner import explain as explain_slot
 from engine.services import events, suppression
+from engine.services import rows as rows_
 from engine.services.lifecycle import move
-from engine.services.prefetch import Prefetched, insert_events
+from engine.services.prefetch import PlannedEmail, Prefetched
 from engine.services.runtime import (
     MissingVariable,
     Placement,
@@ -142,13 +144,14 @@ def _execute_batch(
     ids = [e.id for e in batch]
     try:
         ahead = Prefetched.load(session, batch, cache)
-        for enrollment in batch:
-            execute_step(session, enrollment, now, settings, cache, part, ahead)
-            part.executed += 1
-        session.flush()  # the batch's messages, in one multi-row INSERT
-        for finish in ahead.deferred:
-            finish()
-        insert_events(session, ahead.events)
+        # Events as rows inserted together (no savepoint here can roll one back: a task's
+        # savepoint only wraps its INSERT, its events are recorded after it succeeded).
+        with events.batched(session):
+            for enrollment in batch:
+                execute_step(session, enrollment, now, settings, cache, part, ahead)
+                part.executed += 1
+        session.flush()  # the other steps' enrollments (one executemany) and tasks
+        _insert_emails(session, ahead.emails, now)
     except Exception:
         log.info("batch of %d steps failed; running it again step by step", len(batch))
         session.rollback()
@@ -166,6 +169,44 @@ def _execute_batch(
                 _execute_guarded(session, again[enrollment_id], now, settings, cache, report)
         return
     report.merge(part)
+
+
+def _insert_emails(session: Session, emails: list[PlannedEmail], now: datetime) -> None:
+    """The batch's new messages in one INSERT, their enrollments moved on in one UPDATE,
+    then their two events each in one INSERT.
+
+    A duplicate (enrollment_id, step_id) fails the INSERT and so the batch, which is then
+    run again step by step: the unique constraint still decides (module docstring).
+    """
+    if not emails:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    ids = rows_.insert_with_ids(session, table, [e.row for e in emails], "enrollment_id")
+    enrollments = cast(Table, Enrollment.__table__)
+    rows_.update_by_id(session, enrollments, [{"id": e.enrollment.id, **e.moved} for e in emails])
+    rows = []
+    for email in emails:
+        message = {key: email.row[key] for key in events.MESSAGE_DIMS}
+        rows.append(
+            events.values(
+                EventType.MESSAGE_PLANNED,
+                now,
+                **message,
+                outbound_id=ids[email.enrollment.id],
+                data=email.planned,
+            )
+        )
+        rows.append(
+            events.values(
+                EventType.STEP_EXECUTED,
+                now,
+                enrollment=email.enrollment,
+                step_id=email.step_id,
+                variant=email.variant,
+                data={"type": "email"},
+            )
+        )
+    events.insert_rows(session, rows)
 
 
 def _resume_expired_pauses(
@@ -242,7 +283,12 @@ def execute_step(
     With `ahead` (a batch), reads come from what was prefetched and new rows are inserted
     at the end of the batch; without it, every read is a query and every insert a savepoint.
     """
-    prospect = session.get(Prospect, enrollment.prospect_id)  # identity map when prefetched
+    if ahead is not None:
+        prospect = ahead.prospects.get(enrollment.prospect_id)
+        mailbox = ahead.mailboxes.get(enrollment.mailbox_id or 0)
+    else:
+        prospect = session.get(Prospect, enrollment.prospect_id)
+        mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
     runtime = cache.get(session, enrollment.version_id)
     reason = _stop_reason(session, enrollment, prospect, runtime, ahead)
     if reason is not None:
@@ -255,7 +301,6 @@ def execute_step(
         move(session, enrollment, EnrollmentState.FINISHED, now)
         report.finished += 1
         return
-    mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
     if isinstance(step, EmailStep):
         _email_step(
             session, enrollment, prospect, mailbox, step, runtime, now, settings, report, ahead
@@ -302,11 +347,20 @@ def _stop_reason(
 
 
 def _advance(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> None:
-    enrollment.step_index += 1
-    nxt = runtime.step_at(enrollment.step_index)
-    enrollment.step_id = nxt.id if nxt is not None else None
-    enrollment.state_reason = None
-    enrollment.updated_at = now
+    for name, value in _advanced(enrollment, runtime, now).items():
+        setattr(enrollment, name, value)
+
+
+def _advanced(enrollment: Enrollment, runtime: VersionRuntime, now: datetime) -> dict[str, Any]:
+    """The columns `_advance` sets: on to the next step."""
+    index = enrollment.step_index + 1
+    nxt = runtime.step_at(index)
+    return {
+        "step_index": index,
+        "step_id": nxt.id if nxt is not None else None,
+        "state_reason": None,
+        "updated_at": now,
+    }
 
 
 def choose_variant(enrollment_id: int, step: EmailStep) -> str:
@@ -358,8 +412,9 @@ def _email_step(
         _missing_data(session, enrollment, prospect, step, exc.names, now, report)
         return
     recorded = variant if step.variants else None  # "default" is not an A/B variant
+    variants = enrollment.variants
     if recorded is not None:
-        enrollment.variants = {**enrollment.variants, step.id: recorded}
+        variants = {**variants, step.id: recorded}
     in_reply_to, references = None, []
     if previous is not None:
         in_reply_to = previous.message_id
@@ -367,58 +422,47 @@ def _email_step(
     placement = runtime.placement(prospect, mailbox)
     slot = plan_send(placement, now, f"{enrollment.id}:{step.id}")
     domain = settings.message_id_domain or mailbox.address.rsplit("@", 1)[-1]
-    message = OutboundMessage(
-        enrollment_id=enrollment.id,
-        step_id=step.id,
-        prospect_id=prospect.id,
-        mailbox_id=mailbox.id,
-        sequence_id=enrollment.sequence_id,
-        version_id=enrollment.version_id,
-        variant=recorded,
-        state=MessageState.PLANNED,
-        to_address=prospect.email or "",
-        from_address=mailbox.address,
-        subject=rendered.subject,
-        body_text=rendered.text,
-        body_html=rendered.html,
-        message_id=new_message_id(domain),
-        in_reply_to=in_reply_to,
-        references=references,
-        headers={},
-        not_before=slot.at,
-        held_reason=f"send window: {explain_slot(slot)}" if slot.at > now else None,
-        attempts=0,
-        created_at=now,
-        updated_at=now,
-    )
+    row: dict[str, Any] = {
+        "enrollment_id": enrollment.id,
+        "step_id": step.id,
+        "prospect_id": prospect.id,
+        "mailbox_id": mailbox.id,
+        "sequence_id": enrollment.sequence_id,
+        "version_id": enrollment.version_id,
+        "variant": recorded,
+        "state": str(MessageState.PLANNED),
+        "to_address": prospect.email or "",
+        "from_address": mailbox.address,
+        "subject": rendered.subject,
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "message_id": new_message_id(domain),
+        "in_reply_to": in_reply_to,
+        "references": references,
+        "headers": {},
+        "not_before": slot.at,
+        "held_reason": f"send window: {explain_slot(slot)}" if slot.at > now else None,
+        "attempts": 0,
+        "lease_until": None,
+        "sent_at": None,
+        "smtp_code": None,
+        "smtp_status": None,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
     planned_data = {"not_before": slot.at.isoformat(), "local": slot.local.isoformat()}
     if ahead is not None:
-        # Batched: inserted with the batch; its events need its id, so they follow the
-        # insert. A duplicate (enrollment_id, step_id) fails the batch, which is then run
-        # again step by step (below), so the unique constraint still decides.
-        session.add(message)
-        step_id = enrollment.step_id
-
-        def finish() -> None:
-            planned = events.record(
-                session, EventType.MESSAGE_PLANNED, now, message=message, data=planned_data
-            )
-            executed = events.record(
-                session,
-                EventType.STEP_EXECUTED,
-                now,
-                enrollment=enrollment,
-                step_id=step_id,
-                variant=recorded,
-                data={"type": "email"},
-            )
-            ahead.events.extend((planned, executed))
-
-        ahead.deferred.append(finish)
+        # Batched: inserted with the batch (`_insert_emails`), events after it (they need
+        # the message's id); the enrollment moves on in one UPDATE for the batch, so its
+        # ORM object is left as loaded.
+        moved = {**_advanced(enrollment, runtime, now), "next_run_at": None, "variants": variants}
+        executed = enrollment.step_id  # as the STEP_EXECUTED event of an unbatched step says
+        ahead.emails.append(PlannedEmail(row, enrollment, executed, recorded, planned_data, moved))
         report.emails_planned += 1
-        _advance(enrollment, runtime, now)
-        enrollment.next_run_at = None
         return
+    enrollment.variants = variants
+    message = OutboundMessage(**row)
     try:
         with session.begin_nested():
             session.add(message)

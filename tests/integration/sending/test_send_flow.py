@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
+from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState
 from engine.services.send import send_due
 from engine.services.tick import tick
@@ -112,3 +115,42 @@ def test_a_new_round_is_planned_in_the_window_not_at_night(
     assert local.date().isoformat() == "2026-03-09" and 9 <= local.hour < 17  # Monday
     assert send_due(db, clock, settings).claimed == 0
     assert sink.data_received == 0
+
+
+def test_batched_writes_match_the_one_by_one_ones(
+    db: Database,
+    clock: VirtualClock,
+    settings: Settings,
+    sink: SmtpSink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The tick's batch and the sender's outcome batch write plain rows in bulk; they must
+    not fall back to their careful step-by-step path, and must write what it would."""
+    caplog.set_level(logging.INFO)
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS, smtp_url=sink.url)
+    assert tick(db, clock, settings).emails_planned == 3
+    assert send_due(db, clock, settings).sent == 3
+    fallbacks = [r.message for r in caplog.records if "step by step" in r.message]
+    fallbacks += [r.message for r in caplog.records if "one by one" in r.message]
+    assert fallbacks == []
+    with db.session() as s:
+        for m in s.scalars(select(OutboundMessage)):
+            assert (m.state, m.smtp_code, m.attempts) == (MessageState.SENT, 250, 1)
+            assert m.sent_at == clock.now() and m.lease_until is None and m.last_error is None
+            rows = s.scalars(select(Event).where(Event.outbound_id == m.id).order_by(Event.id))
+            by_type = {e.type: e for e in rows}
+            assert set(by_type) == {"message.planned", "message.sending", "message.sent"}
+            for event in by_type.values():
+                assert (event.enrollment_id, event.prospect_id) == (m.enrollment_id, m.prospect_id)
+                assert (event.step_id, event.mailbox_id) == ("intro", m.mailbox_id)
+                assert (event.sequence_id, event.version_id) == (m.sequence_id, m.version_id)
+            assert by_type["message.sent"].data == {"attempts": 1}
+            assert by_type["message.planned"].data["not_before"] == m.not_before.isoformat()
+            executed = s.scalars(
+                select(Event).where(
+                    Event.enrollment_id == m.enrollment_id,
+                    Event.type == str(EventType.STEP_EXECUTED),
+                )
+            ).one()
+            assert (executed.step_id, executed.data) == ("intro", {"type": "email"})

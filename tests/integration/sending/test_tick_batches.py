@@ -117,3 +117,47 @@ def test_a_step_whose_message_exists_never_plans_a_second_one(
         assert counts[first] == 1
         assert len(counts) == 5
         assert s.get(Enrollment, first).step_id == "wait-1"  # type: ignore[union-attr]
+
+
+def test_a_batched_ab_step_records_each_enrollments_variant(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    intro = {
+        "id": "intro",
+        "type": "email",
+        "template": "intro.md.j2",
+        "variants": {"a": {"subject": "A for {{ first_name }}"}, "b": {"subject": "B too"}},
+    }
+    ab_spec: dict[str, Any] = {
+        **BASIC_SPEC,
+        "key": "ab",
+        "name": "AB",
+        "steps": [intro, *BASIC_SPEC["steps"][1:]],
+    }
+    with db.session() as s:
+        world = build_world(s, clock.now(), [])
+        mailbox = s.get(Mailbox, world.mailbox_id)
+        assert mailbox is not None
+        version = make_version(s, clock.now(), ab_spec)
+        for i in range(4):
+            enroll(
+                s,
+                clock.now(),
+                make_prospect(s, clock.now(), f"v{i}@beta.example"),
+                version,
+                mailbox,
+            )
+
+    assert tick(db, clock, settings, batch_size=10).emails_planned == 4
+
+    with db.session() as s:
+        seen = set()
+        for m in s.scalars(select(OutboundMessage)):
+            enrollment = s.get(Enrollment, m.enrollment_id)
+            assert enrollment is not None and m.variant in ("a", "b")
+            assert enrollment.variants == {"intro": m.variant}
+            assert (enrollment.step_index, enrollment.step_id) == (1, "wait-1")
+            assert enrollment.next_run_at is None and enrollment.updated_at == clock.now()
+            assert m.subject == ("B too" if m.variant == "b" else "A for V" + m.to_address[1])
+            seen.add(m.variant)
+        assert seen == {"a", "b"}
