@@ -69,7 +69,7 @@ class Options:
         return cls(
             quick=True,
             runs=3,
-            send_n=100,
+            send_n=1_000,  # 100 measured mostly noise and beat's one-second nudges
             enrollments=100_000,
             due=10_000,
             tick_limit=300,
