@@ -74,14 +74,19 @@ def record(
     enrollment: Enrollment | None = None,
     message: OutboundMessage | None = None,
     **fields: Any,
-) -> None:
-    """Append one event. Dimensions are copied from the enrollment/message when given."""
+) -> Event | None:
+    """Append one event. Dimensions are copied from the enrollment/message when given.
+
+    Returns the new Event (its id once flushed), or None inside `batched`, where only a
+    row is collected."""
     row = values(type, at, enrollment=enrollment, message=message, **fields)
     buffer = session.info.get(_BUFFER)
     if buffer is not None:
         buffer.append(row)
-    else:
-        session.add(Event(**row))
+        return None
+    event = Event(**row)
+    session.add(event)
+    return event
 
 
 @contextmanager
