@@ -180,25 +180,30 @@ class Cluster:
         def check() -> bool:
             if settled(db):
                 return True
-            with db.session() as s:
-                in_flight = s.scalar(
-                    select(func.count())
-                    .select_from(OutboundMessage)
-                    .where(OutboundMessage.state == MessageState.SENDING)
-                )
-                due = s.scalar(
-                    select(func.count())
-                    .select_from(OutboundMessage)
-                    .where(
-                        OutboundMessage.state == MessageState.PLANNED,
-                        OutboundMessage.not_before <= now_utc() + timedelta(seconds=self.offset),
-                    )
-                )
-            if not in_flight and not due:
+            if self.waiting_for_later(db):
                 self.move_time(self.offset + 3600)
             return False
 
         wait_until(f"every message to be settled (now {message_states(db)})", check, timeout, 1)
+
+    def waiting_for_later(self, db: Database) -> bool:
+        """Nothing in flight and nothing due on the processes' clock: what is left (if
+        anything) waits for a later time, a retry's backoff or a cap."""
+        with db.session() as s:
+            in_flight = s.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(OutboundMessage.state == MessageState.SENDING)
+            )
+            due = s.scalar(
+                select(func.count())
+                .select_from(OutboundMessage)
+                .where(
+                    OutboundMessage.state == MessageState.PLANNED,
+                    OutboundMessage.not_before <= now_utc() + timedelta(seconds=self.offset),
+                )
+            )
+        return not in_flight and not due
 
     def logs(self) -> str:
         return "\n".join(

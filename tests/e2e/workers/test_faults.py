@@ -18,6 +18,7 @@ from engine.core.states import EnrollmentState, MessageState
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, OutboundMessage
+from tests.conftest import missing
 from tests.e2e.workers.cluster import (
     Cluster,
     count_messages,
@@ -26,7 +27,6 @@ from tests.e2e.workers.cluster import (
     now_utc,
     received_ids,
     seed,
-    settled,
     wait_until,
 )
 from tests.support.smtp_server import SmtpSink as Sink
@@ -107,7 +107,7 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
             target = (round_ + 1) * 60
             wait_until(
                 "sending to go on",
-                lambda t=target: _received_more(sink, t) or settled(cluster_db),
+                lambda t=target: _received_more(sink, t) or cluster.waiting_for_later(cluster_db),
                 120,
             )
             cluster.kill(victim, signal.SIGKILL)
@@ -116,6 +116,7 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
         cluster.settle(cluster_db, 240)
     except AssertionError:
         print(cluster.logs())
+        print(f"message states: {message_states(cluster_db)}; received {len(sink.messages)}")
         raise
     finally:
         cluster.stop()  # a send still finishing after its lease may yet record `sent`
@@ -128,7 +129,7 @@ def test_workers_killed_mid_send_lose_nothing_and_send_nothing_twice(
 def private_redis(tmp_path: Path) -> Iterator[tuple[str, callable]]:  # type: ignore[valid-type]
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed")
+        missing("redis-server (apt-get install redis-server)")
     port = free_port()
     procs: list[subprocess.Popen[bytes]] = []
 
@@ -215,9 +216,11 @@ def test_redis_restart_and_cut_database_connections_recover_on_their_own(
         start_redis()  # type: ignore[operator]  # empty: queues, locks and caps are gone
         for _ in range(3):
             at_least = len(sink.messages) + 40
+            # Go on once 40 more arrived, or once what is left waits for a later time (a
+            # send cut before DATA backs off for 5 minutes): `settle` moves the clocks then.
             wait_until(
                 "sending to go on",
-                lambda t=at_least: _received_more(sink, t) or settled(cluster_db),
+                lambda t=at_least: _received_more(sink, t) or cluster.waiting_for_later(cluster_db),
                 120,
             )
             cut += _cut_postgres_connections(cluster_db.url)
@@ -226,6 +229,7 @@ def test_redis_restart_and_cut_database_connections_recover_on_their_own(
         cluster.settle(cluster_db, 240)
     except AssertionError:
         print(cluster.logs())
+        print(f"message states: {message_states(cluster_db)}; received {len(sink.messages)}")
         raise
     finally:
         cluster.stop()
