@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -152,6 +152,8 @@ def _execute_batch(
                 part.executed += 1
         session.flush()  # the other steps' enrollments (one executemany) and tasks
         _insert_emails(session, ahead.emails, now)
+    except OperationalError:
+        raise  # the database itself failed (connection cut, lock timeout): see _execute_guarded
     except Exception:
         log.info("batch of %d steps failed; running it again step by step", len(batch))
         session.rollback()
@@ -255,6 +257,11 @@ def _execute_guarded(
         with session.begin_nested():
             execute_step(session, enrollment, now, settings, cache, report)
         report.executed += 1
+    except OperationalError:
+        # Not this step's fault: the connection was cut, a lock timed out, a deadlock was
+        # broken. Pausing the enrollment would be wrong (and cannot be written anyway): the
+        # tick fails, its transaction rolls back, and the next tick runs the batch again.
+        raise
     except Exception as exc:
         log.exception("step of enrollment %s failed", enrollment.id)
         report.errors.append(f"enrollment {enrollment.id}: {type(exc).__name__}: {exc}")

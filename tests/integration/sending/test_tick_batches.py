@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState
+from engine.services import tick as tick_module
 from engine.services.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
@@ -161,3 +164,28 @@ def test_a_batched_ab_step_records_each_enrollments_variant(
             assert m.subject == ("B too" if m.variant == "b" else "A for V" + m.to_address[1])
             seen.add(m.variant)
         assert seen == {"a", "b"}
+
+
+def test_a_database_failure_in_a_step_fails_the_tick_and_pauses_no_one(
+    db: Database, clock: VirtualClock, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.session() as s:
+        world = build_world(s, clock.now(), [f"p{i}@beta.example" for i in range(3)])
+    real_step = tick_module.execute_step
+    cut = world.enrollment_ids[1]
+
+    def step_with_a_cut_connection(session: Any, enrollment: Enrollment, *args: Any) -> None:
+        if enrollment.id == cut:  # as psycopg raises when the server drops the connection
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+        real_step(session, enrollment, *args)
+
+    monkeypatch.setattr(tick_module, "execute_step", step_with_a_cut_connection)
+    with pytest.raises(OperationalError):
+        tick(db, clock, settings, batch_size=10)
+    rows = _by_id(db)
+    assert {rows[i].state for i in world.enrollment_ids} == {EnrollmentState.ACTIVE}
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboundMessage)) == 0  # rolled back
+
+    monkeypatch.setattr(tick_module, "execute_step", real_step)
+    assert tick(db, clock, settings, batch_size=10).emails_planned == 3  # the next tick redoes it
