@@ -196,26 +196,42 @@ def add_send_history(session: Session, world: World, now: datetime, *, domain: s
     falls outside a rolling 24 hours), to `x<i>@<domain>`."""
     for i, enrollment_id in enumerate(world.enrollment_ids):
         sent_at = now - timedelta(hours=30 if i == 0 else i)
-        session.add(
-            OutboundMessage(
-                enrollment_id=enrollment_id,
-                step_id="intro",
-                prospect_id=enrollment_id,
-                mailbox_id=world.mailbox_id,
-                sequence_id=1,
-                version_id=world.version_id,
-                state=MessageState.SENT,
-                to_address=f"x{i}@{domain}",
-                from_address="anna@acme.example",
-                subject="s",
-                body_text="b",
-                message_id=f"m{i}@acme.example",
-                references=[],
-                headers={},
-                not_before=sent_at,
-                sent_at=sent_at,
-                attempts=1,
-                created_at=sent_at,
-                updated_at=sent_at,
-            )
-        )
+        session.add(sent_message(session, world, enrollment_id, sent_at, to=f"x{i}@{domain}"))
+
+
+def sent_message(
+    session: Session,
+    world: World,
+    enrollment_id: int,
+    at: datetime,
+    *,
+    to: str,
+    state: MessageState = MessageState.SENT,
+    smtp_status: str | None = None,
+) -> OutboundMessage:
+    """An outbound row of the enrollment's intro that left at `at` (history for caps and
+    the bounce-rate breaker), `state` sent or bounced."""
+    enrollment = session.get(Enrollment, enrollment_id)
+    assert enrollment is not None
+    return OutboundMessage(
+        enrollment_id=enrollment_id,
+        step_id="intro",
+        prospect_id=enrollment.prospect_id,
+        mailbox_id=world.mailbox_id,
+        sequence_id=enrollment.sequence_id,
+        version_id=world.version_id,
+        state=state,
+        smtp_status=smtp_status,
+        to_address=to,
+        from_address="anna@acme.example",
+        subject="s",
+        body_text="b",
+        message_id=f"history-{enrollment_id}@acme.example",
+        references=[],
+        headers={},
+        not_before=at,
+        sent_at=at,
+        attempts=1,
+        created_at=at,
+        updated_at=at,
+    )

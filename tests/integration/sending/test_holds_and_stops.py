@@ -40,6 +40,7 @@ from tests.integration.sending.factory import (
     enroll,
     make_prospect,
     received,
+    sent_message,
 )
 from tests.support.smtp_server import SmtpSink
 
@@ -207,27 +208,14 @@ def test_bounce_rate_breaker_pauses_the_mailbox(
         for i, eid in enumerate(world.enrollment_ids):
             bounced = i < bounces
             s.add(
-                OutboundMessage(
-                    enrollment_id=eid,
-                    step_id="intro",
-                    prospect_id=eid,
-                    mailbox_id=world.mailbox_id,
-                    sequence_id=s.get(Enrollment, eid).sequence_id,
-                    version_id=world.version_id,  # type: ignore[union-attr]
+                sent_message(
+                    s,
+                    world,
+                    eid,
+                    now,
+                    to=f"x{i}@beta.example",
                     state=MessageState.BOUNCED if bounced else MessageState.SENT,
                     smtp_status="5.1.1" if bounced else "2.0.0",
-                    to_address=f"x{i}@beta.example",
-                    from_address="anna@acme.example",
-                    subject="s",
-                    body_text="b",
-                    message_id=f"b{i}@acme.example",
-                    references=[],
-                    headers={},
-                    not_before=now,
-                    sent_at=now,
-                    attempts=1,
-                    created_at=now,
-                    updated_at=now,
                 )
             )
     with db.session() as s:
