@@ -206,16 +206,13 @@ def _reopen(session: Session, now: datetime, row: InboundMessage, task_id: int) 
         return None
     task.state = str(advance_task(TaskState.CANCELLED, TaskState.OPEN))
     task.completed_at = None
-    events.record(
+    _task_event(
         session,
         EventType.TASK_CREATED,
         now,
-        task_id=task.id,
-        prospect_id=task.prospect_id,
-        enrollment_id=task.enrollment_id,
-        owner=task.owner,
-        inbound_id=row.id,
-        data={"title": task.title, "source": "re-opened: inbound reclassified"},
+        task,
+        row,
+        {"title": task.title, "source": "re-opened: inbound reclassified"},
     )
     return f"task #{task.id} open again"
 
@@ -303,18 +300,37 @@ def _undo_task(
         return None
     task.state = str(advance_task(TaskState.OPEN, TaskState.CANCELLED))
     task.completed_at = now
-    events.record(
+    _task_event(
         session,
         EventType.TASK_SKIPPED,
+        now,
+        task,
+        row,
+        {"reason": "inbound reclassified", "state": "cancelled"},
+    )
+    return f"cancelled task #{task.id}"
+
+
+def _task_event(
+    session: Session,
+    kind: EventType,
+    now: datetime,
+    task: Task,
+    row: InboundMessage,
+    data: dict[str, Any],
+) -> None:
+    """A task's compensating event, with the task's dimensions and this inbound message."""
+    events.record(
+        session,
+        kind,
         now,
         task_id=task.id,
         prospect_id=task.prospect_id,
         enrollment_id=task.enrollment_id,
         owner=task.owner,
         inbound_id=row.id,
-        data={"reason": "inbound reclassified", "state": "cancelled"},
+        data=data,
     )
-    return f"cancelled task #{task.id}"
 
 
 def _undo_score(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import SpecError
+from engine.errors import Diagnostic, SpecError
 from engine.spec.loader import content_hash, load_sequence, spec_from_json, validate_paths
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -21,6 +21,13 @@ def diagnostics(path: Path) -> list[str]:
     for d in validate_paths([path], FIXTURES / "templates"):
         out.append(f"{Path(d.file).name}:{d.line}:{d.column}: {d.message} ({d.fix})")
     return out
+
+
+def refusals(path: Path) -> list[Diagnostic]:
+    """What `load_sequence` refuses the file for (it must refuse it)."""
+    with pytest.raises(SpecError) as exc:
+        load_sequence(path)
+    return exc.value.diagnostics
 
 
 def test_every_example_sequence_is_valid() -> None:
@@ -128,9 +135,7 @@ def test_duplicate_yaml_keys_and_unsafe_template_names(tmp_path: Path) -> None:
             email: {subject: "Hi", template: ../secret.txt}
         """,
     )
-    with pytest.raises(SpecError) as exc:
-        load_sequence(path)
-    [only] = exc.value.diagnostics
+    [only] = refusals(path)
     assert (only.line, only.column) == (4, 1) and "duplicate key" in only.message
 
 
@@ -145,9 +150,7 @@ def test_template_names_cannot_leave_the_templates_folder(tmp_path: Path) -> Non
             email: {subject: "Hi\\nBcc: x", template: ../secret.txt}
         """,
     )
-    with pytest.raises(SpecError) as exc:
-        load_sequence(path)
-    messages = [f"{d.line}:{d.column}: {d.message}" for d in exc.value.diagnostics]
+    messages = [f"{d.line}:{d.column}: {d.message}" for d in refusals(path)]
     assert messages == [
         "6:22: the subject must be one line",
         "6:46: template name '../secret.txt' must be a file name inside templates/",
@@ -172,9 +175,8 @@ def test_unknown_variables_but_guarded_and_custom_ones_pass(tmp_path: Path) -> N
             task: "Research {{ linkedin }}"
         """,
     )
-    with pytest.raises(SpecError) as exc:
-        load_sequence(path)
-    messages = [f"{d.line}: {d.message.split(' (')[0]}" for d in exc.value.diagnostics]
+    found = refusals(path)
+    messages = [f"{d.line}: {d.message.split(' (')[0]}" for d in found]
     assert messages == [
         "10: unknown template variable 'sender.phone'",
         "13: unknown template variable 'linkedin'",
@@ -197,14 +199,13 @@ def test_rule_task_titles_may_read_the_reply_but_step_titles_may_not(tmp_path: P
             then: {task: "Book {{ refferal }}"}
         """,
     )
-    with pytest.raises(SpecError) as exc:
-        load_sequence(path)
-    messages = [f"{d.line}: {d.message.split(' (')[0]}" for d in exc.value.diagnostics]
+    found = refusals(path)
+    messages = [f"{d.line}: {d.message.split(' (')[0]}" for d in found]
     assert messages == [
         "6: unknown template variable 'referral'",  # a step has no reply to read
         "11: unknown template variable 'refferal'",
     ]
-    assert "did you mean 'referral'?" in exc.value.diagnostics[-1].message
+    assert "did you mean 'referral'?" in found[-1].message
 
 
 def test_validate_paths_expands_folders_and_flags_shared_keys(tmp_path: Path) -> None:
