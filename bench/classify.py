@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 
 from bench.common import Options, Row, not_measured, rates, shared_corpus
+from engine.tracking.classify import classify
 
 CORPUS = shared_corpus() / "sisimai" / "eml"
 TARGET = "≥ 500 msg/s"
@@ -28,10 +29,6 @@ def run(opts: Options) -> list[Row]:
 
     parse_all()  # warm the email package's caches
     base = rates(parse_all, opts.runs, "msg/s")
-    try:
-        from engine.tracking.classify import classify
-    except ImportError:
-        return [not_measured(label, "engine.tracking.classify is not on main yet", TARGET, base)]
 
     def classify_all() -> int:
         for raw in raws:

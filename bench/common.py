@@ -7,7 +7,6 @@ the same run, so the ratio survives a noisy shared machine (docs/benchmarks.md).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import platform
 import shutil
@@ -128,16 +127,6 @@ class Row:
 
 def not_measured(figure: str, why: str, target: str = "", baseline: Sample | None = None) -> Row:
     return Row(figure, None, baseline, target, None, f"not measured: {why}")
-
-
-def missing_module(*names: str) -> str | None:
-    """The first of `names` that cannot be imported here (engine code not landed yet)."""
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            return name
-    return None
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -25,7 +25,6 @@ from bench.common import (
     Options,
     Row,
     Sample,
-    missing_module,
     not_measured,
     postgres_available,
     run_child,
@@ -81,41 +80,20 @@ def run(opts: Options) -> list[Row]:
 def embedded_rows(opts: Options, sink: SinkProcess) -> list[Row]:
     runs = min(opts.runs, 2)  # whole processes at full size: two runs fit the budget
     sizes = [10_000, opts.enrollments] if opts.enrollments > 10_000 else [opts.enrollments]
-    missing = missing_module("engine.services.runner", "engine.services.sequences")
-    why = f"{missing} is not on main yet" if missing else ""
     rows: list[Row] = []
     with temp_dir("memory") as tmp:
         url = f"sqlite:///{tmp / 'kadenz.db'}"
         db = Database(url)
         db.upgrade()
-        if why:
-            from bench.scheduler import _bare_version
-
-            sequence_id, version_id, step_id = _bare_version(db)
-        else:
-            sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
-        boxes = seed.add_mailboxes(db, opts.mailboxes, sink.url)
-        have = 0
+        ws = seed.workspace(db, tmp, opts.mailboxes, sink.url)
         for size in sizes:
-            seed.seed_enrollments(
-                db,
-                start=have + 1,
-                count=size - have,
-                due=DUE if have == 0 else 0,  # later sizes: make_due already did it
-                sequence_id=sequence_id,
-                version_id=version_id,
-                step_id=step_id,
-                mailbox_ids=boxes,
-            )
-            have = size
+            # later sizes: make_due already made the next runs' work due
+            ws.enroll_up_to(size, due=DUE if ws.enrolled == 0 else 0)
             floor = Sample(
                 [run_child([sys.executable, "-c", FLOOR, url]).peak_rss_mb for _ in range(runs)],
                 "MB",
             )
             label = f"embedded engine peak RSS @ {size:,} enrollments"
-            if why:
-                rows.append(not_measured(label, why, TARGET, floor))
-                continue
             values = []
             for _ in range(runs):
                 got = run_child([sys.executable, "-c", ENGINE, url, str(tmp / "home")])
@@ -146,21 +124,9 @@ def worker_rows(opts: Options, sink: SinkProcess) -> list[Row]:
         db = Database(url)
         try:
             db.upgrade()
-            sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
-            boxes = seed.add_mailboxes(db, opts.mailboxes, sink.url)
-            have = 0
+            ws = seed.workspace(db, tmp, opts.mailboxes, sink.url)
             for size in sizes:
-                seed.seed_enrollments(
-                    db,
-                    start=have + 1,
-                    count=size - have,
-                    due=0,
-                    sequence_id=sequence_id,
-                    version_id=version_id,
-                    step_id=step_id,
-                    mailbox_ids=boxes,
-                )
-                have = size
+                ws.enroll_up_to(size)
                 floor = Sample(
                     [
                         run_child([sys.executable, "-c", WORKER_FLOOR, url]).peak_rss_mb

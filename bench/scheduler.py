@@ -26,6 +26,7 @@ from bench.common import (
     throwaway_postgres,
 )
 from engine.clock import VirtualClock
+from engine.services.tick import tick
 from engine.settings import load_settings
 from engine.store.db import Database
 
@@ -83,47 +84,21 @@ def run(opts: Options) -> list[Row]:
     if not postgres_available():
         return [not_measured("scheduler: claims+steps/s", "PostgreSQL not reachable")]
     rows: list[Row] = []
-    try:
-        from engine.services.tick import tick
-    except ImportError:
-        tick = None  # type: ignore[assignment]
     sizes = [10_000, 100_000, opts.enrollments] if opts.enrollments > 100_000 else [10_000, 100_000]
     with throwaway_postgres("sched") as url, temp_dir("sched") as tmp:
         db = Database(url)
         db.upgrade()
-        try:
-            sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
-            pushed = True
-        except ImportError:
-            sequence_id, version_id, step_id = _bare_version(db)
-            pushed = False
-        mailbox_ids = seed.add_mailboxes(db, 4, "smtp://127.0.0.1:1")
+        ws = seed.workspace(db, tmp, 4, "smtp://127.0.0.1:1")
         settings = load_settings(home=tmp / "home", database_url=url)
         clock = VirtualClock(seed.NOW)
-        have = 0
         for size in sizes:
-            seed.seed_enrollments(
-                db,
-                start=have + 1,
-                count=size - have,
-                due=0,
-                sequence_id=sequence_id,
-                version_id=version_id,
-                step_id=step_id,
-                mailbox_ids=mailbox_ids,
-            )
-            have = size
+            ws.enroll_up_to(size)
             raw = raw_empty_claim(url)
             try:
                 base = durations_ms(raw, max(opts.runs, 5))
             finally:
                 raw.close()  # type: ignore[attr-defined]
             label = f"empty tick @ {size:,} enrollments"
-            if tick is None or not pushed:
-                rows.append(
-                    not_measured(label, _missing(tick, pushed), target_empty, baseline=base)
-                )
-                continue
             ours = durations_ms(lambda: tick(db, clock, settings), max(opts.runs, 5))
             met = ours.median < 50 if size >= 1_000_000 else None
             rows.append(
@@ -137,10 +112,10 @@ def run(opts: Options) -> list[Row]:
                 )
             )
 
-        due = min(opts.due, have)
-        label = f"claims+steps/s ({due:,} due of {have:,})"
+        due = min(opts.due, ws.enrolled)
+        label = f"claims+steps/s ({due:,} due of {ws.enrolled:,})"
         with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-            conn.execute(RESET_DUE, {"step": step_id, "now": seed.NOW, "due": due})
+            conn.execute(RESET_DUE, {"step": ws.step_id, "now": seed.NOW, "due": due})
             conn.execute("ANALYZE enrollments")
         base_values = []
         for _ in range(opts.runs):
@@ -148,57 +123,23 @@ def run(opts: Options) -> list[Row]:
             n = raw_claim_loop(url)
             base_values.append(n / (time.perf_counter() - start))
             with psycopg.connect(psycopg_url(url), autocommit=True) as conn:
-                conn.execute(RESET_DUE, {"step": step_id, "now": seed.NOW, "due": due})
+                conn.execute(RESET_DUE, {"step": ws.step_id, "now": seed.NOW, "due": due})
         base = Sample(base_values, "rows/s")
-        if tick is None or not pushed:
-            rows.append(not_measured(label, _missing(tick, pushed), target_claims, baseline=base))
-        else:
-            limit = min(opts.tick_limit, due // max(opts.runs, 1))
-            ours_values = []
-            for _ in range(opts.runs):
-                start = time.perf_counter()
-                report = tick(db, clock, settings, limit=limit)
-                ours_values.append(report.executed / (time.perf_counter() - start))
-            rows.append(
-                Row(
-                    label,
-                    Sample(ours_values, "steps/s"),
-                    base,
-                    target_claims,
-                    note=f"ours: tick(limit={limit:,}) ×{opts.runs}; raw: all {due:,} ×{opts.runs}",
-                )
+        limit = min(opts.tick_limit, due // max(opts.runs, 1))
+        ours_values = []
+        for _ in range(opts.runs):
+            start = time.perf_counter()
+            report = tick(db, clock, settings, limit=limit)
+            ours_values.append(report.executed / (time.perf_counter() - start))
+        rows.append(
+            Row(
+                label,
+                Sample(ours_values, "steps/s"),
+                base,
+                target_claims,
+                note=f"ours: tick(limit={limit:,}) ×{opts.runs}; raw: all {due:,} ×{opts.runs}",
             )
-            rows[-1].met = (rows[-1].ratio or 0) >= 0.5
+        )
+        rows[-1].met = (rows[-1].ratio or 0) >= 0.5
         db.dispose()
     return rows
-
-
-def _missing(tick: object, pushed: bool) -> str:
-    if tick is None:
-        return "engine.services.tick is not on main yet"
-    if not pushed:
-        return "engine.spec / services.sequences (push) is not on main yet"
-    return "unknown"
-
-
-def _bare_version(db: Database) -> tuple[int, int, str]:
-    """A sequence + version row for the raw baseline when the spec code has not landed."""
-    from engine.store.models import Sequence, SequenceVersion
-
-    with db.session() as session:
-        sequence = Sequence(key="bench", name="bench", created_at=seed.NOW)
-        session.add(sequence)
-        session.flush()
-        version = SequenceVersion(
-            sequence_id=sequence.id,
-            version=1,
-            content_hash="bench",
-            source=seed.SEQUENCE_YAML,
-            spec={},
-            templates={},
-            created_at=seed.NOW,
-        )
-        session.add(version)
-        session.flush()
-        sequence.current_version_id = version.id
-        return sequence.id, version.id, "intro"

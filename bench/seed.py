@@ -7,6 +7,7 @@ figures measure the engine on exactly the data a real workspace would hold.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,10 +59,7 @@ def write_sequence(folder: Path) -> Path:
 
 
 def push_sequence(db: Database, folder: Path) -> tuple[int, int, str]:
-    """Validate and push the sequence through the engine's own code; (sequence, version, step).
-
-    Raises ImportError while the spec/sequence services are not on this branch.
-    """
+    """Validate and push the sequence through the engine's own code; (sequence, version, step)."""
     from engine.services import sequences
     from engine.spec.loader import load_sequence
 
@@ -109,6 +107,38 @@ _SERIES = {
 _SQLITE_CTE = (
     "WITH RECURSIVE s(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM s WHERE i < :last) "
 )
+
+
+@dataclass
+class Workspace:
+    """The pushed sequence and its mailboxes, and how many prospects are enrolled so far."""
+
+    db: Database
+    sequence_id: int
+    version_id: int
+    step_id: str
+    mailbox_ids: list[int]
+    enrolled: int = 0
+
+    def enroll_up_to(self, total: int, *, due: int = 0) -> None:
+        """Enroll prospects until there are `total`; `due` of the new ones are due now."""
+        seed_enrollments(
+            self.db,
+            start=self.enrolled + 1,
+            count=total - self.enrolled,
+            due=due,
+            sequence_id=self.sequence_id,
+            version_id=self.version_id,
+            step_id=self.step_id,
+            mailbox_ids=self.mailbox_ids,
+        )
+        self.enrolled = max(self.enrolled, total)
+
+
+def workspace(db: Database, folder: Path, mailboxes: int, smtp_url: str) -> Workspace:
+    """Push the benchmark sequence and add `mailboxes` mailboxes sending to `smtp_url`."""
+    sequence_id, version_id, step_id = push_sequence(db, folder)
+    return Workspace(db, sequence_id, version_id, step_id, add_mailboxes(db, mailboxes, smtp_url))
 
 
 def _ts(db: Database, value: datetime) -> Any:

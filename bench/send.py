@@ -27,7 +27,6 @@ from bench.common import (
     Options,
     Row,
     Sample,
-    missing_module,
     not_measured,
     postgres_available,
     temp_dir,
@@ -91,18 +90,7 @@ def embedded_once(sink: SinkProcess, n: int, mailboxes: int) -> float:
         url = f"sqlite:///{tmp / 'kadenz.db'}"
         db = Database(url)
         db.upgrade()
-        sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
-        boxes = seed.add_mailboxes(db, mailboxes, sink.url)
-        seed.seed_enrollments(
-            db,
-            start=1,
-            count=n,
-            due=n,
-            sequence_id=sequence_id,
-            version_id=version_id,
-            step_id=step_id,
-            mailbox_ids=boxes,
-        )
+        seed.workspace(db, tmp, mailboxes, sink.url).enroll_up_to(n, due=n)
         settings = load_settings(home=tmp / "home", database_url=url, secret_key="bench")
         runner = Runner(db, VirtualClock(seed.NOW), settings)
         sink.reset()
@@ -137,14 +125,10 @@ def run(opts: Options) -> list[Row]:
                 raise RuntimeError("the sink did not receive every raw message")
         base = Sample(base_values, "msg/s")
         label = f"send path, embedded SQLite ({n:,} msgs, {conns} conns)"
-        missing = missing_module("engine.services.runner", "engine.services.sequences")
-        if missing:
-            rows.append(not_measured(label, f"{missing} is not on main yet", TARGET, base))
-        else:
-            ours = Sample([embedded_once(sink, n, conns) for _ in range(opts.runs)], "msg/s")
-            row = Row(label, ours, base, TARGET)
-            row.met = (row.ratio or 0) >= 0.5
-            rows.append(row)
+        ours = Sample([embedded_once(sink, n, conns) for _ in range(opts.runs)], "msg/s")
+        row = Row(label, ours, base, TARGET)
+        row.met = (row.ratio or 0) >= 0.5
+        rows.append(row)
         rows.append(celery_row(sink, opts, base))
     return rows
 
@@ -177,18 +161,7 @@ def celery_once(sink: SinkProcess, n: int, mailboxes: int, concurrency: int) -> 
         db = Database(url)
         try:
             db.upgrade()
-            sequence_id, version_id, step_id = seed.push_sequence(db, tmp)
-            boxes = seed.add_mailboxes(db, mailboxes, sink.url)
-            seed.seed_enrollments(
-                db,
-                start=1,
-                count=n,
-                due=n,
-                sequence_id=sequence_id,
-                version_id=version_id,
-                step_id=step_id,
-                mailbox_ids=boxes,
-            )
+            seed.workspace(db, tmp, mailboxes, sink.url).enroll_up_to(n, due=n)
             sink.reset()
             with Cluster(tmp, url, concurrency) as cluster:
                 # A day early nothing is due: the workers start and idle on empty ticks.
