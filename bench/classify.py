@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 
 from bench.common import Options, Row, not_measured, rates, shared_corpus
-from engine.tracking.classify import classify
+from engine.inbound.classifier.classify import classify
 
 CORPUS = shared_corpus() / "sisimai" / "eml"
 TARGET = "≥ 500 msg/s"

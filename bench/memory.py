@@ -40,7 +40,7 @@ ENGINE = """
 import sys
 from bench.seed import NOW
 from engine.clock import VirtualClock
-from engine.services.runner import Runner
+from engine.embedded.runner import Runner
 from engine.settings import load_settings
 from engine.store.db import Database
 url, home = sys.argv[1], sys.argv[2]

@@ -35,7 +35,7 @@ GROUP_BY = "SELECT sequence_id, type, count(*) FROM events GROUP BY 1, 2"
 def run(opts: Options) -> list[Row]:
     if not postgres_available():
         return [not_measured("reports", "PostgreSQL not reachable", TARGET)]
-    from engine.services import reports, rollups
+    from engine.reporting import reports, rollups
 
     sizes = sorted({max(opts.events // 100, 1), max(opts.events // 10, 1), opts.events})
     rows: list[Row] = []

@@ -26,7 +26,7 @@ from bench.common import (
     throwaway_postgres,
 )
 from engine.clock import VirtualClock
-from engine.services.tick import tick
+from engine.outbound.tick import tick
 from engine.settings import load_settings
 from engine.store.db import Database
 

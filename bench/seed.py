@@ -60,8 +60,8 @@ def write_sequence(folder: Path) -> Path:
 
 def push_sequence(db: Database, folder: Path) -> tuple[int, int, str]:
     """Validate and push the sequence through the engine's own code; (sequence, version, step)."""
-    from engine.services import sequences
-    from engine.spec.loader import load_sequence
+    from engine.sequence_language.loader import load_sequence
+    from engine.workspace import sequences
 
     loaded = load_sequence(write_sequence(folder))
     with db.session() as session:

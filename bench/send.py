@@ -82,7 +82,7 @@ def raw_send(port: int, messages: list[tuple[str, str, bytes]], connections: int
 def embedded_once(sink: SinkProcess, n: int, mailboxes: int) -> float:
     """One full embedded run on a fresh SQLite workspace; messages per second."""
     from engine.clock import VirtualClock
-    from engine.services.runner import Runner
+    from engine.embedded.runner import Runner
     from engine.settings import load_settings
     from engine.store.db import Database
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import redis
 
 from engine.clock import Clock, SystemClock
-from engine.services.dispatch import MailboxLocks
-from engine.services.redis_limiter import RedisRateLimiter, database_seeder
+from engine.outbound.dispatch import MailboxLocks
+from engine.outbound.redis_limiter import RedisRateLimiter, database_seeder
 from engine.settings import Settings, load_settings
 from engine.store.db import Database
 

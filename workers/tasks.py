@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.services import dispatch, leases
-from engine.services.runtime import Runtimes
-from engine.services.send import send_due
-from engine.services.tick import tick as run_tick
+from engine.outbound import dispatch, leases
+from engine.outbound.runtime import Runtimes
+from engine.outbound.send import send_due
+from engine.outbound.tick import tick as run_tick
 from workers import runtime
 from workers.app import app
 
@@ -117,7 +117,7 @@ def resolve_leases() -> int:
 
 @app.task(name="kadenz.resume_due")
 def resume_due() -> int:
-    resume = _optional("engine.services.resume", "resume_due")
+    resume = _optional("engine.people.resume", "resume_due")
     if resume is None:
         return 0
     s = runtime.services()
@@ -136,7 +136,7 @@ def dispatch_polls() -> int:
 
 @app.task(name="kadenz.poll_mailbox")
 def poll_mailbox(mailbox_id: int) -> None:
-    poll = _optional("engine.services.poll", "poll_mailbox")
+    poll = _optional("engine.inbound.poll", "poll_mailbox")
     if poll is None:
         return
     s = runtime.services()
@@ -145,14 +145,14 @@ def poll_mailbox(mailbox_id: int) -> None:
 
 @app.task(name="kadenz.refresh_rollups")
 def refresh_rollups() -> None:
-    refresh = _optional("engine.services.rollups", "refresh_rollups")
+    refresh = _optional("engine.reporting.rollups", "refresh_rollups")
     if refresh is not None:
         refresh(runtime.services().db)
 
 
 @app.task(name="kadenz.deliver_webhooks")
 def deliver_webhooks() -> None:
-    deliver = _optional("engine.services.webhooks", "deliver_webhooks")
+    deliver = _optional("engine.workspace.webhooks", "deliver_webhooks")
     if deliver is not None:
         s = runtime.services()
         deliver(s.db, s.clock)

@@ -1,1 +1,1 @@
-"""api"""
+"""The web face: REST API, dashboard pages and the public unsubscribe endpoint (FastAPI)."""

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 
-from engine.services import tokens
-from engine.services.tokens import Principal
+from engine.workspace import tokens
+from engine.workspace.tokens import Principal
 
 
 def principal(request: Request) -> Principal:

@@ -13,9 +13,11 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import KadenzError
-from engine.services import overview, reports, rollups, task_queue, tokens
-from engine.services.tokens import Principal
+from engine.people import task_queue
+from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
+from engine.workspace import tokens
+from engine.workspace.tokens import Principal
 
 router = APIRouter(include_in_schema=False)
 

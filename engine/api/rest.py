@@ -19,10 +19,11 @@ from engine.api.problems import problem
 from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import NotFound, SpecError
-from engine.services import health as health_figures
-from engine.services import reports, rollups, suppression, task_queue
-from engine.services.tokens import Principal
+from engine.people import suppression, task_queue
+from engine.reporting import health as health_figures
+from engine.reporting import reports, rollups
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
+from engine.workspace.tokens import Principal
 
 router = APIRouter(prefix="/api/v1")
 
@@ -211,12 +212,12 @@ async def validate_sequence(request: Request, _: Principal = Depends(require("gr
     """Templates named by the file are looked up in the server's `templates/` folder."""
     text = (await request.body()).decode("utf-8", "replace")
     try:
-        loader = importlib.import_module("engine.spec.loader")
+        loader = importlib.import_module("engine.sequence_language.loader")
     except ImportError:
         return problem(
             501,
             "sequence validation is not available in this build yet "
-            "(engine.spec.loader has not landed)",
+            "(engine.sequence_language.loader has not landed)",
         )
     return await run_in_threadpool(_validate_text, loader, text)
 
@@ -314,7 +315,7 @@ def remove_suppression(
     _: Principal = Depends(require()),
 ) -> None:
     from engine.core.events import EventType
-    from engine.services import events
+    from engine.store import event_log as events
 
     st = _state(request)
     with st.db.session() as s:
@@ -327,7 +328,7 @@ def remove_suppression(
         s.delete(row)
 
 
-# --- prospects (read side; writes come from engine.services.prospects) ----------------------
+# --- prospects (read side; writes come from engine.people.prospects) ----------------------
 
 
 def _prospect_json(p: Prospect) -> dict[str, Any]:
@@ -405,12 +406,12 @@ async def post_inbound(request: Request, _: Principal = Depends(require())) -> A
     if len(raw) > MAX_RAW:
         return problem(413, f"message larger than {MAX_RAW} bytes", field="body")
     try:
-        ingest = importlib.import_module("engine.services.ingest")
+        ingest = importlib.import_module("engine.inbound.ingest")
     except ImportError:
         return problem(
             501,
             "inbound ingestion is not available in this build yet "
-            "(engine.services.ingest has not landed)",
+            "(engine.inbound.ingest has not landed)",
         )
     st = _state(request)
     result = await run_in_threadpool(ingest.ingest, st.db, st.clock, raw, source="http")

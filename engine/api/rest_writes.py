@@ -1,6 +1,6 @@
 """REST writes that reuse the prospects, enrollment and erasure services (no reimplementation).
 
-Prospects are imported through `engine.services.prospects.import_csv`: the JSON objects are
+Prospects are imported through `engine.people.prospects.import_csv`: the JSON objects are
 written as a CSV with our own header, so the API validates and upserts exactly like the CLI.
 """
 
@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.auth import require
 from engine.api.state import AppState
 from engine.errors import NotFound
-from engine.services import enrollment, erasure, prospects
-from engine.services.field_map import PROSPECT_COLUMNS
-from engine.services.tokens import Principal
+from engine.people import enrollment, erasure, prospects
+from engine.people.field_map import PROSPECT_COLUMNS
 from engine.store.models import Enrollment
+from engine.workspace.tokens import Principal
 
 router = APIRouter(prefix="/api/v1")
 

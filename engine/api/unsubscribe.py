@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.api.state import AppState
 from engine.api.templating import render_page
-from engine.services import unsubscribe as service
+from engine.inbound import unsubscribe as service
 
 router = APIRouter(include_in_schema=False)
 

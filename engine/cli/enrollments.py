@@ -9,7 +9,7 @@ import typer
 
 from engine.cli import context
 from engine.errors import InvalidInput
-from engine.services import enrollment, prospects
+from engine.people import enrollment, prospects
 
 app = typer.Typer(
     name="enrollment",

@@ -20,9 +20,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from engine.cli import context
+from engine.core.classification import Classification, InboundClass
 from engine.errors import InvalidInput, NotFound
-from engine.tracking.classify import classify
-from engine.tracking.types import Classification, InboundClass
+from engine.inbound.classifier.classify import classify
 
 EX_TEMPFAIL = 75  # sysexits.h: an MTA pipe (Postfix, Exim) keeps the message and retries
 
@@ -150,8 +150,8 @@ def ingest_command(
     The same message fed twice is processed once (deduplicated by Message-ID).
     Example, from Postfix: `kadenz inbound ingest -` as a pipe transport.
     """
-    from engine.services import mailsources
-    from engine.services.ingest import ingest
+    from engine.inbound import mailsources
+    from engine.inbound.ingest import ingest
 
     c = context.get(ctx)
     mailbox_id = _mailbox_id(c, mailbox) if mailbox else None
@@ -204,8 +204,8 @@ def list_command(
     ),
 ) -> None:
     """List received messages, newest first, with their class and what they matched."""
+    from engine.core.classification import InboundClass
     from engine.store.models import InboundMessage
-    from engine.tracking.types import InboundClass
 
     c = context.get(ctx)
     if unclassified:
@@ -363,7 +363,7 @@ def reclassify_command(
     Example: an out-of-office that stopped a sequence as a reply:
     `kadenz inbound reclassify 42 auto_reply --return-date 2026-03-16`.
     """
-    from engine.services.reclassify import reclassify
+    from engine.inbound.reclassify import reclassify
 
     c = context.get(ctx)
     back = None
@@ -397,7 +397,7 @@ def poll_command(
     The password comes from the environment variable named by the mailbox's password_env.
     Checkpoints (UIDVALIDITY + last UID per folder) make a re-poll fetch only new mail.
     """
-    from engine.services import poll
+    from engine.inbound import poll
 
     c = context.get(ctx)
     if mailbox:

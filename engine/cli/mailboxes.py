@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from engine.cli import context
-from engine.services import mailboxes
-from engine.services.mailboxes import MailboxSettings
+from engine.workspace import mailboxes
+from engine.workspace.mailboxes import MailboxSettings
 
 app = typer.Typer(
     name="mailbox",

@@ -12,8 +12,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from engine.cli import context
-from engine.services import erasure, prospects
-from engine.services.prospects import ImportReport
+from engine.people import erasure, prospects
+from engine.people.prospects import ImportReport
 from engine.store.models import Enrollment, Sequence
 
 many = typer.Typer(

@@ -11,12 +11,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from engine.cli import context
 from engine.core import metrics
 from engine.errors import InvalidInput
-from engine.services import reports, rollups
+from engine.reporting import reports, rollups, table
 
 
 class By(StrEnum):
@@ -38,10 +37,6 @@ class Format(StrEnum):
 _EPILOG = "Definitions:\n\n" + "\n\n".join(
     f"[bold]{name}[/]: {text}" for name, text in metrics.DEFINITIONS.items()
 )
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
 
 
 def register(app: typer.Typer) -> None:
@@ -80,7 +75,7 @@ def register(app: typer.Typer) -> None:
             return
         # Piped or narrow: keep every column readable rather than squeezing it to 80 columns.
         out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
-        out.print(_table(result))
+        out.print(table.report_table(result))
         out.print(
             "[dim]reply rate = prospects with a human reply / delivered (auto-replies and "
             "out-of-office excluded); bounce rate = hard-bounced / contacted; opt-out rate = "
@@ -96,41 +91,3 @@ def _parse_day(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"--since {text!r} is not a date (use YYYY-MM-DD)") from None
-
-
-def _table(result: reports.Report) -> Table:
-    title = f"Report by {result.by}" + (f" — {result.sequence}" if result.sequence else "")
-    if result.since:
-        title += f" since {result.since.isoformat()}"
-    table = Table(title=title, show_footer=False)
-    for name in (
-        "",
-        "enrolled",
-        "contacted",
-        "delivered",
-        "bounce",
-        "replied",
-        "reply rate",
-        "positive",
-        "opt-out",
-        "meetings",
-        "median reply",
-    ):
-        table.add_column(name, justify="left" if not name else "right", no_wrap=True)
-    rows = [*result.rows, *([result.total] if result.total else [])]
-    for i, row in enumerate(rows):
-        table.add_row(
-            f"[bold]{row.group}[/]" if i == len(rows) - 1 else row.group,
-            "—" if row.enrolled is None else str(row.enrolled),
-            str(row.contacted),
-            str(row.delivered),
-            f"{_pct(row.bounce_rate)} ({row.bounced})",
-            str(row.replied),
-            _pct(row.reply_rate),
-            f"{_pct(row.positive_rate)} ({row.positive})",
-            f"{_pct(row.opt_out_rate)} ({row.opted_out})",
-            str(row.meetings),
-            "—" if row.median_reply_hours is None else f"{row.median_reply_hours:.1f} h",
-            end_section=i == len(rows) - 2,
-        )
-    return table

@@ -15,12 +15,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from engine.cli import context
+from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
-from engine.services.explain import explain_prospect
-from engine.services.messages import resolve_ambiguous
-from engine.services.outbox import outbox
-from engine.services.runner import Runner
-from engine.services.simulate import SequenceInput, iter_table, read_prospects, simulate
+from engine.outbound.explain import explain_prospect
+from engine.outbound.outbox import outbox
+from engine.outbound.resolve import resolve_ambiguous
+from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate
 from engine.store.models import Mailbox, Sequence, SequenceVersion
 
 message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
@@ -135,7 +135,7 @@ def _sequence_input(
 ) -> tuple[SequenceInput, dict[str, dict[str, Any]]]:
     path = Path(key_or_file)
     if path.suffix in (".yaml", ".yml") or path.is_file():
-        from engine.spec.loader import load_sequence
+        from engine.sequence_language.loader import load_sequence
 
         loaded = load_sequence(path)
         spec = loaded.spec.model_dump(mode="json")

@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine.cli import context
-from engine.services import sequences as service
-from engine.spec.loader import LoadedSequence, load_paths
-from engine.spec.model import EmailStep, Step, WaitStep
-from engine.spec.schema import sequence_schema
+from engine.sequence_language.loader import LoadedSequence, load_paths
+from engine.sequence_language.model import EmailStep, Step, WaitStep
+from engine.sequence_language.schema import sequence_schema
+from engine.workspace import sequences as service
 
 sequence_app = typer.Typer(
     help="Sequences as code: validate, push and preview YAML sequence files.",

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from engine.cli import context
-from engine.services import suppression
+from engine.people import suppression
 
 app = typer.Typer(
     name="suppress",

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from engine.cli import context
 from engine.core.states import TaskState
-from engine.services.task_queue import end_of_day
-from engine.services.tasks import complete_task
+from engine.people.task_queue import end_of_day
+from engine.people.tasks import complete_task
 from engine.store.models import Prospect, Task
 
 task_app = typer.Typer(help="Calls and tasks in the SDRs' queues.", no_args_is_help=True)

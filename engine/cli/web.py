@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.cli import context
-from engine.services import tokens, webhooks
+from engine.workspace import tokens, webhooks
 
 token_app = typer.Typer(
     help="API tokens (for the REST API and the dashboard login).", no_args_is_help=True

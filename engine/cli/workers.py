@@ -12,7 +12,7 @@ import json
 import typer
 
 from engine.cli import context
-from engine.services import health
+from engine.reporting import health
 
 QUEUES = "kadenz,kadenz.send,kadenz.poll"
 

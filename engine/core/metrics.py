@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# The fact names the rollups count (engine.services.rollups writes them).
+# The fact names the rollups count (engine.reporting.rollups writes them).
 ENROLLED = "enrolled"
 CONTACTED = "contacted"  # once per enrollment: its first sent email
 STEP_SENT = "step_sent"  # once per (enrollment, step): that step's email was sent

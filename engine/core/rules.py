@@ -2,7 +2,7 @@
 
 Pure: input is the classification plus the sequence's `stop_on` and `rules` (read from the
 stored spec as plain dicts, defensively); output is a list of `Action` values that
-engine.services.inbound_actions applies. Safety actions (suppressing an address after a hard
+engine.inbound.actions applies. Safety actions (suppressing an address after a hard
 bounce, a complaint or an unsubscribe request) are never removed by a rule.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from engine.core.classification import AutoReplyKind, Classification, InboundClass, ReplyIntent
 from engine.schedule.types import Duration, DurationUnit
-from engine.tracking.types import AutoReplyKind, Classification, InboundClass, ReplyIntent
 
 DEFAULT_STOP_ON = ("reply", "bounce", "unsubscribe")
 DEFAULT_OOO_PAUSE = Duration(7, DurationUnit.DAYS)

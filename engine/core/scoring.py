@@ -9,7 +9,7 @@ Pure. The sequence spec's `scoring` block (a plain dict, read defensively) looks
         - at: 80
           then: {task: "Call {{ first_name }} today", notify: owner, move_to: hot-leads}
 
-(engine.spec.model.ScoringSpec validates it.) Without a block, or with no points, the
+(engine.sequence_language.model.ScoringSpec validates it.) Without a block, or with no points, the
 DEFAULT_POINTS below apply; no decay and no thresholds.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.tracking.types import AutoReplyKind, Classification, InboundClass, ReplyIntent
+from engine.core.classification import AutoReplyKind, Classification, InboundClass, ReplyIntent
 
 DEFAULT_POINTS: dict[str, int] = {
     "reply.positive": 50,

@@ -15,10 +15,10 @@ from engine.core.events import EventType
 from engine.core.states import MessageState
 from engine.demo.driver import DemoRun
 from engine.demo.people import Persona
+from engine.people import suppression
 from engine.schedule import planner, zones
-from engine.services import suppression
-from engine.services.sequences import version_spec
 from engine.store.models import Event, Mailbox, OutboundMessage, Prospect, SequenceVersion
+from engine.workspace.sequences import version_spec
 
 SENT_STATES = (str(MessageState.SENT), str(MessageState.BOUNCED))
 

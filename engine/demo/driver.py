@@ -20,15 +20,16 @@ from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.demo.people import DemoProspect, write_csv
 from engine.demo.world import World
-from engine.services import enrollment, mailboxes, prospects, sequences
-from engine.services.ingest import ingest
-from engine.services.resume import resume_due
-from engine.services.runner import Runner
-from engine.services.tasks import complete_task
+from engine.embedded.runner import Runner
+from engine.inbound.ingest import ingest
+from engine.people import enrollment, prospects
+from engine.people.resume import resume_due
+from engine.people.tasks import complete_task
+from engine.sequence_language.loader import load_paths
 from engine.settings import Settings
-from engine.spec.loader import load_paths
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Task
+from engine.workspace import mailboxes, sequences
 
 ROOT = Path(__file__).resolve().parents[2]  # the source checkout: sequences/, templates/
 START = datetime(2026, 3, 16, 6, 0, tzinfo=UTC)  # a Monday; the month spans DST and Easter

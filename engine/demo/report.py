@@ -10,11 +10,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from engine.cli.reports import _table as report_table
 from engine.core.states import TaskState
 from engine.demo.checks import Check
 from engine.demo.driver import DemoRun
-from engine.services import reports, rollups
+from engine.reporting import reports, rollups
+from engine.reporting.table import report_table
 from engine.store.models import Mailbox, Prospect, Task
 
 BY = ("sequence", "step", "variant")

@@ -59,3 +59,19 @@ def resolve_timezone(
         if zone is not None:
             return zone, source
     return UTC_ZONE, "default"
+
+
+_ZONES: dict[str, str] = {}
+
+
+def timezone_name(value: str) -> str | None:
+    """The IANA zone name if `value` is one (case-insensitive), else None."""
+    text = value.strip()
+    try:
+        ZoneInfo(text)
+        return text
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        pass
+    if not _ZONES:
+        _ZONES.update({z.lower(): z for z in available_timezones()})
+    return _ZONES.get(text.lower().replace(" ", "_"))

@@ -1,1 +1,1 @@
-"""Persistence: SQLAlchemy models, the database session, repositories and migrations."""
+"""Persistence: SQLAlchemy models, the session, migrations, the event log and bulk writes."""

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.clock import VirtualClock
-from engine.services import suppression
-from engine.services.ingest import default_classifier, headers_only
-from engine.services.resume import resume_due
+from engine.inbound.ingest import default_classifier, headers_only
+from engine.people import suppression
+from engine.people.resume import resume_due
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox
 from tests.conftest import missing

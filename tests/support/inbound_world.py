@@ -18,8 +18,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.core.classification import (
+    AutoReplyKind,
+    Classification,
+    InboundClass,
+    ReplyIntent,
+)
 from engine.core.states import EnrollmentState, MessageState
-from engine.spec.model import SequenceSpec
+from engine.sequence_language.model import SequenceSpec
 from engine.store.db import Database
 from engine.store.models import (
     Account,
@@ -29,12 +35,6 @@ from engine.store.models import (
     Prospect,
     Sequence,
     SequenceVersion,
-)
-from engine.tracking.types import (
-    AutoReplyKind,
-    Classification,
-    InboundClass,
-    ReplyIntent,
 )
 
 OUR_DOMAIN = "mail.kadenz.example"
@@ -324,7 +324,7 @@ def complaint(person: Person, *, at: datetime) -> bytes:
     return report.as_bytes()
 
 
-# --- a stand-in classifier (the real one is engine.tracking.classify) ----------------------
+# --- a stand-in classifier (the real one is engine.inbound.classifier.classify) -----------
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 

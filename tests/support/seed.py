@@ -3,7 +3,7 @@
 Other engineers can reuse `Seeder` for their own scenarios. `seed_scenario` builds the one
 that tests/unit/reports and the dashboard tests check by hand (see EXPECTED).
 
-Rows and events are written the way the engine writes them (engine.services.events.record
+Rows and events are written the way the engine writes them (engine.store.event_log.record
 with the enrollment and the message), so reports see exactly what production would produce.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.core.events import EventType
-from engine.services import events
+from engine.store import event_log as events
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,

@@ -10,9 +10,9 @@ from fastapi import FastAPI
 
 from engine.api.app import create_app
 from engine.clock import VirtualClock
-from engine.services import tokens
 from engine.settings import Settings, load_settings
 from engine.store.db import Database
+from engine.workspace import tokens
 from tests.support.seed import Scenario, day, seed_scenario
 
 with warnings.catch_warnings():

@@ -30,7 +30,7 @@ class InboundMessage(Base):
     from_address: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # The classifier's verdict (engine.tracking): class, intent, confidence, evidence.
+    # The classifier's verdict (engine.inbound.classifier): class, intent, confidence, evidence.
     classification: Mapped[str] = mapped_column(String(32))
     intent: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)

@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 
 from engine.clock import SystemClock
 from engine.core.states import EnrollmentState, MessageState
-from engine.spec.loader import spec_from_json
+from engine.sequence_language.loader import spec_from_json
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,

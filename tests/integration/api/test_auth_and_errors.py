@@ -19,7 +19,7 @@ def test_missing_token_is_401_problem(web: SeededApp) -> None:
 
 
 def test_wrong_and_revoked_tokens_are_401(web: SeededApp) -> None:
-    from engine.services import tokens
+    from engine.workspace import tokens
 
     with TestClient(web.app) as client:
         assert client.get("/api/v1/reports", headers=_bearer("kdz_nope")).status_code == 401

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli.main import app
-from engine.services import tokens
 from engine.store.db import Database
+from engine.workspace import tokens
 
 
 @pytest.fixture

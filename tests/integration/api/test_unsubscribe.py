@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from engine.core import unsubscribe as tokens
 from engine.core.events import EventType
-from engine.services import suppression
+from engine.people import suppression
 from engine.store.models import Enrollment, Event, OutboundMessage, Suppression, Task
 from tests.support.seed import Seeder
 from tests.support.web import SECRET, SeededApp, TestClient

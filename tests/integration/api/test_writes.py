@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.services import suppression
+from engine.people import suppression
 from engine.store.models import Enrollment, Prospect
 from tests.support.web import SeededApp, TestClient
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.events import EventType
-from engine.services import suppression
-from engine.services.ingest import ingest
-from engine.services.resume import resume_due
+from engine.inbound.ingest import ingest
+from engine.people import suppression
+from engine.people.resume import resume_due
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, InboundMessage, OutboundMessage, Prospect, Task
 from tests.support.inbound_world import (
@@ -255,7 +255,7 @@ def test_a_crashing_classifier_still_stores_the_message(db: Database, clock: Vir
 def test_a_bug_in_the_actions_keeps_the_raw_message(db: Database, clock: VirtualClock) -> None:
     world = make_world(db, clock.now())
     erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
-    from engine.services import inbound_actions
+    from engine.inbound import actions as inbound_actions
 
     original = inbound_actions.process
 
@@ -323,7 +323,7 @@ def test_reply_without_thread_headers_matches_the_sender(db: Database, clock: Vi
 
 
 def test_rules_override_defaults_and_score(db: Database, clock: VirtualClock) -> None:
-    from engine.spec.model import RuleSpec, ScoringSpec
+    from engine.sequence_language.model import RuleSpec, ScoringSpec
 
     raw_rules = [
         {
@@ -415,7 +415,7 @@ def test_resume_waits_for_a_planned_email_to_be_sent(db: Database, clock: Virtua
 
 
 def test_nul_characters_never_lose_a_message(db: Database, clock: VirtualClock) -> None:
-    from engine.tracking.types import Classification, InboundClass
+    from engine.core.classification import Classification, InboundClass
 
     raw = (
         b"From: Erik <erik@acme.example>\r\nSubject: nul\x00here\r\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidInput
-from engine.services.mailsources import iter_sources
+from engine.inbound.mailsources import iter_sources
 
 
 def _msg(n: int) -> EmailMessage:

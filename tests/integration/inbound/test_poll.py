@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
-from engine.services import poll
+from engine.inbound import poll
 from engine.store.db import Database
 from engine.store.models import Enrollment, ImapCheckpoint, InboundMessage, Mailbox
 from tests.support.inbound_world import enroll_and_send, make_world, reply, standin_classify

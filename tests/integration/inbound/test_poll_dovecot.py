@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
-from engine.services import poll, suppression
-from engine.services.ingest import default_classifier, headers_only
-from engine.services.resume import resume_due
+from engine.inbound import poll
+from engine.inbound.ingest import default_classifier, headers_only
+from engine.people import suppression
+from engine.people.resume import resume_due
 from engine.store.db import Database
 from engine.store.models import Enrollment, ImapCheckpoint, Mailbox
 from tests.conftest import missing

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.errors import InvalidInput, NotFound
-from engine.services import suppression
-from engine.services.ingest import ingest
-from engine.services.reclassify import reclassify
+from engine.inbound.ingest import ingest
+from engine.inbound.reclassify import reclassify
+from engine.people import suppression
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, InboundMessage, OutboundMessage, Prospect, Task
 from tests.support.inbound_world import (

@@ -1,4 +1,4 @@
-"""The whole path with the real classifier (engine.tracking.classify), not the stand-in."""
+"""The whole path with the real classifier (engine.inbound.classifier), not the stand-in."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from engine.clock import VirtualClock
-from engine.services import suppression
-from engine.services.ingest import default_classifier, headers_only, ingest
-from engine.services.resume import resume_due
+from engine.inbound.ingest import default_classifier, headers_only, ingest
+from engine.people import suppression
+from engine.people.resume import resume_due
 from engine.store.db import Database
 from engine.store.models import Enrollment
 from tests.support.inbound_world import (

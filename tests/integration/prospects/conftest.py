@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from engine.cli.context import Context
 from engine.cli.main import app
 from engine.clock import VirtualClock
+from engine.sequence_language.model import SequenceSpec
 from engine.settings import load_settings
-from engine.spec.model import SequenceSpec
 from engine.store.db import Database
 from engine.store.models import Mailbox, Sequence, SequenceVersion
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.errors import Conflict
-from engine.services import enrollment, suppression
+from engine.people import enrollment, suppression
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,

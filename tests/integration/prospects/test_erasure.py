@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.errors import Conflict, NotFound
-from engine.services import enrollment, erasure, prospects, suppression
+from engine.people import enrollment, erasure, prospects, suppression
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, InboundMessage, OutboundMessage, Prospect
 from tests.integration.prospects.conftest import add_mailbox, add_sequence

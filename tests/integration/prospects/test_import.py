@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.clock import VirtualClock
 from engine.core.events import EventType
-from engine.services import prospects
+from engine.people import prospects
 from engine.store.db import Database
 from engine.store.models import Account, Event, Prospect
 

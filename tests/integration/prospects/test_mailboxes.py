@@ -7,10 +7,10 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.services import mailboxes
-from engine.services.mailboxes import MailboxSettings
 from engine.store.db import Database
 from engine.store.models import Event
+from engine.workspace import mailboxes
+from engine.workspace.mailboxes import MailboxSettings
 
 ANNA = MailboxSettings(
     address="Anna@ACME.example",

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli.main import app
-from engine.services.reports import COLUMNS
+from engine.reporting.reports import COLUMNS
 from engine.store.db import Database
 from tests.support.seed import seed_scenario
 

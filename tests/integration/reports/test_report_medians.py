@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.core import metrics
-from engine.services import reports, rollups
+from engine.reporting import reports, rollups
 from engine.store.db import Database
 from engine.store.models import ReportFact, Sequence
 from tests.support.seed import seed_scenario

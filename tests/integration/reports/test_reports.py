@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from engine.services import reports, rollups
+from engine.reporting import reports, rollups
 from engine.store.db import Database
 from engine.store.models import Event, ReportFact, ReportRollup
 from tests.support.seed import EXPECTED, day, seed_scenario

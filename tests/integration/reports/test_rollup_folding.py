@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.core.events import EventType
-from engine.services import events, rollups
+from engine.reporting import rollups
+from engine.store import event_log as events
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,

@@ -13,8 +13,8 @@ from types import TracebackType
 from engine.clock import VirtualClock
 from engine.mail.smtp import SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.services.send import send_due
-from engine.services.tick import tick
+from engine.outbound.send import send_due
+from engine.outbound.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Mailbox

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState
-from engine.spec.loader import spec_from_json
+from engine.sequence_language.loader import spec_from_json
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,

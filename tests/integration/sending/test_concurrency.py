@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.clock import VirtualClock
-from engine.services.send import send_due
-from engine.services.tick import TickReport, tick
+from engine.outbound.send import send_due
+from engine.outbound.tick import TickReport, tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Event, OutboundMessage

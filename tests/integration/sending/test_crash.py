@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
-from engine.services.runner import Runner
+from engine.embedded.runner import Runner
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import OutboundMessage

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 from engine.cli.main import app
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
-from engine.services.explain import explain_prospect
-from engine.services.outbox import outbox
-from engine.services.tick import tick
+from engine.outbound.explain import explain_prospect
+from engine.outbound.outbox import outbox
+from engine.outbound.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import OutboundMessage

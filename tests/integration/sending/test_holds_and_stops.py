@@ -14,14 +14,14 @@ from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.mail.smtp import SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.services import suppression
-from engine.services.caps import MemoryRateLimiter
-from engine.services.leases import resolve_expired
-from engine.services.messages import resolve_ambiguous
-from engine.services.outcomes import check_breaker
-from engine.services.send import send_due
-from engine.services.tasks import complete_task
-from engine.services.tick import tick
+from engine.outbound.caps import MemoryRateLimiter
+from engine.outbound.leases import resolve_expired
+from engine.outbound.outcomes import check_breaker
+from engine.outbound.resolve import resolve_ambiguous
+from engine.outbound.send import send_due
+from engine.outbound.tick import tick
+from engine.people import suppression
+from engine.people.tasks import complete_task
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import (

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, TaskState
-from engine.services.tasks import complete_task
-from engine.services.tick import tick
+from engine.outbound.tick import tick
+from engine.people.tasks import complete_task
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, Task

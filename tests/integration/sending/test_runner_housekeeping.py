@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.clock import VirtualClock
-from engine.services import rollups, runner
-from engine.services.runner import Runner
+from engine.embedded import runner
+from engine.embedded.runner import Runner
+from engine.reporting import rollups
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Event

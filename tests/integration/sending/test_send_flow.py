@@ -12,8 +12,8 @@ from sqlalchemy import select
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState
-from engine.services.send import send_due
-from engine.services.tick import tick
+from engine.outbound.send import send_due
+from engine.outbound.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, OutboundMessage

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from engine.services.simulate import SequenceInput, simulate
+from engine.outbound.simulate import SequenceInput, simulate
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SPEC: dict[str, Any] = {

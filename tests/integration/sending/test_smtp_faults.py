@@ -12,10 +12,10 @@ from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState
 from engine.mail.smtp import SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.services import suppression
-from engine.services.outcomes import MAX_ATTEMPTS
-from engine.services.send import Mailer, send_due, smtp_mailer_factory
-from engine.services.tick import tick
+from engine.outbound.outcomes import MAX_ATTEMPTS
+from engine.outbound.send import Mailer, send_due, smtp_mailer_factory
+from engine.outbound.tick import tick
+from engine.people import suppression
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage

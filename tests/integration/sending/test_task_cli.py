@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from engine.cli.main import app
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState
-from engine.services.tick import tick
+from engine.outbound.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Task

@@ -16,8 +16,8 @@ from sqlalchemy.exc import OperationalError
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState
-from engine.services import tick as tick_module
-from engine.services.tick import tick
+from engine.outbound import tick as tick_module
+from engine.outbound.tick import tick
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import Enrollment, Event, Mailbox, OutboundMessage

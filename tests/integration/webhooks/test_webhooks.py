@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
-from engine.services import webhooks
 from engine.store.db import Database
 from engine.store.models import WebhookDelivery
+from engine.workspace import webhooks
 from tests.support.seed import Seeder, day, seed_scenario
 
 

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from engine.cli.main import app
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
-from engine.services import health
-from engine.services.send import send_due
-from engine.services.tick import tick
+from engine.outbound.send import send_due
+from engine.outbound.tick import tick
+from engine.reporting import health
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import OutboundMessage

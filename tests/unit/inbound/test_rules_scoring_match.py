@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from engine.core import rules, scoring
+from engine.core.classification import AutoReplyKind, Classification, InboundClass, ReplyIntent
 from engine.core.rules import ActionKind
+from engine.inbound.classifier import match
 from engine.schedule.calendar import BusinessCalendar
 from engine.schedule.types import Duration, DurationUnit
-from engine.spec.model import RuleSpec, ScoringSpec
-from engine.tracking import match
-from engine.tracking.types import AutoReplyKind, Classification, InboundClass, ReplyIntent
+from engine.sequence_language.model import RuleSpec, ScoringSpec
 
 
 def c(kind: InboundClass, **kw: object) -> Classification:
@@ -206,7 +206,7 @@ def test_configured_points_decay_and_thresholds() -> None:
 def test_ooo_resume_is_next_business_day_at_nine() -> None:
     from zoneinfo import ZoneInfo
 
-    from engine.services.pause_timing import resume_after_return
+    from engine.people.pause_timing import resume_after_return
 
     berlin = ZoneInfo("Europe/Berlin")
     assert resume_after_return(date(2026, 3, 13), berlin) == datetime(2026, 3, 16, 8, tzinfo=UTC)

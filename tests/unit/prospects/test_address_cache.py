@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core import addresses
-from engine.services.csv_import import AddressCache
+from engine.people.csv_import import AddressCache
 
 CASES = [
     "Erik@ACME.Example",

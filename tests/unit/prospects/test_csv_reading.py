@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidInput
-from engine.services import csv_import
-from engine.services.csv_import import CleanRow, RowIssue
+from engine.people import csv_import
+from engine.people.csv_import import CleanRow, RowIssue
 
 
 def read(

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.services.caps import effective_daily_cap, gap_with_jitter
-from engine.services.outcomes import backoff, classify_rejection
-from engine.services.tick import choose_variant
-from engine.spec.model import EmailStep, EmailVariant
+from engine.outbound.caps import effective_daily_cap, gap_with_jitter
+from engine.outbound.outcomes import backoff, classify_rejection
+from engine.outbound.tick import choose_variant
+from engine.sequence_language.model import EmailStep, EmailVariant
 from engine.store.models import Mailbox
 
 

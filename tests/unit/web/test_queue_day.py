@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.errors import ConfigError
-from engine.services.task_queue import end_of_day
+from engine.people.task_queue import end_of_day
 from engine.settings import load_settings
 
 BERLIN = ZoneInfo("Europe/Berlin")

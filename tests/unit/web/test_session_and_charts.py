@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from engine.api import charts, session
 from engine.core import metrics
-from engine.services import webhooks
 from engine.store.models import ApiToken
+from engine.workspace import webhooks
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

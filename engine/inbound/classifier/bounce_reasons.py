@@ -1,0 +1,402 @@
+"""Why a message bounced: diagnostic text and status code → hard, soft or blocked.
+
+The remote server's words decide first (they are more specific than codes, which many
+servers misuse: "550 5.1.1 ... spam" is a block, not an unknown user); the enhanced status
+code decides when no phrase matches; the basic reply code (4xx/5xx) last.
+
+- hard_bounce: the address or domain does not exist — suppress it.
+- soft_bounce: mailbox full, disabled, timed out, temporarily failing — keep the address.
+- blocked: the receiver refused us (spam, policy, reputation, authentication) — our problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from engine.core.classification import InboundClass
+
+HARD = InboundClass.HARD_BOUNCE
+SOFT = InboundClass.SOFT_BOUNCE
+BLOCKED = InboundClass.BLOCKED
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    kind: InboundClass
+    name: str  # short reason, e.g. "user unknown"
+    evidence: str  # the phrase or code that decided
+
+
+def _rx(*phrases: str) -> re.Pattern[str]:
+    # Matched against lower-cased text: re.I makes long alternations ~3x slower.
+    return re.compile("|".join(phrases))
+
+
+# Order matters: the first table with a match wins. Blocks come first because their
+# wording often quotes an address-ish phrase ("sender address rejected").
+_RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
+    (
+        SOFT,
+        "mailbox disabled",
+        _rx(
+            r"(?:mailbox|account|user|address) (?:is |has been )?(?:temporar(?:y|ily) )?"
+            r"(?:disabled|suspended|inactive|deactivated|locked|frozen|blocked|on hold)",
+            r"disabled (?:recipient|mailbox|account|user)",
+            r"\bon hold\b",
+            r"delivery (?:temporarily )?suspended",
+        ),
+    ),
+    (
+        SOFT,
+        "mailbox full",
+        _rx(
+            r"mailbox (?:is )?full",
+            r"mail ?box full",
+            r"over ?quota",
+            r"(?<!relay )quota",
+            r"exceeded (?:the )?(?:storage|size)",
+            r"insufficient (?:disk )?(?:space|storage)",
+            r"storage (?:limit|allocation|space)",
+            r"disk full",
+            r"mailbox size limit",
+            r"full mailbox",
+            r"is full",
+            r"too much mail",
+            r"not enough (?:space|storage)",
+            r"postfach (?:ist )?voll",
+        ),
+    ),
+    (HARD, "user unknown", _rx(r"recipient address rejected: access denied")),
+    (
+        SOFT,
+        "too many connections",
+        _rx(
+            r"frequency limit", r"too many (?:connections|recipients|messages)", r"sent to too many"
+        ),
+    ),
+    (
+        BLOCKED,
+        "authentication",
+        _rx(
+            r"\bspf\b",
+            r"\bdkim\b",
+            r"\bdmarc\b",
+            r"sender policy framework",
+            r"authentication (?:checks? )?(?:failed|failure|required|results)",
+            r"not authenticated",
+            r"unauthenticated",
+            r"(?:reverse|ptr|rdns) (?:dns )?(?:record|lookup|hostname)",
+            r"no ptr record",
+            r"\bptr\b",
+            r"reverse dns",
+            r"rdns",
+            r"resolve your (?:address|ip)",
+            r"cannot find your hostname",
+            r"hostname does not resolve",
+            r"client host .{0,80} (?:unknown|rejected)",
+            r"has no reverse",
+            r"not resolvable",
+            r"(?:invalid|bad) (?:helo|ehlo)",
+            r"helo (?:command )?(?:rejected|invalid|name)",
+            r"does not match (?:the )?(?:sending|connecting)",
+            r"tls (?:is )?required",
+            r"must (?:issue|use) (?:a )?starttls",
+            r"encryption required",
+        ),
+    ),
+    (
+        BLOCKED,
+        "spam or virus",
+        _rx(
+            r"spam",
+            r"complaint",
+            r"junk mail",
+            r"unsolicited",
+            r"bulk mail",
+            r"virus",
+            r"malware",
+            r"infected",
+            r"phish",
+            r"content (?:rejected|filter)",
+            r"message content",
+            r"suspicious",
+            r"\bufe\b",
+            r"high probability of being",
+            r"scored? (?:too )?high",
+            r"\burl\b.{0,40}(?:block|listed)",
+        ),
+    ),
+    (
+        BLOCKED,
+        "blocklisted or reputation",
+        _rx(
+            r"black ?list",
+            r"block ?list",
+            r"blocked",
+            r"\brbl\b",
+            r"\bdnsbl\b",
+            r"spamhaus",
+            r"spamcop",
+            r"sorbs",
+            r"barracuda",
+            r"(?<!not )listed (?:at|in|on|by)",
+            r"mail rejected",
+            r"message rejected",
+            r"permission to post",
+            r"(?:not|no) permission",
+            r"protocol violation",
+            r"not implemented",
+            r"improper sequence",
+            r"bad sequence",
+            r"not verified",
+            r"sender (?:address|domain)",
+            r"purported responsible",
+            r"invalid ip",
+            r"invalid domain",
+            r"unverif",
+            r"reputation",
+            r"poor reputation",
+            r"banned",
+            r"refused due to",
+            r"relay quota",
+            r"denied by policy",
+            r"policy",
+            r"access denied",
+            r"not allowed",
+            r"not permitted",
+            r"prohibited",
+            r"relay(?:ing)? (?:access )?denied",
+            r"relaying",
+            r"not (?:a )?(?:gateway|relay)",
+            r"unable to relay",
+            r"relay not permitted",
+            r"we do not relay",
+            r"open relay",
+            r"dial-?up",
+            r"dynamic ip",
+            r"residential",
+            r"use the smtp server of your isp",
+            r"smtp server of your isp",
+            r"sender (?:address )?(?:rejected|denied|blocked|refused|verify failed)",
+            r"domain of sender address .{0,80} does not exist",
+            r"sender domain must exist",
+            r"rejected sender",
+            r"sender .{0,60} (?:rejected|denied)",
+            r"envelope sender",
+            r"not accepted here",
+            r"administrative prohibition",
+            r"filter",
+            r"\bbl\b",
+            r"\bcbl\b",
+            r"too many (?:bad|invalid) recipients",
+            r"syntax error",
+            r"invalid (?:command|argument|sender|from)",
+            r"rfc ?5322",
+            r"rfc ?2822",
+            r"rfc ?822",
+            r"not compliant",
+            r"header (?:error|is missing|missing|syntax)",
+            r"duplicate header",
+            r"security (?:policy|reasons?|error|violation)",
+            r"certificate",
+            r"executable",
+            r"attachment",
+        ),
+    ),
+    (
+        SOFT,
+        "message too big",
+        _rx(
+            r"message (?:is )?too (?:big|large)",
+            r"message size exceeds",
+            r"exceeds (?:the )?(?:maximum )?(?:message )?size",
+            r"size limit",
+            r"message length exceeds",
+            r"too large",
+        ),
+    ),
+    (
+        HARD,
+        "user unknown",
+        _rx(
+            r"user unknown",
+            r"unknown user",
+            r"unknown (?:local[- ]part|recipient|mailbox|address|or illegal alias)",
+            r"no such (?:user|mailbox|recipient|address|account|local user|person)",
+            r"(?:user|mailbox|recipient|address|account|addressee)"
+            r"(?: name)? (?:does not|doesn't|did not) exist",
+            r"does not exist",
+            r"doesn't exist",
+            r"not exist",
+            r"(?:user|recipient|mailbox|address|account)(?: address)? (?:is )?"
+            r"(?:unknown|invalid|not found|not valid)",
+            r"no such domain",
+            r"not listed in",
+            r"invalid .{0,20}userid",
+            r"no valid recipients",
+            r"doesn.t have an? .{1,40} account",
+            r"invalid (?:recipient|mailbox|address|user)",
+            r"not (?:a )?(?:valid|known) (?:user|recipient|mailbox|address)",
+            r"address (?:unknown|not found|couldn't be found|wasn't found)",
+            r"domain (?:is )?(?:not reachable|unreachable)",
+            r"wasn.t found at the destination",
+            r"not found",
+            r"unrouteable address",
+            r"unroutable address",
+            r"no mailbox",
+            r"mailbox not found",
+            r"invalid address",
+            r"bad (?:destination )?(?:mailbox|address|recipient)",
+            r"has (?:moved|left)",
+            r"no longer (?:valid|available|active|with|in use|exists)",
+            r"not (?:listed|known) (?:in|at)",
+            r"is not a (?:known|valid) user",
+            r"unknown or illegal",
+            r"undeliverable address",
+            r"addressee unknown",
+            r"recipient unknown",
+            r"unbekannt",
+            r"existiert nicht",
+            r"host (?:or domain name )?not found",
+            r"host unknown",
+            r"unknown host",
+            r"name or service not known",
+            r"domain (?:name )?(?:not found|does not exist|unknown|is not valid)",
+            r"no (?:mx|a) records?",
+            r"nxdomain",
+            r"unable to resolve",
+            r"mx (?:record )?lookup",
+            r"not accept(?:ing)? (?:any )?(?:mail|email|messages)",
+            r"null mx",
+            r"recipient name is not recognized",
+            r"check (?:if|that) (?:the )?address is correct",
+            r"not accepting network messages",
+            r"does not accept mail",
+            r"no mail ?(?:server|exchanger)",
+        ),
+    ),
+    (
+        SOFT,
+        "mailbox disabled",
+        _rx(
+            r"(?:mailbox|account|user|address) (?:is |has been )?expired",
+            r"temporarily (?:disabled|suspended|deferred|unavailable|blocked)",
+            r"inactive (?:user|account|mailbox)",
+            r"not (?:currently )?active",
+        ),
+    ),
+    (
+        SOFT,
+        "expired or temporary",
+        _rx(
+            r"expired",
+            r"timed? ?out",
+            r"time-?out",
+            r"too long",
+            r"could not be delivered for",
+            r"retry (?:timeout|time)",
+            r"giving up",
+            r"delivery (?:is )?delayed",
+            r"has not yet been delivered",
+            r"will (?:continue|keep) (?:to )?(?:try|retry)",
+            r"try(?:ing)? again",
+            r"temporar",
+            r"connection (?:refused|reset|closed|lost|dropped)",
+            r"network",
+            r"could not connect",
+            r"unable to connect",
+            r"no route",
+            r"too many (?:connections|messages|concurrent|recipients)",
+            r"rate limit",
+            r"throttl",
+            r"try later",
+            r"later",
+            r"resources",
+            r"system (?:error|failure|busy)",
+            r"local error",
+            r"internal (?:server )?error",
+            r"loop",
+            r"hop count",
+            r"mailer error",
+            r"program",
+            r"pipe",
+            r"service (?:not available|unavailable)",
+            r"tls",
+        ),
+    ),
+    (HARD, "recipient rejected", _rx(r"address rejected")),
+    (BLOCKED, "rejected", _rx(r"\brejected\b", r"\bdenied\b", r"\brefused\b")),
+)
+
+# Enhanced status codes (RFC 3463) when the words do not decide.
+_CODE_RULES: tuple[tuple[re.Pattern[str], InboundClass, str], ...] = (
+    (re.compile(r"^5\.1\.(?:1|2|3|6|10)$"), HARD, "address does not exist"),
+    (re.compile(r"^5\.1\.[0-9]+$"), HARD, "bad destination address"),
+    (re.compile(r"^5\.4\.4$"), HARD, "domain not routable"),
+    (re.compile(r"^5\.7\.\d+$"), BLOCKED, "refused by policy"),
+    (re.compile(r"^5\.1\.[78]$"), BLOCKED, "bad sender address"),
+    (re.compile(r"^5\.2\.2$"), SOFT, "mailbox full"),
+    (re.compile(r"^5\.2\.1$"), SOFT, "mailbox disabled"),
+    (re.compile(r"^5\.2\.3$"), SOFT, "message too big"),
+    (re.compile(r"^5\.3\.4$"), SOFT, "message too big"),
+    (re.compile(r"^5\.4\.7$"), SOFT, "delivery time expired"),
+    (re.compile(r"^5\.6\.\d+$"), BLOCKED, "content refused"),
+    (re.compile(r"^5\.5\.\d+$"), HARD, "protocol failure"),
+    (re.compile(r"^4\.\d+\.\d+$"), SOFT, "temporary failure"),
+    (re.compile(r"^5\.[234]\.\d+$"), SOFT, "mailbox or system problem"),
+)
+
+_ADDRESS_RE = re.compile(r"\S+@\S+")
+_URL_RE = re.compile(r"https?://([^/\s]+)\S*")
+
+
+def _match(text: str) -> Reason | None:
+    # "filtered@host" or ".../reason/#filtered" must not read as "filter"; a URL's host
+    # ("www.spamhaus.org") still counts.
+    text = _URL_RE.sub(r" \1 ", _ADDRESS_RE.sub(" ", text.lower()))
+    # With several recipients the first one's reason wins: the earliest line with any
+    # match decides, and on that line the first rule in table order.
+    best: tuple[int, re.Match[str]] | None = None
+    limit = len(text)
+    for index, (_, _, pattern) in enumerate(_RULES):
+        found = pattern.search(text, 0, limit)  # only lines before the best so far
+        if found is None:
+            continue
+        line_start = text.rfind("\n", 0, found.start())
+        if best is None or line_start < text.rfind("\n", 0, best[1].start()):
+            best = (index, found)
+            limit = line_start + 1 if line_start >= 0 else 0
+            if limit == 0:
+                break  # the first line matched: no earlier line can win
+    if best is None:
+        return None
+    kind, name, _ = _RULES[best[0]]
+    return Reason(kind, name, f'diagnostic "{best[1].group(0)}"')
+
+
+# Phrases so general ("rejected") that a specific status code (5.7.1, 5.1.1) says more.
+_GENERIC = frozenset({"recipient rejected", "rejected"})
+
+
+def classify_reason(status: str | None, diagnostic: str, action: str = "") -> Reason:
+    """The bounce class for one recipient, with what decided it."""
+    by_text = _match(diagnostic) if diagnostic else None
+    temporary = action == "delayed" or (status or "").startswith("4")
+    if temporary:
+        # A deferral is temporary, unless the words say we were blocked (4.7.x reputation).
+        if by_text is not None and by_text.kind == BLOCKED and by_text.name != "rejected":
+            return by_text
+        return Reason(SOFT, "temporary failure", f"Status {status}" if status else "Action delayed")
+    if by_text is not None and by_text.name not in _GENERIC:
+        return by_text
+    if status and status != "5.0.0":
+        for pattern, kind, name in _CODE_RULES:
+            if pattern.match(status):
+                return Reason(kind, name, f"Status {status}")
+    if by_text is not None:
+        return by_text
+    code = re.search(r"\b([45])\d\d\b", diagnostic or "")
+    if code and code.group(1) == "4":
+        return Reason(SOFT, "temporary failure", f"reply code {code.group(0)}")
+    return Reason(SOFT, "unknown failure", "no recognised status or phrase")

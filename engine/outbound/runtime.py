@@ -1,0 +1,125 @@
+"""What the tick and the sender need from a sequence version, built once per version per run.
+
+A `VersionRuntime` holds the parsed spec, one template Renderer and the send policy of one
+immutable `SequenceVersion`; `Runtimes` caches them so a tick over 10 000 enrollments parses
+each version once. Time zone and calendar resolution for one prospect lives here too, so the
+tick, the sender, `simulate` and `explain` all schedule through exactly the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
+from engine.schedule.types import Duration
+from engine.schedule.zones import resolve_timezone
+from engine.sequence_language.loader import spec_from_json
+from engine.sequence_language.model import SequenceSpec, Step
+from engine.sequence_language.render import MissingVariable, Renderer, prospect_context
+from engine.store.models import Mailbox, Prospect, SequenceVersion
+from engine.workspace.sequences import prospect_fields
+
+__all__ = [
+    "MissingVariable",
+    "Placement",
+    "Runtimes",
+    "Slot",
+    "Step",
+    "VersionRuntime",
+    "add_wait",
+    "is_allowed",
+    "next_slot",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where in time one prospect lives: their zone (and why that zone) and the policy."""
+
+    tz: ZoneInfo
+    tz_source: str
+    policy: SendPolicy
+
+    def next_slot(self, earliest: datetime, spread_key: str | None = None) -> Slot:
+        return next_slot(earliest, self.policy, self.tz, spread_key=spread_key)
+
+    def is_allowed(self, instant: datetime) -> bool:
+        return is_allowed(instant, self.policy, self.tz)
+
+    def add_wait(self, start: datetime, wait: Duration) -> datetime:
+        return add_wait(start, wait, self.tz, self.policy.calendar)
+
+
+@dataclass
+class VersionRuntime:
+    version_id: int
+    spec: SequenceSpec
+    renderer: Renderer
+    policy: SendPolicy
+
+    @property
+    def steps(self) -> list[Step]:
+        return list(self.spec.steps)
+
+    def step_at(self, index: int) -> Step | None:
+        steps = self.spec.steps
+        return steps[index] if 0 <= index < len(steps) else None
+
+    def index_of(self, step_id: str) -> int | None:
+        for i, step in enumerate(self.spec.steps):
+            if step.id == step_id:
+                return i
+        return None
+
+    def placement(self, prospect: Prospect | None, mailbox: Mailbox | None) -> Placement:
+        return self.placement_in(prospect.timezone if prospect is not None else None, mailbox)
+
+    def placement_in(self, prospect_tz: str | None, mailbox: Mailbox | None) -> Placement:
+        """`placement` given only the prospect's time zone (what it reads of the prospect)."""
+        sched = self.spec.schedule
+        mailbox_tz = mailbox.timezone if mailbox is not None else None
+        if sched.timezone == "prospect":
+            tz, source = resolve_timezone(prospect_tz, sched.fallback_timezone, mailbox_tz)
+        else:
+            tz, source = resolve_timezone(None, sched.timezone, mailbox_tz)
+        return Placement(tz, f"{source} timezone", self.policy)
+
+    def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
+        return prospect_context(prospect_fields(prospect), sender_mapping(mailbox))
+
+
+def build_runtime(version: SequenceVersion) -> VersionRuntime:
+    spec = spec_from_json(dict(version.spec))
+    policy = spec.schedule.send_policy()
+    return VersionRuntime(version.id, spec, Renderer(dict(version.templates or {})), policy)
+
+
+@dataclass
+class Runtimes:
+    """A per-run cache of VersionRuntime by version id."""
+
+    _cache: dict[int, VersionRuntime] = field(default_factory=dict)
+
+    def get(self, session: Session, version_id: int) -> VersionRuntime:
+        runtime = self._cache.get(version_id)
+        if runtime is None:
+            version = session.get(SequenceVersion, version_id)
+            if version is None:
+                raise LookupError(f"sequence version {version_id} does not exist")
+            runtime = self._cache[version_id] = build_runtime(version)
+        return runtime
+
+
+def sender_mapping(mailbox: Mailbox | None) -> dict[str, Any]:
+    if mailbox is None:
+        return {}
+    return {
+        "name": mailbox.display_name or mailbox.name,
+        "email": mailbox.address,
+        "signature": mailbox.signature or "",
+    }

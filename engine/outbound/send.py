@@ -1,0 +1,571 @@
+"""Delivering planned messages through SMTP: claim, send, record — never twice.
+
+1. Claim (one transaction): planned messages whose `not_before` has come are re-checked —
+   suppression, enrollment still live, send window open, caps — and either moved to
+   `sending` (with a lease, attempts + 1) or left `planned` with a `held_reason` and a later
+   `not_before`. The commit happens *before* any SMTP byte (DESIGN invariant 2).
+2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
+   in parallel, bounded by a semaphore. The password is read from the mailbox's environment
+   variable here and nowhere else.
+3. Record: what the SMTP outcome means — see `outcomes.py`. Outcomes are committed in
+   batches, every RECORD_BATCH results or RECORD_SECONDS, whichever comes first. A crash
+   loses at most that window of outcomes; their messages are still `sending` with a lease
+   and become `ambiguous` when it runs out — never sent twice (docs/sending.md).
+
+A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
+so only a person may decide (`kadenz message resolve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import os
+import threading
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.core import addresses
+from engine.core.events import EventType
+from engine.core.states import EnrollmentState, MessageState, advance_message
+from engine.core.unsubscribe import make_token
+from engine.mail.compose import OutgoingEmail, build_mime
+from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
+from engine.mail.urls import parse_smtp_url
+from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
+from engine.outbound.outcomes import record_results, release
+from engine.outbound.prefetch import suppressed_among
+from engine.outbound.runtime import Runtimes
+from engine.people.lifecycle import move
+from engine.settings import Settings
+from engine.store import event_log as events
+from engine.store.db import Database
+from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
+
+log = logging.getLogger(__name__)
+
+RECORD_BATCH = 50  # SMTP outcomes committed together …
+RECORD_SECONDS = 0.1  # … or after this long, whichever comes first
+FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
+
+
+MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mailer]]
+
+
+def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
+    """The real transport: one reused SMTP connection to the mailbox's smtp_url."""
+    endpoint = parse_smtp_url(mailbox.smtp_url)
+    if mailbox.username and not endpoint.username:
+        endpoint = dataclasses.replace(endpoint, username=mailbox.username)
+    return SmtpSender(endpoint, password=password)
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    held: int = 0
+    replanned: int = 0  # window closed: moved to the next slot
+    cancelled: int = 0
+    retried: int = 0
+    bounced: int = 0
+    failed: int = 0
+    ambiguous: int = 0
+    released: int = 0  # claimed but not attempted (shutdown, mailbox error)
+    held_reasons: list[str] = field(default_factory=list)
+
+    def count(self, state: str) -> None:
+        attr = {
+            MessageState.SENT: "sent",
+            MessageState.BOUNCED: "bounced",
+            MessageState.FAILED: "failed",
+            MessageState.AMBIGUOUS: "ambiguous",
+            MessageState.PLANNED: "retried",
+        }.get(MessageState(state))
+        if attr:
+            setattr(self, attr, getattr(self, attr) + 1)
+
+    def summary(self) -> str:
+        return (
+            f"{self.sent} sent, {self.held} held, {self.replanned} re-planned, "
+            f"{self.retried} to retry, {self.bounced} bounced, {self.failed} failed, "
+            f"{self.ambiguous} ambiguous, {self.cancelled} cancelled"
+        )
+
+
+@dataclass
+class Claimed:
+    """A message moved to `sending`: everything needed to build and send it, detached."""
+
+    id: int
+    mailbox: Mailbox
+    email: OutgoingEmail
+    lease_until: datetime
+
+
+def send_due(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer_factory: MailerFactory | None = None,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+    limiter: RateLimiter | None = None,
+    runtimes: Runtimes | None = None,
+    concurrency: int = 8,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    """Send what is due now (synchronous wrapper around `send_due_async`)."""
+    return asyncio.run(
+        send_due_async(
+            db,
+            clock,
+            settings,
+            mailer_factory,
+            mailbox_id=mailbox_id,
+            limit=limit,
+            limiter=limiter,
+            runtimes=runtimes,
+            concurrency=concurrency,
+            stop=stop,
+        )
+    )
+
+
+async def send_due_async(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    mailer_factory: MailerFactory | None = None,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+    limiter: RateLimiter | None = None,
+    runtimes: Runtimes | None = None,
+    concurrency: int = 8,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    report = SendReport()
+    claimed = claim(
+        db,
+        clock,
+        settings,
+        limiter or seeded_limiter(db, clock),
+        runtimes or Runtimes(),
+        report,
+        mailbox_id=mailbox_id,
+        limit=limit,
+    )
+    if not claimed:
+        return report
+    factory = mailer_factory or smtp_mailer_factory
+    groups: dict[int, list[Claimed]] = {}
+    for item in claimed:
+        groups.setdefault(item.mailbox.id, []).append(item)
+    gate = asyncio.Semaphore(concurrency)
+    recorder = Recorder(db, clock, report)
+
+    async def run(group: list[Claimed]) -> None:
+        async with gate:
+            await _send_group(
+                db, clock, factory, group, report, stop, settings.send_lease_seconds, recorder
+            )
+
+    ticker = asyncio.create_task(recorder.every(RECORD_SECONDS))
+    try:
+        await asyncio.gather(*(run(g) for g in groups.values()))
+    finally:
+        ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)  # collected, never left dangling
+        recorder.flush()
+    return report
+
+
+class Recorder:
+    """SMTP outcomes, committed in batches (RECORD_BATCH results or RECORD_SECONDS).
+
+    Flushing is synchronous on the event loop's thread, so on SQLite no two writes of one
+    process ever wait for each other.
+    """
+
+    def __init__(self, db: Database, clock: Clock, report: SendReport) -> None:
+        self.db, self.clock, self.report = db, clock, report
+        self.pending: list[tuple[int, SendResult]] = []
+
+    def add(self, message_id: int, result: SendResult) -> None:
+        self.pending.append((message_id, result))
+        if len(self.pending) >= RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        for state in record_results(self.db, self.clock, batch):
+            if state is not None:
+                self.report.count(state)
+
+    async def every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if self.pending:
+                self.flush()
+
+
+def seeded_limiter(db: Database, clock: Clock) -> MemoryRateLimiter:
+    """Without a limiter given: an in-process one that knows the last 24 h of sends, so a
+    caller that makes a new one per call still keeps every cap."""
+    limiter = MemoryRateLimiter()
+    with db.session() as session:
+        seed_from_database(limiter, session, clock.now())
+    return limiter
+
+
+# --- claim ---------------------------------------------------------------------------------
+
+
+def claim(
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    limiter: RateLimiter,
+    runtimes: Runtimes,
+    report: SendReport,
+    *,
+    mailbox_id: int | None = None,
+    limit: int | None = None,
+) -> list[Claimed]:
+    """Move due messages that pass every check to `sending`, in one committed transaction."""
+    out: list[Claimed] = []
+    with db.session() as session, events.batched(session):
+        now = clock.now()
+        stmt = (
+            select(OutboundMessage)
+            .join(Mailbox, Mailbox.id == OutboundMessage.mailbox_id)
+            .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
+            .where(
+                OutboundMessage.state == MessageState.PLANNED,
+                OutboundMessage.not_before <= now,
+                Mailbox.paused.is_(False),
+                # paused/waiting enrollments keep their message planned and untouched
+                Enrollment.state.in_(
+                    [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
+                ),
+            )
+            .order_by(OutboundMessage.not_before, OutboundMessage.id)
+            .limit(limit or 1000)
+        )
+        if mailbox_id is not None:
+            stmt = stmt.where(OutboundMessage.mailbox_id == mailbox_id)
+        if db.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
+        due = list(session.scalars(stmt).all())
+        ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
+        for message in fair_order(session, due):
+            item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
+            if item is not None:
+                out.append(item)
+        _mark_sending(session, out, now)
+    report.claimed = len(out)
+    return out
+
+
+class _Recipient(NamedTuple):
+    """What the claim reads of a prospect: the name for To, the zone for the window."""
+
+    first_name: str | None
+    last_name: str | None
+    timezone: str | None
+
+
+class _EnrollmentState(NamedTuple):
+    state: str
+    state_reason: str | None
+
+
+@dataclass
+class _ClaimReads:
+    """What the checks read for every due message, loaded in four queries (not four each).
+
+    Only the columns the checks need: whole ORM rows cost more to build than everything
+    else a claim does. The rare path that stops an enrollment loads that one row.
+    """
+
+    enrollments: dict[int, _EnrollmentState]
+    mailboxes: dict[int, Mailbox]
+    recipients: dict[int, _Recipient]  # by prospect id
+    suppressed: dict[str, str]  # address → reason
+    secret_key: str  # for unsubscribe tokens (may be read from a file: once per claim)
+
+    @classmethod
+    def load(cls, session: Session, due: list[OutboundMessage], secret_key: str) -> _ClaimReads:
+        if not due:
+            return cls({}, {}, {}, {}, secret_key)
+        enrollment_ids = {m.enrollment_id for m in due}
+        prospect_ids = {m.prospect_id for m in due}
+        mailbox_ids = {m.mailbox_id for m in due}
+        enrollments = session.execute(
+            select(Enrollment.id, Enrollment.state, Enrollment.state_reason).where(
+                Enrollment.id.in_(enrollment_ids)
+            )
+        )
+        recipients = session.execute(
+            select(Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.timezone).where(
+                Prospect.id.in_(prospect_ids)
+            )
+        )
+        mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+        return cls(
+            {row[0]: _EnrollmentState(*row[1:]) for row in enrollments},
+            {m.id: m for m in mailboxes},
+            {row[0]: _Recipient(*row[1:]) for row in recipients},
+            suppressed_among(session, {m.to_address for m in due}),
+            secret_key,
+        )
+
+
+def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> None:
+    """The claimed messages become `sending` (attempts + 1, lease), in one UPDATE.
+
+    `_check_one` decided and recorded each transition; the ORM objects are left untouched,
+    so the session never writes these rows a second time.
+    """
+    if not claimed:
+        return
+    table = cast(Table, OutboundMessage.__table__)
+    by_lease: dict[datetime, list[int]] = {}  # one lease for the whole claim, in practice
+    for item in claimed:
+        by_lease.setdefault(item.lease_until, []).append(item.id)
+    for lease_until, ids in by_lease.items():
+        session.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
+            .values(
+                state=MessageState.SENDING,
+                lease_until=lease_until,
+                attempts=table.c.attempts + 1,
+                held_reason=None,
+                updated_at=now,
+            )
+        )
+
+
+def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMessage]:
+    """Follow-ups first (threads stay coherent), but every 5th place goes to a first touch.
+
+    A follow-up is a message whose enrollment already has a sent email. Within each kind,
+    the order is by `not_before`. When caps cut the list, first touches still get ≥ 20 %.
+    """
+    if not due:
+        return []
+    ids = {m.enrollment_id for m in due}
+    with_sent = set(
+        session.scalars(
+            select(OutboundMessage.enrollment_id).where(
+                OutboundMessage.enrollment_id.in_(ids),
+                OutboundMessage.state == MessageState.SENT,
+            )
+        ).all()
+    )
+    follow = [m for m in due if m.enrollment_id in with_sent]
+    first = [m for m in due if m.enrollment_id not in with_sent]
+    ordered: list[OutboundMessage] = []
+    while follow or first:
+        ordered.extend(follow[:FOLLOW_UPS_PER_FIRST_TOUCH])
+        del follow[:FOLLOW_UPS_PER_FIRST_TOUCH]
+        if first:
+            ordered.append(first.pop(0))
+    return ordered
+
+
+def _check_one(
+    session: Session,
+    message: OutboundMessage,
+    now: datetime,
+    settings: Settings,
+    limiter: RateLimiter,
+    runtimes: Runtimes,
+    report: SendReport,
+    ahead: _ClaimReads,
+) -> Claimed | None:
+    """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
+    moved to `sending` by `_mark_sending` with the others)."""
+    enrollment = ahead.enrollments[message.enrollment_id]
+    if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
+        cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
+        report.cancelled += 1
+        return None
+    why = ahead.suppressed.get(message.to_address)
+    if why is not None:
+        reason = f"suppressed ({why})"
+        cancel(session, message, now, reason)
+        stopping = session.get(Enrollment, message.enrollment_id)
+        assert stopping is not None
+        move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
+        report.cancelled += 1
+        return None
+    mailbox = ahead.mailboxes[message.mailbox_id]
+    recipient = ahead.recipients.get(message.prospect_id)
+    runtime = runtimes.get(session, message.version_id)
+    placement = runtime.placement_in(recipient.timezone if recipient else None, mailbox)
+    if not placement.is_allowed(now):
+        slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
+        local = slot.local.strftime("%Y-%m-%d %H:%M")
+        hold(
+            session,
+            message,
+            now,
+            slot.at,
+            f"outside the send window; next slot {local} {slot.timezone} ({placement.tz_source})",
+        )
+        report.replanned += 1
+        return None
+    domain = addresses.domain_of(message.to_address)
+    decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
+    if not decision.allowed:
+        assert decision.retry_at is not None
+        hold(session, message, now, decision.retry_at, decision.reason or "capacity")
+        report.held += 1
+        report.held_reasons.append(decision.reason or "")
+        return None
+    advance_message(MessageState(message.state), MessageState.SENDING)  # a legal move
+    attempt = message.attempts + 1
+    events.record(
+        session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
+    )
+    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
+    lease_until = now + timedelta(seconds=settings.send_lease_seconds)
+    return Claimed(message.id, mailbox, email, lease_until)
+
+
+def _outgoing(
+    message: OutboundMessage,
+    mailbox: Mailbox,
+    recipient: _Recipient | None,
+    settings: Settings,
+    secret_key: str,
+    now: datetime,
+) -> OutgoingEmail:
+    token = make_token(secret_key, message.id, addresses.key_of(message.to_address))
+    to_name = None
+    if recipient is not None:
+        to_name = " ".join(p for p in (recipient.first_name, recipient.last_name) if p) or None
+    return OutgoingEmail(
+        from_address=message.from_address,
+        from_name=mailbox.display_name,
+        to_address=message.to_address,
+        to_name=to_name,
+        subject=message.subject,
+        text=message.body_text,
+        html=message.body_html,
+        message_id=message.message_id,
+        in_reply_to=message.in_reply_to,
+        references=tuple(message.references or []),
+        unsubscribe_url=f"{settings.public_url.rstrip('/')}/u/{token}",
+        unsubscribe_mailto=mailbox.address,
+        footer_text=settings.postal_address or None,
+        date=now,
+    )
+
+
+def hold(
+    session: Session, message: OutboundMessage, now: datetime, until: datetime, reason: str
+) -> None:
+    """Keep a message planned until `until`; one MESSAGE_HELD event per new reason."""
+    kind = reason.split(";")[0]
+    if (message.held_reason or "").split(";")[0] != kind:
+        events.record(
+            session,
+            EventType.MESSAGE_HELD,
+            now,
+            message=message,
+            data={"reason": reason, "until": until.isoformat()},
+        )
+    message.not_before = until
+    message.held_reason = reason
+    message.updated_at = now
+
+
+def cancel(session: Session, message: OutboundMessage, now: datetime, reason: str) -> None:
+    message.state = advance_message(MessageState(message.state), MessageState.CANCELLED)
+    message.held_reason = reason
+    message.updated_at = now
+    events.record(
+        session, EventType.MESSAGE_CANCELLED, now, message=message, data={"reason": reason}
+    )
+
+
+# --- send ----------------------------------------------------------------------------------
+
+
+async def _send_group(
+    db: Database,
+    clock: Clock,
+    factory: MailerFactory,
+    group: list[Claimed],
+    report: SendReport,
+    stop: threading.Event | None,
+    lease_seconds: int,
+    recorder: Recorder,
+) -> None:
+    mailbox = group[0].mailbox
+    password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
+    pending = list(group)
+    try:
+        async with factory(mailbox, password) as mailer:
+            while pending:
+                if stop is not None and stop.is_set():
+                    break
+                item = pending.pop(0)
+                if not _lease_covers_one_send(db, clock, item, lease_seconds):
+                    continue  # resolved as ambiguous meanwhile: never sent by us now
+                data = build_mime(item.email)
+                try:
+                    result = await mailer.send(item.email.from_address, item.email.to_address, data)
+                except Exception as exc:
+                    # We cannot know whether DATA went through: a person decides.
+                    log.warning("send of message %s raised %s", item.id, type(exc).__name__)
+                    result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
+                recorder.add(item.id, result)
+                if result.outcome == SendOutcome.MAILBOX_ERROR:
+                    break
+    except Exception as exc:
+        # Opening (or closing) the connection failed: nothing unsent was transmitted.
+        log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
+        retry = SendResult(SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}")
+        while pending:
+            recorder.add(pending.pop(0).id, retry)
+    recorder.flush()  # before releasing the rest: their states must not be stale
+    for item in pending:  # shutdown or mailbox error: back to planned, untouched
+        release(db, clock, item.id, "not attempted (stopped before its turn)")
+        report.released += 1
+
+
+ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)
+
+
+def _lease_covers_one_send(db: Database, clock: Clock, item: Claimed, lease_seconds: int) -> bool:
+    """Renew the lease when a long queue ate most of it, so no resolver calls a message
+    ambiguous while it waits its turn. False if it is no longer ours to send."""
+    now = clock.now()
+    if item.lease_until - now > ONE_SEND:
+        return True
+    with db.session() as session:
+        message = session.get(OutboundMessage, item.id, with_for_update=True)
+        if message is None or message.state != MessageState.SENDING:
+            return False
+        message.lease_until = now + max(timedelta(seconds=lease_seconds), ONE_SEND)
+        item.lease_until = message.lease_until
+    return True
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,57 @@
+"""JSON Schema of the sequence file, for editors (yaml-language-server) and tooling.
+
+Generated from the models, then the steps are rewritten into the authoring form
+(`{id: intro, email: {...}}`, `{wait: 3 business days}`) that people actually write.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from engine.sequence_language.model import SequenceSpec
+
+SCHEMA_ID = "https://kadenz.dev/schema/sequence.json"
+
+
+def sequence_schema() -> dict[str, Any]:
+    schema = SequenceSpec.model_json_schema(mode="validation")
+    defs: dict[str, Any] = schema.setdefault("$defs", {})
+    items = []
+    for tag, name in (("email", "EmailStep"), ("call", "CallStep"), ("task", "TaskStep")):
+        body = copy.deepcopy(defs.pop(name))
+        id_schema = body["properties"].pop("id")
+        body["properties"].pop("type", None)
+        body["required"] = [r for r in body.get("required", []) if r not in ("id", "type")]
+        if not body["required"]:
+            body.pop("required")
+        defs[f"{name}Body"] = body
+        items.append(
+            {
+                "type": "object",
+                "title": f"{tag} step",
+                "description": body.get("description", ""),
+                "properties": {"id": id_schema, tag: {"$ref": f"#/$defs/{name}Body"}},
+                "required": ["id", tag],
+                "additionalProperties": False,
+            }
+        )
+    wait = defs.pop("WaitStep")
+    items.append(
+        {
+            "type": "object",
+            "title": "wait step",
+            "description": wait.get("description", ""),
+            "properties": {
+                "id": {"type": "string", "description": "Optional stable id."},
+                "wait": wait["properties"]["duration"],
+            },
+            "required": ["wait"],
+            "additionalProperties": False,
+        }
+    )
+    schema["properties"]["steps"]["items"] = {"oneOf": items}
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_ID
+    schema["title"] = "Kadenz sequence"
+    return schema
