@@ -278,11 +278,13 @@ def claim(
 
 
 class _Recipient(NamedTuple):
-    """What the claim reads of a prospect: the name for To, the zone for the window."""
+    """What the claim reads of a prospect: the name for To, the zone and calendar for the window."""
 
     first_name: str | None
     last_name: str | None
     timezone: str | None
+    country: str | None
+    region: str | None
 
 
 class _EnrollmentState(NamedTuple):
@@ -317,9 +319,14 @@ class _ClaimReads:
             )
         )
         recipients = session.execute(
-            select(Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.timezone).where(
-                Prospect.id.in_(prospect_ids)
-            )
+            select(
+                Prospect.id,
+                Prospect.first_name,
+                Prospect.last_name,
+                Prospect.timezone,
+                Prospect.country,
+                Prospect.region,
+            ).where(Prospect.id.in_(prospect_ids))
         )
         mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
         return cls(
@@ -414,7 +421,13 @@ def _check_one(
     mailbox = ahead.mailboxes[message.mailbox_id]
     recipient = ahead.recipients.get(message.prospect_id)
     runtime = runtimes.get(session, message.version_id)
-    placement = runtime.placement_in(recipient.timezone if recipient else None, mailbox)
+    placement = (
+        runtime.placement_in(
+            recipient.timezone, mailbox, country=recipient.country, region=recipient.region
+        )
+        if recipient
+        else runtime.placement_in(None, mailbox)
+    )
     if not placement.is_allowed(now):
         slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
         local = slot.local.strftime("%Y-%m-%d %H:%M")
