@@ -7,6 +7,7 @@ import sys
 import typer
 
 from engine.cli import (
+    bi,
     demo,
     enrollments,
     inbound,
@@ -64,6 +65,7 @@ for module in (
     inbound,
     tasks,
     reports,
+    bi,
     web,
     workers,
     demo,
