@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from enum import StrEnum
@@ -28,6 +26,11 @@ class By(StrEnum):
     week = "week"
 
 
+class Dates(StrEnum):
+    event = "event"
+    send = "send"
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -48,30 +51,53 @@ def register(app: typer.Typer) -> None:
         sequence: str | None = typer.Option(None, "--sequence", help="Only this sequence (key)."),
         by: Annotated[By, typer.Option("--by", help="Group rows by this dimension.")] = By.sequence,
         since: str | None = typer.Option(
-            None, "--since", help="Only facts on or after this day (YYYY-MM-DD, UTC)."
+            None, "--since", help="From this day (YYYY-MM-DD, UTC), included."
         ),
+        until: str | None = typer.Option(
+            None, "--until", help="To this day (YYYY-MM-DD, UTC), included."
+        ),
+        dates: Annotated[
+            Dates,
+            typer.Option(
+                "--dates",
+                help="What --since/--until select: 'event' counts what happened in the range; "
+                "'send' counts everything about the prospects first emailed in it (a cohort).",
+            ),
+        ] = Dates.event,
+        owner: str | None = typer.Option(None, "--owner", help="Only this owner (SDR)."),
+        mailbox: str | None = typer.Option(None, "--mailbox", help="Only this mailbox (name)."),
+        step: str | None = typer.Option(None, "--step", help="Only this step id."),
+        variant: str | None = typer.Option(None, "--variant", help="Only this variant."),
         fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
     ) -> None:
         """Reply, bounce and opt-out rates per sequence, step, variant, mailbox, owner or week.
 
         Replies are human replies only: out-of-office and other auto-replies never count, and
-        a reply reclassified as automatic stops counting. Rates divide by delivered prospects.
+        a reply reclassified as automatic stops counting. Rates divide by delivered prospects;
+        reply_rate_low/high are its 95 % Wilson interval.
+
+        Examples: kadenz report --by variant --sequence saas-founders;
+        kadenz report --by owner --since 2026-03-01 --until 2026-03-31 --dates send --format csv
         """
         c = context.get(ctx)
-        day = _parse_day(since)
+        filters = reports.ReportFilter(
+            since=_parse_day(since, "--since"),
+            until=_parse_day(until, "--until"),
+            dates=dates.value,
+            sequence=sequence,
+            owner=owner,
+            mailbox=mailbox,
+            step=step,
+            variant=variant,
+        )
         rollups.refresh_rollups(c.db)
         with c.db.session() as s:
-            result = reports.build_report(s, by=by.value, sequence=sequence, since=day)
+            result = reports.build_report(s, by=by.value, filters=filters)
         if fmt == Format.json:
             print(json.dumps(result.as_dict(), indent=2))
             return
         if fmt == Format.csv:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(reports.COLUMNS), lineterminator="\n")
-            writer.writeheader()
-            for row in [*result.rows, *([result.total] if result.total else [])]:
-                writer.writerow(row.as_dict())
-            print(buffer.getvalue(), end="")
+            print(result.as_csv(), end="")
             return
         # Piped or narrow: keep every column readable rather than squeezing it to 80 columns.
         out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
@@ -84,10 +110,10 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _parse_day(text: str | None) -> date | None:
+def _parse_day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"--since {text!r} is not a date (use YYYY-MM-DD)") from None
+        raise InvalidInput(f"{option} {text!r} is not a date (use YYYY-MM-DD)") from None
