@@ -15,7 +15,7 @@ from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import InvalidInput, KadenzError
 from engine.people import task_queue
-from engine.reporting import overview, reports, rollups
+from engine.reporting import activity, overview, reports, rollups
 from engine.store.models import (
     ApiToken,
     Enrollment,
@@ -204,6 +204,7 @@ def overview_page(request: Request, who: SignedIn) -> Response:
             return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
         weeks = overview.sends_per_week(s)
         options = _filter_options(s)
+        calls = activity.build_activity(s, by="owner", filters=filters, now=st.clock.now())
     chart = charts.bar_chart(
         [w for w, _ in weeks], [n for _, n in weeks], title="Emails sent per week"
     )
@@ -218,8 +219,27 @@ def overview_page(request: Request, who: SignedIn) -> Response:
             "filters": filters,
             "options": options,
             "csv_link": csv_link,
+            "activity": calls,
+            "activity_csv": "/activity.csv?" + urlencode(kept),
         },
         who=who,
+    )
+
+
+@router.get("/activity.csv", response_model=None)
+def activity_csv(request: Request, who: SignedIn) -> Response:
+    """The overview's calls-and-tasks table as CSV, with the page's filters."""
+    st = _state(request)
+    try:
+        filters = _filters(request)
+        with st.db.session() as s:
+            result = activity.build_activity(s, by="owner", filters=filters, now=st.clock.now())
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
+    return Response(
+        result.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="kadenz-activity.csv"'},
     )
 
 

@@ -20,8 +20,8 @@ from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import NotFound, SpecError
 from engine.people import suppression, task_queue
+from engine.reporting import activity, reports, rollups
 from engine.reporting import health as health_figures
-from engine.reporting import reports, rollups
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
 from engine.workspace.tokens import Principal
 
@@ -97,6 +97,35 @@ def get_report(
             result.as_csv(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="kadenz-report-{by}.csv"'},
+        )
+    return result.as_dict()
+
+
+@router.get(
+    "/reports/activity",
+    tags=["reports"],
+    summary="Calls and tasks per owner, sequence or step (same as `kadenz activity`)",
+    response_model=None,
+)
+def get_activity(
+    request: Request,
+    by: Literal["owner", "sequence", "step"] = "owner",
+    since: date | None = Query(None, description="From this day (UTC), included"),
+    until: date | None = Query(None, description="To this day (UTC), included"),
+    owner: str | None = Query(None, description="Only this owner (SDR)"),
+    sequence: str | None = Query(None, description="Only this sequence (its key)"),
+    format: Literal["json", "csv"] = Query("json", description="json or csv"),
+    _: Principal = Depends(require("manager")),
+) -> dict[str, Any] | Response:
+    st = _state(request)
+    filters = reports.ReportFilter(since=since, until=until, owner=owner, sequence=sequence)
+    with st.db.session() as s:
+        result = activity.build_activity(s, by=by, filters=filters, now=st.clock.now())
+    if format == "csv":
+        return Response(
+            result.as_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="kadenz-activity-{by}.csv"'},
         )
     return result.as_dict()
 

@@ -71,6 +71,7 @@ for module in (
     demo,
 ):
     module.register(app)
+reports.register_activity(app)
 
 
 def run() -> None:

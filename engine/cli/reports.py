@@ -9,11 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from engine.cli import context
 from engine.core import metrics
 from engine.errors import InvalidInput
-from engine.reporting import reports, rollups, table
+from engine.reporting import activity, reports, rollups, table
 
 
 class By(StrEnum):
@@ -117,3 +118,58 @@ def _parse_day(text: str | None, option: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{option} {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+class ActivityBy(StrEnum):
+    owner = "owner"
+    sequence = "sequence"
+    step = "step"
+
+
+def register_activity(app: typer.Typer) -> None:
+    """Add `kadenz activity` (calls and tasks) to the root app."""
+
+    @app.command(
+        "activity",
+        epilog="Definitions:\n\n"
+        + "\n\n".join(f"[bold]{k}[/]: {v}" for k, v in activity.DEFINITIONS.items()),
+    )
+    def activity_command(
+        ctx: typer.Context,
+        by: Annotated[
+            ActivityBy, typer.Option("--by", help="Group rows by owner, sequence or step.")
+        ] = ActivityBy.owner,
+        since: str | None = typer.Option(None, "--since", help="From this day (UTC), included."),
+        until: str | None = typer.Option(None, "--until", help="To this day (UTC), included."),
+        owner: str | None = typer.Option(None, "--owner", help="Only this owner (SDR)."),
+        sequence: str | None = typer.Option(None, "--sequence", help="Only this sequence."),
+        fmt: Annotated[Format, typer.Option("--format", help="table, csv or json.")] = Format.table,
+    ) -> None:
+        """Calls made and their outcomes, tasks done, skipped, open and overdue, per SDR.
+
+        Dates select when a call or task was done or skipped (and, for open ones, when it is
+        due). Example: kadenz activity --by owner --since 2026-03-01 --until 2026-03-31
+        """
+        c = context.get(ctx)
+        filters = reports.ReportFilter(
+            since=_parse_day(since, "--since"),
+            until=_parse_day(until, "--until"),
+            owner=owner,
+            sequence=sequence,
+        )
+        with c.db.session() as s:
+            result = activity.build_activity(s, by=by.value, filters=filters, now=c.clock.now())
+        if fmt == Format.json:
+            print(json.dumps(result.as_dict(), indent=2))
+            return
+        if fmt == Format.csv:
+            print(result.as_csv(), end="")
+            return
+        out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
+        grid = Table(title=f"Calls and tasks by {by.value}")
+        for name in activity.COLUMNS:
+            grid.add_column(name.replace("_", " "), justify="left" if name == "group" else "right")
+        for row in [*result.rows, result.total]:
+            values = row.as_dict()
+            grid.add_row(*(str(values[name]) for name in activity.COLUMNS))
+        out.print(grid)
