@@ -14,6 +14,7 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import InvalidInput, KadenzError
+from engine.inbound import inbox
 from engine.people import task_queue
 from engine.reporting import activity, overview, reports, rollups
 from engine.store.models import (
@@ -396,8 +397,9 @@ def prospect_page(request: Request, who: SignedIn, prospect_id: int) -> Response
     st = _state(request)
     with st.db.session() as s:
         tl = overview.timeline(s, prospect_id, st.clock.now())
+        notes = [(n.created_at, n.author, n.text) for n in inbox.notes(s, prospect_id)]
     if tl is None or (who.role == "sdr" and tl.prospect.owner != who.owner):
         return render(
             request, "error.html", {"message": f"No prospect {prospect_id}."}, who=who, status=404
         )
-    return render(request, "prospect.html", {"tl": tl}, who=who)
+    return render(request, "prospect.html", {"tl": tl, "notes": notes}, who=who)

@@ -33,7 +33,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
-from engine.core import addresses
+from engine.core import addresses, person_replies
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
@@ -405,7 +405,11 @@ def _check_one(
     """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
     moved to `sending` by `_mark_sending` with the others)."""
     enrollment = ahead.enrollments[message.enrollment_id]
-    if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
+    ended = enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED)
+    # A person's answer from the inbox belongs to no step: it goes although the reply that
+    # it answers stopped the sequence (engine.core.person_replies).
+    by_person = person_replies.is_person_reply(message.step_id)
+    if ended and not by_person:
         cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
         report.cancelled += 1
         return None
@@ -413,9 +417,10 @@ def _check_one(
     if why is not None:
         reason = f"suppressed ({why})"
         cancel(session, message, now, reason)
-        stopping = session.get(Enrollment, message.enrollment_id)
-        assert stopping is not None
-        move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
+        if not ended:
+            stopping = session.get(Enrollment, message.enrollment_id)
+            assert stopping is not None
+            move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
         report.cancelled += 1
         return None
     mailbox = ahead.mailboxes[message.mailbox_id]
@@ -428,7 +433,7 @@ def _check_one(
         if recipient
         else runtime.placement_in(None, mailbox)
     )
-    if not placement.is_allowed(now):
+    if not by_person and not placement.is_allowed(now):  # a person answers now
         slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
         local = slot.local.strftime("%Y-%m-%d %H:%M")
         hold(
