@@ -46,9 +46,10 @@ UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
     "de": (
         r"(?:bitte )?(?:austragen|abmelden|abbestellen)",
         r"(?:trage|tragen) sie mich\b.{0,30}\baus",
-        r"(?:lösch|entfern|streich)\w* sie (?:mich|meine (?:daten|adresse|e-?mail\w*|kontaktdaten))",
-        r"(?:mich|meine (?:adresse|daten|e-?mail\w*)) (?:bitte )?(?:aus|von) (?:ihrem|ihrer|dem|der)"
-        r" \w*(?:verteiler|liste|datenbank)",
+        r"(?:lösch|entfern|streich)\w* sie (?:mich|meine (?:daten|adresse|e-?mail\w*|"
+        r"kontaktdaten))",
+        r"(?:mich|meine (?:adresse|daten|e-?mail\w*)) (?:bitte )?(?:aus|von) "
+        r"(?:ihrem|ihrer|dem|der) \w*(?:verteiler|liste|datenbank)",
         r"keine (?:weiteren |weitere )?(?:e-?mails|mails|nachrichten|werbung|zusendungen|"
         r"kontaktaufnahme)",
         r"nicht mehr (?:zu )?(?:kontaktieren|anschreiben|schreiben|anmailen)",
@@ -112,7 +113,8 @@ REFERRAL: Final[dict[str, tuple[str, ...]]] = {
         r"(?:reach out to|get in touch with|talk to|speak (?:to|with)|write to|"
         r"contact|e-?mail|ping) (?!(?:me|us|our team|you)\b)"
         r"(?:my |our )?(?:colleague|co-?worker|team ?mate|boss|manager|head of|cto|ceo|cfo|"
-        r"coo|vp|director|[\w.+-]+@|(?:[a-z]+ ){1,2}(?:instead|directly|at|on|who|she|he|from|in)\b)",
+        r"coo|vp|director|[\w.+-]+@|"
+        r"(?:[a-z]+ ){1,2}(?:instead|directly|at|on|who|she|he|from|in)\b)",
         r"i(?:'ve| have)? (?:cc'?d|copied|looped in|forwarded (?:this|your))",
         r"(?:cc'?ing|copying|looping in|forwarding (?:this|your) (?:e-?mail|message|note)? ?to)",
     ),

@@ -83,6 +83,7 @@ _CLOSING = re.compile(
     re.I,
 )
 _SENTENCE = re.compile(r"^(?:\S+\s+){3,}\S+[.!?]$")  # four words or more, then . ! or ?
+_SCAN_LIMIT = 200_000  # characters: a reply's new text is never further down than this
 _QUOTED = re.compile(r"^\s*(?:>|\|(?=\s|$))")
 
 
@@ -196,7 +197,7 @@ def new_text(text: str) -> str:
     """What the person wrote in this message, without quoted history or signature."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\xa0", " ")
     text = text.replace("\u200b", "").replace("\ufeff", "")
-    lines = text.split("\n")
+    lines = text[:_SCAN_LIMIT].split("\n")
     end, _ = _cut(lines, closings=True)
     fresh = lines[:end]
     if not any(line.strip() for line in fresh):

@@ -42,7 +42,9 @@ _REFERRAL = _compile(rules.REFERRAL)
 _REFERRAL_WITH_ADDRESS = _compile(rules.REFERRAL_WITH_ADDRESS)
 _NEGATIVE = _compile(rules.NEGATIVE)
 _POSITIVE = _compile(rules.POSITIVE)
-_COMMAND = re.compile(r"^\W*(?:please\W+|bitte\W+|svp\W+|por favor\W+)?(?:" + rules.COMMANDS + r")\W*$")
+_COMMAND = re.compile(
+    r"^\W*(?:please\W+|bitte\W+|svp\W+|por favor\W+)?(?:" + rules.COMMANDS + r")\W*$"
+)
 _NEGATOR = re.compile(r"(?<!\w)(?:" + rules.NEGATORS + r")(?!\w)")
 _CLAUSE_END = re.compile(r"[.;:!?\n,]|\bbut\b|\baber\b|\bmais\b|\bpero\b|\bma\b|\bmaar\b")
 _QUESTION_WORD = re.compile(r"(?:^|[.!?\n]\s*)(" + rules.QUESTION_WORDS + r")\b")
@@ -51,6 +53,7 @@ _QUOTATION = re.compile(
     r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|„[^“”\n]{1,200}[“”]|«[^»\n]{1,200}»|"
     r"(?<!\w)'[^'\n]{1,80}'(?!\w)"
 )
+_READ_LIMIT = 6000
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|wg|fw|fwd|tr|sv|vs|antw|odp|r|rif|res|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
 )
@@ -74,11 +77,9 @@ def without_quotations(text: str) -> str:
 def _negated(text: str, start: int) -> bool:
     """A negator among the few words before `start`, in the same clause."""
     before = text[max(0, start - 80) : start]
-    cut = None
-    for cut in _CLAUSE_END.finditer(before):
-        pass
-    if cut is not None:
-        before = before[cut.end() :]
+    ends = [found.end() for found in _CLAUSE_END.finditer(before)]
+    if ends:
+        before = before[ends[-1] :]
     words = before.split()[-rules.NEGATION_WINDOW :]
     return bool(_NEGATOR.search(" ".join(words)))
 
@@ -122,6 +123,7 @@ def read_intent(
     cc: Iterable[str] = (),
 ) -> Intent:
     """What the person wants, by the first rule that matches, with the deciding phrase."""
+    fresh = fresh[:_READ_LIMIT]  # intent is stated early; bounded time on a 10 MB body
     text = without_quotations(normalise(fresh))
     excluded = set(own_addresses) | ({sender.lower()} if sender else set())
     if command := _COMMAND.match(text):

@@ -310,26 +310,34 @@ HELD_OUT: tuple[Example, ...] = (
 # further rule change (the second figure in docs/inbound.md).
 HELD_OUT_2: tuple[Example, ...] = (
     # English
-    Example("en", "Timing is good actually. Grab 30 minutes with me here: cal.acme.example/erik", P),
+    Example(
+        "en", "Timing is good actually. Grab 30 minutes with me here: cal.acme.example/erik", P
+    ),
     Example("en", "Let me know what Thursday looks like for a quick walkthrough.", P),
     Example("en", "Could you give us a quote for the Pro plan?", P),
     Example("en", "We've decided to build this in-house, so we'll pass.", N),
     Example("en", "Honestly it's not a priority for us this year.", N),
     Example("en", "I'm good, thanks.", N),
     Example("en", "Kindly stop sending these.", U),
-    Example("en", "You wrote \"reply unsubscribe\" - I don't want that, I want pricing.", P),
-    Example("en", "I forwarded your email to our CTO, Marc (marc@acme.example).", R, "marc@acme.example"),
+    Example("en", 'You wrote "reply unsubscribe" - I don\'t want that, I want pricing.', P),
+    Example(
+        "en", "I forwarded your email to our CTO, Marc (marc@acme.example).", R, "marc@acme.example"
+    ),
     Example("en", "Wrong person, sorry. Try Dana in procurement.", R),
     Example("en", "Who else uses this in the logistics space", Q),
-    Example("en", "Your subject line said \"Quick question?\" so here I am.", Z),
+    Example("en", 'Your subject line said "Quick question?" so here I am.', Z),
     Example("en", "Will get back to you after the holidays.", Z),
     # German
     Example("de", "Grundsätzlich ja - rufen Sie mich doch morgen an.", P),
     Example("de", "Das passt gerade überhaupt nicht.", N),
     Example("de", "Wir haben uns für einen anderen Anbieter entschieden.", N),
     Example("de", "Kein Interesse mehr, bitte nicht mehr anschreiben.", U),
-    Example("de", "Ich bin dafür nicht zuständig, bitte an vertrieb@acme.example wenden.", R,
-            "vertrieb@acme.example"),
+    Example(
+        "de",
+        "Ich bin dafür nicht zuständig, bitte an vertrieb@acme.example wenden.",
+        R,
+        "vertrieb@acme.example",
+    ),
     Example("de", "Gibt es eine Schnittstelle zu SAP?", Q),
     Example("de", "Ich melde mich nach dem Urlaub.", Z),
     # French
@@ -344,8 +352,12 @@ HELD_OUT_2: tuple[Example, ...] = (
     # Italian
     Example("it", "Mi mandi una proposta, grazie.", P),
     Example("it", "Non ci interessa, grazie.", N),
-    Example("it", "Per questo deve scrivere alla mia collega, laura@acme.example.", R,
-            "laura@acme.example"),
+    Example(
+        "it",
+        "Per questo deve scrivere alla mia collega, laura@acme.example.",
+        R,
+        "laura@acme.example",
+    ),
     # Dutch
     Example("nl", "Graag, wanneer kunnen we bellen?", P),
     Example("nl", "Wij hebben hier geen behoefte aan.", N),

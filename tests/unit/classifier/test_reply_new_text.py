@@ -48,7 +48,8 @@ def test_negation_turns_a_phrase_around() -> None:
 
 
 @pytest.mark.parametrize(
-    "form", ["kein Bedarf", "keinen Bedarf", "keinem Bedarf", "kein Interesse", "keinerlei Interesse"]
+    "form",
+    ["kein Bedarf", "keinen Bedarf", "keinem Bedarf", "kein Interesse", "keinerlei Interesse"],
 )
 def test_german_declined_forms(form: str) -> None:
     assert read_intent(f"Danke, wir haben {form}.").intent is ReplyIntent.NEGATIVE
