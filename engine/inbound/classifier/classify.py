@@ -245,7 +245,7 @@ def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
         return _unclassified("binary content, not readable text", **threading)
     own = frozenset(addresses_in(parsed.headers.get("to", "")))
     fresh, intent = reply.read_reply(
-        parsed.text,
+        reply.readable_text(parsed),
         subject,
         own,
         sender=threading["from_address"],  # type: ignore[arg-type]

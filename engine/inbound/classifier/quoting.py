@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from engine.inbound.classifier.parse import html_to_text
+
 # "wrote:" and its equivalents; the attribution is the whole (possibly wrapped) line ending so.
 _WROTE = (
     r"wrote|writes|said|schrieb|schreibt|a écrit|a ecrit|escribió|escribio|ha scritto|scrisse|"
@@ -209,3 +211,29 @@ def new_text(text: str) -> str:
             # Only a closing or signature line was written ("Thanks!"): keep it.
             fresh = [line for line in rest if line.strip()][:1]
     return "\n".join(line.rstrip() for line in fresh).strip()
+
+
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text
+_BLOCKQUOTE_TAG = re.compile(r"<(/?)blockquote\b[^<>]{0,2000}>", re.I)
+
+
+def html_with_quotes(markup: str) -> str:
+    """HTML as text, with `> ` before every line inside a <blockquote> (any depth).
+
+    HTML-only replies mark their quoted history with <blockquote> (Gmail's `gmail_quote`,
+    Apple Mail's `type="cite"`, Thunderbird's `moz-cite-prefix`), not with `>` characters.
+    """
+
+    def marker(found: re.Match[str]) -> str:
+        return f"\n{_CLOSE if found.group(1) else _OPEN}\n"
+
+    text = html_to_text(_BLOCKQUOTE_TAG.sub(marker, markup[:_SCAN_LIMIT]))
+    depth, out = 0, []
+    for line in text.split("\n"):
+        if line.strip() == _OPEN:
+            depth += 1
+        elif line.strip() == _CLOSE:
+            depth = max(0, depth - 1)
+        else:
+            out.append("> " * depth + line if depth and line.strip() else line)
+    return "\n".join(out)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from engine.core.classification import ReplyIntent
 from engine.inbound.classifier import intent_rules as rules
 from engine.inbound.classifier import quoting
-from engine.inbound.classifier.parse import ADDRESS_RE
+from engine.inbound.classifier.parse import ADDRESS_RE, Parsed, part_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,18 @@ _READ_LIMIT = 6000
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|wg|fw|fwd|tr|sv|vs|antw|odp|r|rif|res|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
 )
+
+
+def readable_text(parsed: Parsed) -> str:
+    """The reply's text; for an HTML-only reply, read again with <blockquote> as quotes."""
+    html_part = None
+    for part in parsed.message.walk():
+        ctype = part.get_content_type()
+        if ctype == "text/plain" and part_text(part).strip():
+            return parsed.text
+        if ctype == "text/html" and html_part is None:
+            html_part = part
+    return parsed.text if html_part is None else quoting.html_with_quotes(part_text(html_part))
 
 
 def strip_reply(text: str) -> str:

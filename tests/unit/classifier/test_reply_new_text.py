@@ -111,3 +111,12 @@ def test_talon_replies_intent_where_labelled(corpus: Path) -> None:
         assert "wrote" not in (result.reply_text or ""), (row["file"], result.reply_text)
     print(f"\ntalon intent: {right}/{len(rows)} = {right / len(rows):.1%}")
     assert right / len(rows) >= 0.9
+
+
+def test_html_only_reply_reads_blockquote_as_quoted() -> None:
+    html = (
+        "<p>Thanks, noted.</p><blockquote type='cite'>Interested? "
+        "<blockquote>Reply unsubscribe to opt out.</blockquote></blockquote>"
+    )
+    result = classify(mb.reply("", html=html))
+    assert (result.intent, result.reply_text) == (ReplyIntent.NEUTRAL, "Thanks, noted.")
