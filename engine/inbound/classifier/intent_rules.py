@@ -203,6 +203,7 @@ NEGATIVE: Final[dict[str, tuple[str, ...]]] = {
         r"no (?:need|budget|use for|requirement)|(?:don't|do not|doesn't) need",
         r"not relevant|irrelevant|not applicable|doesn't apply",
         r"(?:decline|declining|have to say no|going to say no)",
+        r"^(?:no|nope|no way)[.!]*$",
         r"(?:went|gone|going|go|chose|chosen|selected|signed|decided to go) (?:with|for) "
         r"(?:another|a different|an other|someone else|a competitor|other)",
         r"(?:another|a different) (?:vendor|provider|supplier|solution|tool|partner)",
@@ -219,7 +220,7 @@ NEGATIVE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:haben|nutzen|verwenden|arbeiten) (?:wir|ich) (?:\w+ )?(?:bereits|schon) ",
         r"passt (?:\w+ ){0,3}nicht",
         r"(?:anderen|andere|anderes) (?:anbieter|dienstleister|lösung|partner|tool|software)",
-        r"nein,? danke|danke,? nein|danke,? aber (?:nein|nicht|kein\w*)",
+        r"nein,? danke|danke,? nein|danke,? aber (?:nein|nicht|kein\w*)|^nein[.!]*$",
         r"(?:derzeit|aktuell|momentan|zurzeit|im moment) (?:\w+ )?(?:nicht|kein\w*)",
         r"nicht (?:relevant|der richtige zeitpunkt|für uns|das richtige|passend)",
         r"(?:verzichten|absage|lehnen \w+ ab|müssen (?:\w+ )?absagen)",

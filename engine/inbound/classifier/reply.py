@@ -53,6 +53,7 @@ _QUOTATION = re.compile(
     r"\"[^\"\n]{1,200}\"|“[^”\n]{1,200}”|„[^“”\n]{1,200}[“”]|«[^»\n]{1,200}»|"
     r"(?<!\w)'[^'\n]{1,80}'(?!\w)"
 )
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _READ_LIMIT = 6000
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|aw|wg|fw|fwd|tr|sv|vs|antw|odp|r|rif|res|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I
@@ -83,7 +84,8 @@ def normalise(text: str) -> str:
 
 
 def without_quotations(text: str) -> str:
-    return _QUOTATION.sub(" … ", text)
+    """Cited text and links set aside: their words and `?` are not the person's."""
+    return _QUOTATION.sub(" … ", _URL.sub(" ", text))
 
 
 def _negated(text: str, start: int) -> bool:

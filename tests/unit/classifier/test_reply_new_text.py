@@ -120,3 +120,24 @@ def test_html_only_reply_reads_blockquote_as_quoted() -> None:
     )
     result = classify(mb.reply("", html=html))
     assert (result.intent, result.reply_text) == (ReplyIntent.NEUTRAL, "Thanks, noted.")
+
+
+def test_a_question_mark_in_a_link_asks_nothing() -> None:
+    assert read_intent("See https://acme.example/?ref=mail for our stack.").intent is (
+        ReplyIntent.NEUTRAL
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "intent"),
+    [
+        ("unsubscribe.eml", ReplyIntent.UNSUBSCRIBE_REQUEST),
+        ("unsubscribe-again.eml", ReplyIntent.UNSUBSCRIBE_REQUEST),
+        ("reply-quoting-footer.eml", ReplyIntent.NEGATIVE),
+        ("reply.eml", ReplyIntent.REFERRAL),
+    ],
+)
+def test_the_documented_examples(name: str, intent: ReplyIntent) -> None:
+    path = Path(__file__).parents[3] / "docs" / "examples" / "inbound" / name
+    result = classify(path.read_bytes())
+    assert (result.kind, result.intent) == (InboundClass.HUMAN_REPLY, intent), result.evidence
