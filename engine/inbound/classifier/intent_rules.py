@@ -22,6 +22,9 @@ NEGATORS: Final = (
 )
 NEGATION_WINDOW: Final = 3
 
+# One word may open a reply before "yes"/"ja"/"oui" ("Grundsätzlich ja"), but not a negator.
+_OPENER: Final = r"(?:(?!not\b|nicht\b|pas\b|no\b|non\b|nie\b|niet\b|não\b)\w+,? )?"
+
 # A whole reply that is only a command word (after quotes and signature are cut).
 COMMANDS: Final = (
     r"unsubscribe|stop|remove|remove me|opt out|opt-out|abmelden|austragen|abbestellen|"
@@ -42,6 +45,9 @@ UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
         r"no (?:more|further) (?:e-?mails|emails|messages|mails|contact)",
         r"(?:delete|erase) my (?:data|details|e-?mail|address)",
         r"off (?:your|the) (?:mailing )?list",
+        r"(?:remov|delet|eras|tak)\w* .{0,30}(?:from|off|out of) (?:your|the|this) (?:mailing |"
+        r"e-?mail |distribution |contact )?(?:list|database|records|system|cadence|sequence)",
+        r"(?:no longer|don't|do not) (?:wish|want|like) to (?:receive|get|hear from)",
     ),
     "de": (
         r"(?:bitte )?(?:austragen|abmelden|abbestellen)",
@@ -52,7 +58,9 @@ UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:ihrem|ihrer|dem|der) \w*(?:verteiler|liste|datenbank)",
         r"keine (?:weiteren |weitere )?(?:e-?mails|mails|nachrichten|werbung|zusendungen|"
         r"kontaktaufnahme)",
-        r"nicht mehr (?:zu )?(?:kontaktieren|anschreiben|schreiben|anmailen)",
+        r"nicht mehr (?:zu )?(?:kontaktieren|anschreiben|schreiben|anmailen|erhalten|bekommen)",
+        r"(?:lösch|entfern|streich|nehm|trag|nimm)\w* .{0,40}(?:von|aus) (?:ihrer|ihrem|der|dem) "
+        r"(?:\w+)?(?:liste|verteiler|datenbank|kartei)",
         r"unterlassen sie\b",
         r"widersprech\w* (?:\w+ ){0,3}(?:nutzung|verarbeitung|werbung|kontakt\w*|zusendung)",
     ),
@@ -63,24 +71,32 @@ UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
         r"ne (?:plus )?(?:me|nous) (?:plus )?(?:contacter|écrire|envoyer|solliciter)",
         r"(?:ne|n')(?:e)? ?(?:me|nous) (?:contactez|écrivez|envoyez) plus",
         r"plus (?:d'|de )?(?:e-?mails?|messages|courriels|sollicitations)",
+        r"(?:ne )?(?:\w+ )?plus recevoir",
+        r"(?:retir|supprim|enlev|ray|effac|désinscri|sort)\w* .{0,30}de (?:votre|vos) "
+        r"(?:liste|listes|fichier|base de données)",
     ),
     "es": (
         r"(?:dar(?:me|nos)? de baja|darse de baja|denme de baja|de baja)\b",
         r"(?:elimín\w*|elimin\w*|quít\w*|borr\w*) (?:mi|nuestro|nuestra|de su|de la) ?"
         r"(?:correo|dirección|e-?mail|lista|datos)",
         r"no (?:me|nos) (?:escriba\w*|contacte\w*|envíe\w*|vuelva\w* a)",
-        r"no (?:quiero|queremos) recibir",
+        r"no (?:quiero|queremos) (?:seguir )?recibir",
+        r"(?:saqu|quit|elimin|borr|sac|dar)\w* .{0,30}de (?:su|vuestra|la) (?:lista|base de datos)",
         r"(?:más|mas) (?:correos|e-?mails|mensajes)",
     ),
     "it": (
         r"disiscriv\w*|cancellami|cancellatemi|rimuovetemi|rimuovermi|rimuovere il mio",
         r"non (?:mi|ci) (?:contatt\w*|scriv\w*|invi\w*) più",
         r"non (?:voglio|vogliamo) (?:più )?ricevere",
+        r"(?:rimuov|cancell|togli|elimin)\w* .{0,30}dalla (?:vostra |sua )?(?:lista|mailing list|"
+        r"banca dati)",
     ),
     "nl": (
         r"afmeld\w*|uitschrijv\w*|uitgeschreven",
         r"verwijder (?:mij|me|ons|mijn (?:e-?mail\w*|adres|gegevens))",
         r"geen (?:e-?mails|mails|berichten) meer",
+        r"(?:verwijder|haal|schrap)\w* .{0,30}(?:van|uit) (?:uw|jullie|de) (?:lijst|mailinglijst|"
+        r"bestand|database)",
         r"(?:mail|contacteer|benader) (?:mij|me|ons) (?:niet meer|niet langer)",
     ),
     "pt": (
@@ -88,10 +104,13 @@ UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:remova|removam|retire|exclua)[- ]?(?:me|meu (?:e-?mail|endereço)|nos)",
         r"não (?:me|nos) (?:envie|enviem|contate|contatem|mande|mandem) mais",
         r"não (?:quero|queremos) (?:mais )?receber",
+        r"(?:tir|retir|remov|exclu|apag)\w* .{0,30}(?:da|de) (?:sua |vossa )?(?:lista|"
+        r"base de dados|mailing)",
     ),
     "pl": (
         r"wypisz\w*|wypisać|rezygnuj\w*|rezygnacj\w*",
-        r"usuń\w* (?:mnie|mój adres|nas|moje dane)",
+        r"usu[nń]\w* (?:mnie|mój adres|nas|moje dane)",
+        r"(?:usu[nń]|wypis|skreśl)\w* .{0,30}z (?:listy|bazy|waszej bazy|waszej listy|mailingu)",
         r"proszę (?:więcej )?nie (?:pisać|wysyłać|kontaktować)",
         r"nie (?:chcę|chcemy) (?:więcej )?otrzymywać",
     ),
@@ -101,13 +120,14 @@ REFERRAL: Final[dict[str, tuple[str, ...]]] = {
     "en": (
         r"not the (?:right|best|correct) (?:person|contact)",
         r"wrong (?:person|contact|guy|team|department|address)",
+        r"(?:isn't|is not|not) (?:really )?my (?:area|department|responsibility|field|remit|call|"
+        r"decision|domain)",
         r"try (?:my |our )?(?:colleague|[a-z]+ (?:in|at|from|on)\b)",
         r"(?:is|are|would be|might be) (?:the )?(?:right|best|better|correct) "
         r"(?:person|people|contact|one)",
         r"(?:the )?(?:right|best|better) (?:person|contact) (?:is|would be|to (?:talk|speak))",
         r"(?:is|are) (?:responsible|in charge) (?:for|of)",
         r"(?:who|that) (?:handles|owns|runs|manages|looks after) (?:this|that|these|our)",
-        r"(?:handles|owns|looks after) (?:this|that|these|vendor|purchasing)",
         r"someone else (?:handles|is responsible|takes care|looks after)",
         r"(?:please |you (?:should|could|might want to|may want to|'d better) )?"
         r"(?:reach out to|get in touch with|talk to|speak (?:to|with)|write to|"
@@ -174,7 +194,10 @@ REFERRAL: Final[dict[str, tuple[str, ...]]] = {
 
 # Naming a colleague is a referral only when the reply also gives an address to write to.
 REFERRAL_WITH_ADDRESS: Final[dict[str, tuple[str, ...]]] = {
-    "en": (r"(?:my|our) (?:colleague|co-?worker|team ?mate|boss|manager|cto|ceo|cfo|head of)",),
+    "en": (
+        r"(?:my|our) (?:colleague|co-?worker|team ?mate|boss|manager|cto|ceo|cfo|head of)",
+        r"(?:leads|owns|runs|manages|handles|covers|decides on) (?:it|this|that|these)\b",
+    ),
     "de": (
         r"(?:meine|meinen|meinem|meiner|unsere|unseren|unserem|unserer) (?:kolleg\w*|chef\w*|"
         r"vorgesetzt\w*|geschäftsführ\w*|einkauf\w*|abteilung\w*)",
@@ -200,7 +223,11 @@ NEGATIVE: Final[dict[str, tuple[str, ...]]] = {
         r"not (?:looking|in the market|considering|planning)",
         r"(?:already|currently) (?:have|use|using|work with|working with|signed|partnered)",
         r"(?:happy|satisfied|fine) with (?:our|the) (?:current|existing)",
-        r"no (?:need|budget|use for|requirement)|(?:don't|do not|doesn't) need",
+        r"no (?:need|budget|use for|requirement|capacity|bandwidth)\b|no plans? (?:to|for)\b",
+        r"(?:don't|do not|doesn't) need",
+        r"(?:don't|do not|doesn't|does not) have (?:the |a |any )?(?:budget|capacity|bandwidth|"
+        r"need|resources|time for)",
+        r"not in a position|not (?:currently |actively )?(?:looking|searching|shopping) for",
         r"not relevant|irrelevant|not applicable|doesn't apply",
         r"(?:decline|declining|have to say no|going to say no)",
         r"^(?:no|nope|no way)[.!]*$",
@@ -224,38 +251,48 @@ NEGATIVE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:derzeit|aktuell|momentan|zurzeit|im moment) (?:\w+ )?(?:nicht|kein\w*)",
         r"nicht (?:relevant|der richtige zeitpunkt|für uns|das richtige|passend)",
         r"(?:verzichten|absage|lehnen \w+ ab|müssen (?:\w+ )?absagen)",
+        r"kein\w* (?:kapazität\w*|ressourcen|mittel)",
+        r"(?:suchen|brauchen) (?:\w+ ){0,2}nicht|nicht auf der suche",
     ),
     "fr": (
         r"pas (?:\w+ )?intéress\w*|aucun intérêt|ne (?:nous|m')intéresse pas",
         r"non,? merci|merci,? mais non",
         r"pas (?:besoin|pour (?:nous|le moment|l'instant)|le bon moment|prioritaire)",
         r"(?:avons|ai) déjà|sommes (?:déjà )?(?:bien )?équipés",
+        r"pas (?:de |d')(?:budget|besoin|temps|projet)",
+        r"ne (?:cherchons|recherchons) pas|pas à la recherche",
     ),
     "es": (
         r"no (?:\w+ )?(?:estoy|estamos) interesad\w*|no (?:me|nos) interesa",
         r"no,? gracias|gracias,? pero no",
         r"ya (?:tenemos|contamos|usamos|trabajamos)",
         r"no (?:es|sería) (?:el momento|para nosotros|prioridad)|no necesitamos",
+        r"no (?:tenemos|hay|contamos con) (?:\w+ )?(?:presupuesto|necesidad|tiempo|planes)",
+        r"no (?:estamos|estoy) buscando|sin presupuesto",
     ),
     "it": (
         r"non (?:\w+ )?(?:siamo|sono) interessat\w*|non (?:mi|ci) interessa",
         r"no,? grazie|grazie,? ma no",
         r"(?:abbiamo|usiamo) già|non (?:abbiamo|ho) bisogno|non è il momento",
+        r"non (?:abbiamo|ho) (?:\w+ )?(?:budget|tempo)|non stiamo cercando",
     ),
     "nl": (
         r"geen (?:interesse|behoefte|budget)|niet (?:\w+ )?geïnteresseerd|niet geinteresseerd",
         r"nee,? (?:dank je|dank u|bedankt)",
         r"(?:hebben|gebruiken) (?:al|reeds)|niet (?:nodig|relevant)",
+        r"geen capaciteit|niet op zoek",
     ),
     "pt": (
         r"não (?:\w+ )?(?:tenho|temos) interesse|não (?:\w+ )?(?:estou|estamos) interessad\w*",
         r"não,? obrigad\w*|sem interesse",
         r"já (?:temos|usamos|utilizamos|trabalhamos)|não (?:precisamos|é o momento)",
+        r"não (?:temos|há) (?:\w+ )?(?:orçamento|necessidade|tempo)|não estamos procurando",
     ),
     "pl": (
         r"nie (?:\w+ )?(?:jestem|jesteśmy) zainteresowan\w*|nie interesuje (?:mnie|nas)",
         r"nie,? dziękuję",
         r"(?:mamy|używamy) już|nie potrzebujemy",
+        r"nie mamy (?:\w+ )?(?:budżetu|czasu|potrzeby)|nie szukamy",
     ),
 }
 
@@ -286,7 +323,8 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"estimate|pricing)",
         r"(?:on|in|to|into|for) (?:my|our|your) calendar",
         r"calendly|my calendar",
-        r"^(?:\w+ )?(?:yes|yeah|yep|sure|absolutely|definitely)\b(?! but| not)",
+        r"^" + _OPENER + r"(?:yes|yeah|yep|sure|absolutely|definitely)\b(?! but| not)",
+        r"(?:i'?m|we'?re|i am|we are) open to (?:it|this|that|a|an|the|talking|learning)",
     ),
     "de": (
         r"\bgerne?\b",
@@ -302,8 +340,10 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:können|könnten) wir (?:gerne |mal |uns )?(?:telefonieren|sprechen|treffen|"
         r"austauschen)",
         r"rufen sie (?:mich |uns )?(?:\w+ ){0,3}an\b",
-        r"^(?:\w+ )?(?:ja|jawohl|sicher|klar)\b(?! aber)",
+        r"^" + _OPENER + r"(?:ja|jawohl|sicher|klar)\b(?! aber)",
         r"(?:melden sie sich|freue mich) (?:\w+ ){0,3}(?:auf|über|gern)",
+        r"passt (?:mir|uns) (?:gut|gerne|am|um|morgen|\w+tags?|\w+woch)",
+        r"(?:vereinbar|ausmach|einplan)\w* (?:\w+ ){0,2}(?:termin|gespräch|telefonat|call)",
     ),
     "fr": (
         r"intéress\w*",
@@ -313,6 +353,8 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:prendre|fixer|caler|organiser) (?:un )?(?:rendez-vous|rdv|appel|créneau|démo)",
         r"(?:une )?démo|(?:un )?appel (?:la semaine|demain|lundi|mardi|mercredi|jeudi|vendredi)",
         r"discutons|échangeons|parlons-en|d'accord pour",
+        r"^" + _OPENER + r"(?:oui|bien sûr|d'accord)\b(?! mais)",
+        r"je (?:veux|voudrais) bien|j'aimerais (?:bien )?(?:voir|recevoir|en savoir|échanger)",
     ),
     "es": (
         r"interesa|interesad\w*|interesante",
@@ -321,6 +363,9 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"(?:agendar|programar|tener|hacer) (?:una )?(?:llamada|reunión|demo|cita)",
         r"(?:podemos|hablemos|encantad\w* de) (?:hablar|conversar|reunir|charlar)|hablemos",
         r"con gusto|me parece bien|suena bien",
+        r"^" + _OPENER + r"(?:sí|si(?=[,.!])|claro|por supuesto)\b(?! pero)",
+        r"me gustaría (?:ver|tener|recibir|agendar|hablar|saber|conocer)",
+        r"(?:agend|program)\w* (?:una )?(?:llamada|reunión|demo|cita)",
     ),
     "it": (
         r"interess\w*",
@@ -328,6 +373,9 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"listino|offerta|informazioni|dettagli|preventivo|proposta|presentazione|demo)",
         r"(?:fissare|organizzare|fare) (?:una )?(?:chiamata|call|demo|riunione|appuntamento)",
         r"(?:possiamo|potremmo) (?:sentirci|parlarne|parlare|incontrarci)|volentieri|con piacere",
+        r"^" + _OPENER + r"(?:sì|certo|certamente)\b(?! ma)",
+        r"vorrei (?:vedere|ricevere|una demo|sapere|parlare)",
+        r"(?:fiss|organizz)\w* (?:una )?(?:chiamata|call|demo|riunione|appuntamento)",
     ),
     "nl": (
         r"interessant|geïnteresseerd|geinteresseerd|interesse",
@@ -335,6 +383,8 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"voorstel|demo)",
         r"(?:afspraak|belafspraak|demo|gesprek) (?:\w+ ){0,3}(?:inplannen|maken|plannen)",
         r"\bgraag\b|klinkt (?:goed|interessant)|laten we",
+        r"^" + _OPENER + r"(?:ja|zeker|prima)\b(?! maar)",
+        r"(?:plan|plannen|maak|maken)\w* (?:\w+ ){0,3}(?:gesprek|afspraak|demo|call) in",
     ),
     "pt": (
         r"interess\w*",
@@ -342,12 +392,16 @@ POSITIVE: Final[dict[str, tuple[str, ...]]] = {
         r"proposta|informações|orçamento|detalhes|demo)",
         r"(?:agendar|marcar) (?:uma )?(?:reunião|chamada|conversa|demo|call)",
         r"(?:podemos|vamos) (?:conversar|falar|marcar)|com prazer|parece bom",
+        r"^" + _OPENER + r"(?:sim|claro|com certeza)\b(?! mas)",
+        r"gostaria de (?:ver|receber|agendar|conversar|saber|conhecer)",
     ),
     "pl": (
         r"zainteresowan\w*|interesuje",
         r"(?:proszę o|prosimy o|poproszę) (?:\w+ ){0,2}(?:ofert\w*|cennik|informacj\w*|demo|"
         r"prezentacj\w*|rozmow\w*|spotkani\w*)",
         r"(?:umówmy|umówić) się|(?:możemy|chętnie) (?:porozmawiać|się spotkać)|chętnie",
+        r"^" + _OPENER + r"(?:tak|oczywiście)\b(?! ale)",
+        r"chciał\w* (?:\w+ )?(?:zobaczyć|otrzymać|porozmawiać|demo)",
     ),
 }
 

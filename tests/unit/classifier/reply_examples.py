@@ -369,3 +369,55 @@ HELD_OUT_2: tuple[Example, ...] = (
     Example("pl", "Proszę o przesłanie cennika.", P),
     Example("pl", "Dziękuję, ale nie jesteśmy zainteresowani.", N),
 )
+
+# Written after HELD_OUT_2's fixes, measured once before any further rule change (the third
+# figure in docs/inbound.md); realistic short replies as SDRs see them.
+HELD_OUT_3: tuple[Example, ...] = (
+    # English
+    Example("en", "Sure, what times work for you?", P),
+    Example("en", "I'm open to it. Send over some info first.", P),
+    Example("en", "Unfortunately we don't have the budget this year.", N),
+    Example("en", "We have no plans to change our tooling.", N),
+    Example("en", "We're not in a position to take this on.", N),
+    Example("en", "Please stop.", U),
+    Example("en", "Take my address off your database please.", U),
+    Example(
+        "en",
+        "Marketing isn't my area - Sarah Lee (sarah.lee@acme.example) leads it.",
+        R,
+        "sarah.lee@acme.example",
+    ),
+    Example("en", "Looping in Ben, who manages our tooling budget.", R),
+    Example("en", "What's the minimum contract length?", Q),
+    Example("en", "Thanks, I'll share it with the team.", Z),
+    # German
+    Example("de", "Passt mir am Dienstag um 10 Uhr.", P),
+    Example("de", "Interessant, schicken Sie mir mehr Infos.", P),
+    Example("de", "Momentan haben wir dafür keine Kapazitäten.", N),
+    Example("de", "Das ist für uns nicht relevant.", N),
+    Example("de", "Streichen Sie mich bitte von Ihrer Liste.", U),
+    Example(
+        "de", "Ich bin der falsche Ansprechpartner, bitte an it@acme.example.", R, "it@acme.example"
+    ),
+    Example("de", "Welche Laufzeit hat der Vertrag?", Q),
+    # French
+    Example("fr", "Oui, je veux bien une démo la semaine prochaine.", P),
+    Example("fr", "Nous n'avons pas de budget pour cela.", N),
+    Example("fr", "Je ne souhaite plus recevoir vos messages.", U),
+    # Spanish
+    Example("es", "Sí, me gustaría ver una demo.", P),
+    Example("es", "No tenemos presupuesto para esto.", N),
+    Example("es", "Por favor, no me contacten más.", U),
+    # Italian
+    Example("it", "Sì, fissiamo una chiamata martedì.", P),
+    Example("it", "Al momento non abbiamo bisogno.", N),
+    # Dutch
+    Example("nl", "Ja, plan maar een gesprek in voor volgende week.", P),
+    Example("nl", "Wij zijn niet op zoek naar een nieuwe oplossing.", N),
+    # Portuguese
+    Example("pt", "Sim, gostaria de ver uma demonstração.", P),
+    Example("pt", "Por favor, me tire da sua lista.", U),
+    # Polish
+    Example("pl", "Tak, umówmy się na rozmowę.", P),
+    Example("pl", "Proszę usunąć mój adres z bazy.", U),
+)

@@ -141,3 +141,21 @@ def test_the_documented_examples(name: str, intent: ReplyIntent) -> None:
     path = Path(__file__).parents[3] / "docs" / "examples" / "inbound" / name
     result = classify(path.read_bytes())
     assert (result.kind, result.intent) == (InboundClass.HUMAN_REPLY, intent), result.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("We use an Oracle database and it works fine.", ReplyIntent.NEUTRAL),
+        ("Korzystamy z bazy danych Oracle.", ReplyIntent.NEUTRAL),
+        ("Our current tool handles this well.", ReplyIntent.NEUTRAL),
+        ("Not sure yet, let me think about it.", ReplyIntent.NEUTRAL),
+        ("Please don't remove me, I want to stay in touch.", ReplyIntent.NEUTRAL),
+        ("Please send the contract to legal@acme.example.", ReplyIntent.NEUTRAL),
+        ("Ich habe diese Woche keine Zeit, aber nächste Woche gerne.", ReplyIntent.POSITIVE),
+        ("No plans on Tuesday - let's meet then.", ReplyIntent.POSITIVE),
+        ("My colleague and I would love a demo.", ReplyIntent.POSITIVE),
+    ],
+)
+def test_near_misses_do_not_fire_the_wrong_rule(text: str, intent: ReplyIntent) -> None:
+    assert read_intent(text, sender="erik@acme.example").intent is intent
