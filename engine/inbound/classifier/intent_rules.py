@@ -33,6 +33,15 @@ COMMANDS: Final = (
     r"descadastrar|cancelar inscrição|wypisz|wypisz mnie|rezygnuję"
 )
 
+# An unsubscribe phrase in a sentence like these is someone's mailing footer, not a request
+# ("To unsubscribe from our newsletter, click here"; "Wenn Sie sich abmelden möchten, …").
+FOOTER_SENTENCE: Final = (
+    r"\b(?:click|klicken|cliquez|clic|clicca|klik|kliknij|newsletter|link|hyperlink)\b|"
+    r"^\W*(?:if you|to unsubscribe|you can|you may|should you|wenn sie|falls sie|um sich|"
+    r"pour vous|si vous|si desea|si no desea|para darse|se non|se desideri|als u|indien u|"
+    r"se não|caso não|jeżeli|jeśli)\b"
+)
+
 UNSUBSCRIBE: Final[dict[str, tuple[str, ...]]] = {
     "en": (
         r"unsubscrib\w*",

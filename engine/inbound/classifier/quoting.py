@@ -11,7 +11,8 @@ not for the words of any one message:
 - a header block of the quoted message as Outlook and Gmail render it: `From:`/`Sent:`/`To:`/
   `Subject:` in the languages above, optionally bold as Gmail's plain text shows it (`*From:*`);
 - the signature: the `-- ` delimiter (RFC 3676 §4.3), a mobile client's footer ("Sent from my
-  iPhone", "Von meinem iPhone gesendet", …) or a closing line ("Best regards", "Viele Grüße").
+  iPhone", "Von meinem iPhone gesendet", …), a closing line ("Best regards", "Viele Grüße"),
+  or the first line of a legal notice ("This e-mail is confidential…", "Sitz der Gesellschaft").
 
 Bottom-posted and interleaved replies (the new text below or between the quoted lines) keep
 their unquoted lines.
@@ -69,6 +70,22 @@ _FOOTER = re.compile(
     re.I,
 )
 _SIGNATURE = re.compile(r"^(?:--|-- |—|__)\s*$")
+# The first line of a legal notice under a signature (confidentiality, company register).
+_NOTICE = re.compile(
+    r"^[\s*]*(?:confidential(?:ity)?(?: notice)?\b|disclaimer\b|this (?:e-?mail|message|"
+    r"communication)(?: and any (?:files|attachments?))? (?:is|are|may|contains?)\b|"
+    r"the information (?:contained )?in this (?:e-?mail|message)|"
+    r"diese (?:e-?mail|nachricht) (?:enthält|ist|kann)\b|vertraulichkeitshinweis|pflichtangaben|"
+    r"sitz der gesellschaft|registergericht|amtsgericht\b|geschäftsführer(?:in)?:|"
+    r"ce (?:message|courriel|e-?mail)(?: et (?:ses|toutes) (?:pièces jointes|annexes))? "
+    r"(?:est|sont|peut|contient)\b|avis de confidentialité|"
+    r"este (?:mensaje|correo)(?: y sus anexos)? (?:es|contiene|puede|va dirigido)\b|"
+    r"aviso (?:legal|de confidencialidad)|questo messaggio (?:è|e|contiene|può)\b|"
+    r"dit (?:bericht|e-?mailbericht) (?:is|bevat|kan)\b|"
+    r"esta mensagem (?:é|contém|pode)\b|ta wiadomość (?:jest|zawiera|może)\b|"
+    r"please consider the environment|bitte denken sie an die umwelt)",
+    re.I,
+)
 # A line that is only a closing (optionally followed by a name on the same line).
 _CLOSING = re.compile(
     r"^[\s*]*(?:(?:best|kind|warm|many|with|warmest|kindest)\s+(?:regards|wishes|thanks)|"
@@ -168,6 +185,8 @@ def _cut(lines: list[str], *, closings: bool) -> tuple[int, str]:
             return index, "signature"
         if _FOOTER.match(stripped):
             return index, "footer"
+        if _NOTICE.match(stripped) and any(s.strip() for s in lines[:index]):
+            return index, "legal notice"
         if (
             closings
             and _CLOSING.match(stripped)

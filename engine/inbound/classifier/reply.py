@@ -45,6 +45,7 @@ _POSITIVE = _compile(rules.POSITIVE)
 _COMMAND = re.compile(
     r"^\W*(?:please\W+|bitte\W+|svp\W+|por favor\W+)?(?:" + rules.COMMANDS + r")\W*$"
 )
+_FOOTER_SENTENCE = re.compile(rules.FOOTER_SENTENCE)
 _NEGATOR = re.compile(r"(?<!\w)(?:" + rules.NEGATORS + r")(?!\w)")
 _CLAUSE_END = re.compile(r"[.;:!?\n,]|\bbut\b|\baber\b|\bmais\b|\bpero\b|\bma\b|\bmaar\b")
 _QUESTION_WORD = re.compile(r"(?:^|[.!?\n]\s*)(" + rules.QUESTION_WORDS + r")\b")
@@ -98,8 +99,19 @@ def _negated(text: str, start: int) -> bool:
     return bool(_NEGATOR.search(" ".join(words)))
 
 
+def _in_footer_sentence(text: str, start: int, end: int) -> bool:
+    """The sentence around a match reads like a mailing footer ("click here to unsubscribe")."""
+    before = max((text.rfind(ch, 0, start) for ch in ".!?\n"), default=-1)
+    after = min((i for i in (text.find(ch, end) for ch in ".!?\n") if i >= 0), default=len(text))
+    return bool(_FOOTER_SENTENCE.search(text[before + 1 : after]))
+
+
 def _first(
-    patterns: list[tuple[str, re.Pattern[str]]], text: str, *, negatable: bool
+    patterns: list[tuple[str, re.Pattern[str]]],
+    text: str,
+    *,
+    negatable: bool,
+    footer_aware: bool = False,
 ) -> tuple[re.Match[str], str] | None:
     """The earliest phrase of a table in the text (skipping negated ones), with its language."""
     best: tuple[re.Match[str], str] | None = None
@@ -108,6 +120,8 @@ def _first(
             if best is not None and found.start() >= best[0].start():
                 break
             if negatable and _negated(text, found.start()):
+                continue
+            if footer_aware and _in_footer_sentence(text, found.start(), found.end()):
                 continue
             best = (found, lang)
             break
@@ -142,7 +156,7 @@ def read_intent(
     excluded = set(own_addresses) | ({sender.lower()} if sender else set())
     if command := _COMMAND.match(text):
         return Intent(ReplyIntent.UNSUBSCRIBE_REQUEST, f'command "{command.group(0).strip()}"')
-    if found := _first(_UNSUBSCRIBE, text, negatable=True):
+    if found := _first(_UNSUBSCRIBE, text, negatable=True, footer_aware=True):
         return Intent(ReplyIntent.UNSUBSCRIBE_REQUEST, _evidence(found))
     address = referred_address(fresh, excluded, cc)
     found = _first(_REFERRAL, text, negatable=False)

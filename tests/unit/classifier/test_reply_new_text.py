@@ -159,3 +159,15 @@ def test_the_documented_examples(name: str, intent: ReplyIntent) -> None:
 )
 def test_near_misses_do_not_fire_the_wrong_rule(text: str, intent: ReplyIntent) -> None:
     assert read_intent(text, sender="erik@acme.example").intent is intent
+
+
+def test_a_mailing_footer_or_legal_notice_is_no_unsubscribe_request() -> None:
+    signed = (
+        "Not interested, thanks.\n\nErik Lund | CEO\n"
+        "This e-mail is confidential. To unsubscribe from our newsletter click here.\n"
+    )
+    assert new_text(signed) == "Not interested, thanks.\n\nErik Lund | CEO"
+    footer = "Sounds good.\nTo unsubscribe from our newsletter, click here."
+    assert read_intent(footer).intent is ReplyIntent.POSITIVE
+    german = "Wenn Sie sich abmelden möchten, klicken Sie hier. Gerne mehr Infos."
+    assert read_intent(german).intent is ReplyIntent.POSITIVE
