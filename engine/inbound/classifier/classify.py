@@ -232,7 +232,9 @@ def _diagnostic_from_text(text: str) -> str:
 
 
 def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
-    if not parsed.text.strip():
+    subject = parsed.headers.get("subject", "")
+    # A mail to our List-Unsubscribe address may carry nothing but its subject.
+    if not parsed.text.strip() and reply.unsubscribe_subject(subject) is None:
         return _unclassified(
             "no readable text and no report, auto-reply or reply markers", **threading
         )
@@ -241,9 +243,14 @@ def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
     sample = parsed.text[:2000]
     if sum(1 for ch in sample if ch < " " and ch not in "\n\t\r") > len(sample) // 10:
         return _unclassified("binary content, not readable text", **threading)
-    fresh = reply.strip_reply(parsed.text)
     own = frozenset(addresses_in(parsed.headers.get("to", "")))
-    intent = reply.read_intent(fresh, own)
+    fresh, intent = reply.read_reply(
+        reply.readable_text(parsed),
+        subject,
+        own,
+        sender=threading["from_address"],  # type: ignore[arg-type]
+        cc=addresses_in(parsed.headers.get("cc", "")),
+    )
     evidence = [intent.evidence]
     if intent.referral:
         evidence.append(f"referred to {intent.referral}")
