@@ -10,12 +10,19 @@ mailing a dead address.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from email.utils import getaddresses, parsedate_to_datetime
 
 from engine.core.classification import BOUNCE_CLASSES, Classification, InboundClass
 from engine.inbound.classifier import arf, autoreply, bounce_reasons, dates, dsn, listserver, reply
-from engine.inbound.classifier.parse import Parsed, addresses_in, angle_tokens, parse
+from engine.inbound.classifier.parse import (
+    MAX_TOKENS,
+    Parsed,
+    addresses_in,
+    angle_tokens,
+    parse,
+)
 
 _HEADER_NAMES = frozenset({"from", "subject", "date", "message-id"})
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
@@ -30,7 +37,13 @@ def classify(raw: bytes) -> Classification:
         data = bytes(raw)
         if not data.strip():
             return _unclassified("empty message")
-        return _classify(parse(data))
+        parsed = parse(data)
+        result = _classify(parsed)
+        if parsed.limits:
+            # Say what was left unread: a verdict on a bounded read is still a verdict.
+            evidence = (*result.evidence, *(f"input bounded: {x}" for x in parsed.limits))
+            result = dataclasses.replace(result, evidence=evidence)
+        return result
     except Exception as exc:  # the contract: never raise, keep the message for a human
         return _unclassified(f"classifier error: {type(exc).__name__}: {str(exc)[:200]}")
 
@@ -47,17 +60,18 @@ def _unclassified(why: str, **threading: object) -> Classification:
 def _threading(parsed: Parsed) -> dict[str, object]:
     h = parsed.headers
     message_ids = angle_tokens(h.get("message-id", ""))
-    tokens: list[str] = []
+    tokens: dict[str, None] = {}  # ordered and linear: a set would lose the order
     for name in ("in-reply-to", "references"):
         values = angle_tokens(h.get(name, ""))
         if name == "references":
             values.reverse()  # References lists oldest first; we want newest first
-        tokens.extend(t for t in values if t not in tokens)
+        for token in values:
+            tokens.setdefault(token, None)
     from_pairs = getaddresses([h.get("from", "")])
     from_address = next((addr.lower() for _, addr in from_pairs if "@" in addr), None)
     return {
         "message_id": message_ids[0] if message_ids else None,
-        "in_reply_to": tuple(tokens),
+        "in_reply_to": tuple(tokens)[:MAX_TOKENS],
         "original_message_id": _original_message_id(parsed),
         "from_address": from_address,
         "subject": h.get("subject") or None,
