@@ -81,6 +81,7 @@ class Scores:
     eol_differences: Ratio = field(default_factory=Ratio)  # ok = copy differs
     confusion: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     anonymised: list[str] = field(default_factory=list)  # "file: address" left out
+    final_labels: list[str] = field(default_factory=list)  # label = Final-Recipient, left out
     misses: list[str] = field(default_factory=list)  # class disagreements
     recipient_misses: list[str] = field(default_factory=list)
     other_misses: list[str] = field(default_factory=list)  # dates, intents, auto-replies
@@ -206,6 +207,12 @@ def _score_one(
             if anonymised(each.recipient, raw):
                 scores.anonymised.append(f"{name}: {each.recipient}")
                 continue
+            forwarded = result.extra.get("final_recipients", "").split(",")
+            if each.recipient not in result.recipients and each.recipient in forwarded:
+                # The label names the forwarded-to Final-Recipient; we report the
+                # Original-Recipient (RFC 3464 §2.3.1, the address we sent to).
+                scores.final_labels.append(f"{name}: {each.recipient}")
+                continue
             scores.recipients.add(each.recipient in result.recipients)
             if each.recipient not in result.recipients:
                 scores.recipient_misses.append(
@@ -254,6 +261,8 @@ def markdown(all_scores: list[Scores], details: bool = False) -> str:
     eol = [f"{s.eol_differences.ok} of {s.eol_differences.n}" for s in all_scores]
     row("CRLF/CR copies answering differently", eol)
     row("anonymised recipients left out", [str(len(s.anonymised)) for s in all_scores])
+    finals = [str(len(s.final_labels)) for s in all_scores]
+    row("recipient labels naming Final- not Original-Recipient, left out", finals)
     for scores in all_scores:
         lines += ["", f"Confusion matrix, {scores.source} (rows: label, columns: answer):", ""]
         used = [c for c in COLUMNS if any(scores.confusion[e][c] for e in scores.confusion)]
@@ -263,6 +272,8 @@ def markdown(all_scores: list[Scores], details: bool = False) -> str:
             counts = scores.confusion[expected]
             cells = [str(counts[c]) if counts[c] else "·" for c in used]
             lines.append(f"| {expected} | " + " | ".join(cells) + " |")
+        if scores.final_labels:
+            lines += ["", "Labels naming the Final-Recipient: " + "; ".join(scores.final_labels)]
         if scores.anonymised:
             lines += ["", "Anonymised recipient labels left out: " + "; ".join(scores.anonymised)]
         if details:

@@ -14,8 +14,22 @@ import dataclasses
 from datetime import date
 from email.utils import getaddresses, parsedate_to_datetime
 
-from engine.core.classification import BOUNCE_CLASSES, Classification, InboundClass
-from engine.inbound.classifier import arf, autoreply, bounce_reasons, dates, dsn, listserver, reply
+from engine.core.classification import (
+    BOUNCE_CLASSES,
+    AutoReplyKind,
+    Classification,
+    InboundClass,
+)
+from engine.inbound.classifier import (
+    arf,
+    autoreply,
+    bounce_reasons,
+    dates,
+    dsn,
+    listserver,
+    reply,
+    transcript,
+)
 from engine.inbound.classifier.parse import (
     MAX_TOKENS,
     Parsed,
@@ -112,6 +126,17 @@ def _classify(parsed: Parsed) -> Classification:
             extra={"feedback_type": feedback.feedback_type},
             **threading,  # type: ignore[arg-type]
         )
+    asked = autoreply.challenge(parsed.text)
+    if asked and not (transcript.status_code(parsed.status_text) or "").startswith("5"):
+        # A challenge-response system holds our message until we confirm we are a sender;
+        # it may dress that up as a DSN with a 4.x.x status. Not a bounce, not a person.
+        return Classification(
+            kind=InboundClass.AUTO_REPLY,
+            confidence=0.8,
+            evidence=(f'challenge-response phrase "{asked}"', "no permanent status"),
+            auto_reply_kind=AutoReplyKind.OTHER,
+            **threading,  # type: ignore[arg-type]
+        )
     bounce = _delivery_report(parsed, threading)
     if bounce is not None:
         return bounce
@@ -164,24 +189,32 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
             **threading,  # type: ignore[arg-type]
         )
     failed = [g for g in groups if not _delivered(g)] or groups
-    status_code = next((g.status for g in failed if g.status), None)
-    if status_code is None:
-        status_code = _status_from_text(report.text)
     diagnostic = next((g.diagnostic for g in failed if g.diagnostic), None)
     action = next((g.action for g in failed if g.action), "")
-    text_for_reason = diagnostic or _diagnostic_from_text(report.text)
-    reason = bounce_reasons.classify_reason(status_code, text_for_reason, action)
+    # The server speaks in the DSN's Diagnostic-Code and in the prose's SMTP transcript;
+    # never in the returned original, footers or the echo of the original's headers.
+    spoken, _ = transcript.speaking(report.text)
+    text_for_reason = diagnostic or spoken
+    status_code = next((g.status for g in failed if g.status), None)
+    said = transcript.status_code(text_for_reason)
+    if status_code is None or (
+        status_code.endswith(".0.0") and said is not None and said[0] == status_code[0]
+    ):
+        status_code = said or status_code  # "Status: 5.0.0" but the server said 5.1.1
+    reply_code = transcript.reply_code(text_for_reason)
+    reason = bounce_reasons.classify_reason(status_code, text_for_reason, action, reply_code)
     recipients = tuple(dict.fromkeys(g.address for g in failed if g.address))
-    if reason.name == "unknown failure" and any(
-        r.endswith("@googlegroups.com") for r in recipients
+    if (
+        status_code is None
+        and reply_code is None
+        and any(r.endswith("@googlegroups.com") for r in recipients)
     ):
         # Google Groups explains in the sender's language that the post was not accepted
-        # (not a member, no permission): a refusal of us, not a dead address.
+        # (not a member, no permission; "may not exist or you may not post"): a refusal of
+        # us, not a dead address.
         reason = bounce_reasons.Reason(
             InboundClass.BLOCKED, "group refused the post", "recipient is a Google Group"
         )
-    if diagnostic and status_code is None:
-        status_code = _status_from_text(diagnostic)
     evidence = list(signals[:3])
     who = ", ".join(recipients) if recipients else "an unnamed recipient"
     evidence.append(
@@ -200,9 +233,19 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
         recipients=recipients,
         status=status_code,
         diagnostic=(text_for_reason or None) and text_for_reason[:500].strip(),
-        extra={"reason": reason.name},
+        extra=_extra(reason.name, failed),
         **threading,  # type: ignore[arg-type]
     )
+
+
+def _extra(reason: str, groups: list[dsn.RecipientReport]) -> dict[str, str]:
+    extra = {"reason": reason}
+    forwarded = [g.final for g in groups if g.final and g.final != g.address]
+    if forwarded:
+        # We report the address we sent to (Original-Recipient); where the report forwarded
+        # it elsewhere, the final address is kept for a human, never suppressed.
+        extra["final_recipients"] = ",".join(dict.fromkeys(forwarded))
+    return extra
 
 
 def _delivered(group: dsn.RecipientReport) -> bool:
@@ -222,27 +265,6 @@ def _enough(signals: list[str], report: dsn.DeliveryReport) -> bool:
     return any(g.address for g in report.recipients) and any(
         s.startswith(("header From", "header X-Failed", "header X-MS")) for s in signals
     )
-
-
-def _status_from_text(text: str) -> str | None:
-    found = dsn.STATUS_RE.search(text)
-    return ".".join(found.groups()) if found else None
-
-
-def _diagnostic_from_text(text: str) -> str:
-    """The lines of a free-text bounce that carry the server's words (SMTP codes etc.)."""
-    all_lines = text.split("\n")
-    picked: list[str] = []
-    for index, line in enumerate(all_lines):
-        if dsn.REPLY_CODE_RE.search(line) or dsn.STATUS_RE.search(line):
-            parts = [line.strip()]
-            # Exim and others continue the server's words on indented lines below.
-            for follow in all_lines[index + 1 : index + 3]:
-                if not follow[:1].isspace() or not follow.strip():
-                    break
-                parts.append(follow.strip())
-            picked.append(" ".join(parts))
-    return "\n".join(picked) if picked else text[:3000]
 
 
 def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:

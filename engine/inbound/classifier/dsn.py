@@ -132,6 +132,7 @@ class RecipientReport:
     status: str | None = None
     diagnostic: str | None = None
     source: str = ""  # where the address came from: "Final-Recipient", "text", …
+    final: str | None = None  # Final-Recipient when Original-Recipient gave `address`
 
 
 @dataclass
@@ -208,14 +209,23 @@ def parse_status_fields(text: str) -> list[RecipientReport]:
             else:
                 continue
         seen.add(name)
-        if name == "final-recipient":
+        if name == "original-recipient":
+            # RFC 3464 §2.3.1: the address as the sender gave it, before any forwarding or
+            # aliasing — the one we sent to, so it wins over Final-Recipient.
             address = _address_of(value)
             if address:
+                if current.address and current.source == "Final-Recipient":
+                    current.final = current.address
                 current.address = address
-                current.source = "Final-Recipient"
-        elif name == "original-recipient" or name == "x-actual-recipient":
+                current.source = "Original-Recipient"
+        elif name in ("final-recipient", "x-actual-recipient"):
             address = _address_of(value)
-            if address and current.address is None:
+            if address is None:
+                continue
+            if current.source == "Original-Recipient":
+                if name == "final-recipient":
+                    current.final = address  # forwarded to: kept aside, never blamed
+            elif current.address is None or name == "final-recipient":
                 current.address = address
                 current.source = match.group(1)
         elif name == "action":
@@ -246,6 +256,8 @@ def looks_like_bounce(parsed: Parsed, prose: str) -> list[str]:
     local = sender.rsplit("@", 1)[0].rsplit("<", 1)[-1].strip().strip('"')
     if _DAEMON_LOCALS.match(local) or (sender and _DAEMON_FROM.search(sender.split("@")[0])):
         evidence.append(f"header From: {sender[:80]}")
+    elif "from" in h and sender.strip() in ("", "<>"):
+        evidence.append("header From: <> (the null sender)")
     if h.get("return-path", "").strip() in ("<>", "") and "return-path" in h:
         evidence.append("header Return-Path: <>")
     subject = h.get("subject", "")

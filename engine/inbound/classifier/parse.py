@@ -324,5 +324,5 @@ def addresses_in(text: str) -> list[str]:
     """Every email address in `text`, lower-cased, in order, without duplicates."""
     seen: dict[str, None] = {}
     for match in ADDRESS_RE.finditer(text):
-        seen.setdefault(match.group(1).lower().strip("."), None)
+        seen.setdefault(match.group(1).lower().strip(".").lstrip("'"), None)
     return list(seen)
