@@ -38,6 +38,7 @@ SISIMAI: dict[str, str] = {
     "lhost-mxlogic-03.eml": _unknown("550 unknown user"),
     "lhost-office365-04.eml": _unknown("unknown recipient ... 550 : User unknown"),
     "lhost-postfix-03.eml": _unknown("550 Unknown user"),
+    "lhost-postfix-07.eml": _unknown("550 <…>: User unknown"),
     "lhost-postfix-35.eml": _unknown("550 : User unknown"),
     "lhost-sendmail-19.eml": _unknown("550 Unknown user"),
     "lhost-sendmail-27.eml": _unknown("User unknown"),

@@ -121,7 +121,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"resolve your (?:address|ip)",
             r"cannot find your hostname",
             r"hostname does not resolve",
-            r"client host .{0,80} (?:unknown|rejected)",
+            r"client host\b.{0,80}\b(?:unknown|rejected)",
             r"has no reverse",
             r"not resolvable",
             r"(?:invalid|bad) (?:helo|ehlo)",
@@ -228,6 +228,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"certificate",
             r"executable",
             r"attachment",
+            r"(?:not|no longer) accept(?:ing)? (?:any )?(?:e-?mail|mail|messages) from",
             r"white ?list",
             r"allow ?list",
             r"requires? (?:sender |your )?(?:confirmation|verification)",
@@ -243,7 +244,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"exceeds (?:the )?(?:maximum )?(?:message )?size",
             r"size limit",
             r"message length exceeds",
-            r"too large",
+            r"(?:size|message|mail|e-?mail|attachments?) (?:is |are )?too large",
         ),
     ),
     (
@@ -300,7 +301,11 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"mx (?:record )?lookup",
             r"not accept(?:ing)? (?:any )?(?:mail|email|messages)",
             r"null mx",
+            r"no smtp service",
             r"recipient name is not recognized",
+            # directory look-ups (ph, LDAP gateways): the name matched no mailbox
+            r"no match(?:es)? (?:to|for|in) (?:the )?(?:\w+ )?(?:query|directory|lookup)",
+            r"did not (?:exactly )?match (?:an?|any) .{0,30}(?:e-?mail )?address",
             r"check (?:if|that) (?:the )?address is correct",
             r"not accepting network messages",
             r"does not accept mail",
@@ -461,6 +466,15 @@ def _normalise(text: str) -> str:
     return _SPACES_RE.sub(" ", text)
 
 
+_MAIL_FROM_STAGE = re.compile(r"(?:after|in reply to|response to) (?:the )?mail from")
+
+
+def _sender_refused(status: str | None, text: str) -> bool:
+    if status and status[2:] in ("1.7", "1.8"):
+        return True
+    return bool(_MAIL_FROM_STAGE.search(text))
+
+
 def permanence(status: str | None, reply_code: str | None, action: str, text: str) -> str:
     """ "5" (permanent), "4" (temporary) or "" (unknown): the status's class, else the reply
     code's, else the DSN Action, else the server's words about it."""
@@ -499,6 +513,10 @@ def classify_reason(
     coded = bool(status and status[0] in "45") or bool(reply_code and reply_code[0] in "45")
     if klass == "5" and coded:
         by_text = _match(text, _REFINING)
+        if by_text is not None and by_text.kind is HARD and _sender_refused(status, text):
+            # RFC 5321: a reply to MAIL FROM, or X.1.7/X.1.8 (RFC 3463), is about our sender
+            # address ("No such domain" is ours), not the recipient's.
+            return Reason(BLOCKED, "sender address refused", by_text.evidence)
         if by_text is not None:
             return by_text
         if status:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from engine.core.classification import (
@@ -31,6 +32,7 @@ from engine.inbound.classifier import (
     transcript,
 )
 from engine.inbound.classifier.parse import (
+    MAX_PARTS,
     MAX_TOKENS,
     Parsed,
     addresses_in,
@@ -52,6 +54,11 @@ def classify(raw: bytes) -> Classification:
         if not data.strip():
             return _unclassified("empty message")
         parsed = parse(data)
+        inner = _wrapped_report(parsed)
+        if inner is not None:
+            # A gateway re-sent a delivery report as an attachment: read the report itself.
+            parsed = parse(inner.as_bytes())
+            parsed.limits.insert(0, "read the delivery report attached by a mail gateway")
         result = _classify(parsed)
         if parsed.limits:
             # Say what was left unread: a verdict on a bounded read is still a verdict.
@@ -60,6 +67,24 @@ def classify(raw: bytes) -> Classification:
         return result
     except Exception as exc:  # the contract: never raise, keep the message for a human
         return _unclassified(f"classifier error: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _wrapped_report(parsed: Parsed) -> Message | None:
+    """The multipart/report a mail system attached whole (a gateway re-wrapping a DSN)."""
+    if parsed.status_text or not dsn.from_daemon(parsed.headers):
+        return None
+    for index, part in enumerate(parsed.message.walk()):
+        if index > MAX_PARTS:
+            break
+        payload = part.get_payload() if part.get_content_type() == "message/rfc822" else None
+        if (
+            isinstance(payload, list)
+            and payload
+            and isinstance(payload[0], Message)
+            and payload[0].get_content_type() == "multipart/report"
+        ):
+            return payload[0]
+    return None
 
 
 def _unclassified(why: str, **threading: object) -> Classification:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.inbound.classifier import ses
+from engine.inbound.classifier import ses, transcript
 from engine.inbound.classifier.parse import Parsed, addresses_in
 
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
@@ -240,6 +240,15 @@ def parse_status_fields(text: str) -> list[RecipientReport]:
     return [g for g in groups if g.address or g.status or g.action]
 
 
+def from_daemon(headers: dict[str, str]) -> bool:
+    """Sent by a mail system (MAILER-DAEMON, postmaster, …) or with the null sender."""
+    sender = headers.get("from", "")
+    local = sender.rsplit("@", 1)[0].rsplit("<", 1)[-1].strip().strip('"')
+    if _DAEMON_LOCALS.match(local) or (sender and _DAEMON_FROM.search(sender.split("@")[0])):
+        return True
+    return headers.get("return-path", "").strip() == "<>"
+
+
 def looks_like_bounce(parsed: Parsed, prose: str) -> list[str]:
     """Evidence that this is a delivery report at all (empty list: it is not)."""
     h = parsed.headers
@@ -286,6 +295,8 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     """Failed recipients named in an MTA's prose, strongest context first."""
     excluded = _excluded(parsed, original)
     excluded.update(a.lower() for a in _MAIL_FROM.findall(prose))
+    # "To: …", "Cc: …" lines echo the original's headers: never the failed recipient.
+    prose = transcript.without_header_echoes(prose)
     named = [a for a in addresses_in(prose) if a not in excluded]
     candidates = [a for a in named if not _is_daemon(a)]
     if not candidates:
@@ -357,4 +368,28 @@ def read_report(parsed: Parsed) -> DeliveryReport:
                 report.recipients = [
                     RecipientReport(address=a, source="text") for a in named_in_text
                 ]
+    _expanded_from(prose, report.recipients)
     return report
+
+
+# "gail@example.com (expanded from: <Gail@example.net>)", "x@y (generated from z@w)": an
+# alias or forward the MTA resolved; the address we sent to is the one it came from.
+_EXPANDED_FROM = re.compile(
+    r"\(\s*(?:ultimately\s+)?(?:expanded|generated)\s+from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*\)",
+    re.I,
+)
+
+
+def _expanded_from(prose: str, groups: list[RecipientReport]) -> None:
+    """Point each group whose address an MTA expanded back at the address we sent to."""
+    prose = prose[:50000]
+    for found in _EXPANDED_FROM.finditer(prose):
+        before = addresses_in(prose[max(0, found.start() - 400) : found.start()])
+        origin = addresses_in(found.group(1))
+        if not before or not origin:
+            continue
+        final = before[-1]  # the address named last before "(expanded from …)"
+        for group in groups:
+            if group.address == final and group.source != "Original-Recipient":
+                group.address, group.final = origin[0], final
+                group.source = "expanded from"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import Message
 
-_ADDR = (
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}"
+_ADDR = (  # a dot-atom or (RFC 5321 §4.1.2) quoted-string local part
+    r"(?:\"[^\"\\\s<>]{1,64}\"|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64})@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.){1,8}[A-Za-z]{2,24}"
 )
 ADDRESS_RE = re.compile(r"(?<![A-Za-z0-9.!#$%&'*+/=?^_`{|}~-])(" + _ADDR + r")(?![A-Za-z0-9-])")
 _TOKEN_RE = re.compile(r"<([^<>\s]{1,500})>")
@@ -324,5 +324,8 @@ def addresses_in(text: str) -> list[str]:
     """Every email address in `text`, lower-cased, in order, without duplicates."""
     seen: dict[str, None] = {}
     for match in ADDRESS_RE.finditer(text):
-        seen.setdefault(match.group(1).lower().strip(".").lstrip("'"), None)
+        address = match.group(1).lower().strip(".").lstrip("'")
+        if address.startswith(("smtp=", "smtp:")):  # X.400 / Exchange "dda:SMTP=x@y" forms
+            address = address[5:]
+        seen.setdefault(address, None)
     return list(seen)

@@ -87,6 +87,11 @@ def speaking(prose: str) -> tuple[str, bool]:
     return "\n".join(kept).strip()[:3000], False
 
 
+def without_header_echoes(prose: str) -> str:
+    """The prose without the lines that echo the original message's headers."""
+    return "\n".join(line for line in unfold(prose) if not _HEADER_ECHO.match(line))
+
+
 def reply_code(text: str) -> str | None:
     """The first RFC 5321 reply code the server wrote, e.g. "550"."""
     both = _CODE_THEN_STATUS.search(text)
