@@ -218,8 +218,7 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
     action = next((g.action for g in failed if g.action), "")
     # The server speaks in the DSN's Diagnostic-Code and in the prose's SMTP transcript;
     # never in the returned original, footers or the echo of the original's headers.
-    spoken, _ = transcript.speaking(report.text)
-    text_for_reason = diagnostic or spoken
+    text_for_reason = diagnostic or transcript.speaking(report.text)[0]
     status_code = next((g.status for g in failed if g.status), None)
     said = transcript.status_code(text_for_reason)
     if status_code is None or (

@@ -13,33 +13,45 @@ from __future__ import annotations
 
 import re
 
-# A reply code where servers and MTAs write one: at the start of a line (after transcript
-# arrows or quotes), or after "said:", "returned:", "error code", "smtp;" and the like.
-_REPLY_CODE = re.compile(
-    r"(?:^[\s<>#\"'*(\[-]*|"
-    r"(?:said|replied|returned|response|responded|error|code|reply|answered|answer|smtp|"
-    r"message|diagnostic)\s*(?:was|is)?\s*[:;=]?\s*[(\"'\[]?)"
-    r"([245][0-5]\d)(?![\d.])(?=[\s\-:,;)\]\"']|$)",
-    re.I | re.M,
-)
+# A reply code (RFC 5321) or an enhanced status (RFC 3463) counts where servers and MTAs
+# write one: opening a line (after transcript arrows or quotes), after "said:", "returned:",
+# "error code", "smtp;" and the like, or (a status) after its reply code, in "(#5.1.1)", after
+# "Status:"; never inside a version number ("Mailman 2.0.12"). Candidates are found with a
+# plain pattern and their context checked after, which keeps the scan linear and cheap.
+_CODE = re.compile(r"(?<![\w.])([245][0-5]\d)(?![\w.])(?=[\s\-:,;)\]\"']|$)", re.M)
+_STATUS_CODE = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 _CODE_THEN_STATUS = re.compile(
     r"(?<![\d.])([245][0-5]\d)[ -]([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])"
 )
-# An enhanced status code where servers write one: after a reply code, in "(#5.1.1)", after
-# "Status:", or opening a line; never inside a version number.
-_STATUS = re.compile(
-    r"(?:^[\s<>#\"'*(\[-]*|[245]\d\d[ -]|[#(\[]|status(?: code)?\s*[:=]?\s*|smtp;\s*)"
-    r"([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])",
-    re.I | re.M,
+_LINE_PREFIX = re.compile(r"[\s<>#\"'*(\[-]*")
+_WORD_BEFORE = re.compile(
+    r"(?:said|replied|returned|response|responded|error|code|reply|answered|answer|smtp|"
+    r"message|diagnostic)\s*(?:was|is)?\s*[:;=]?\s*[(\"'\[]?$",
+    re.I,
 )
+_STATUS_BEFORE = re.compile(r"(?:[245]\d\d[ -]|[#(\[]|status(?: code)?\s*[:=]?\s*|smtp;\s*)$", re.I)
+
+
+def _spoken_at(text: str, start: int, before: re.Pattern[str]) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    if _LINE_PREFIX.fullmatch(text, line_start, start):
+        return True
+    return before.search(text[max(line_start, start - 40) : start]) is not None
+
+
+def _first(pattern: re.Pattern[str], before: re.Pattern[str], text: str) -> re.Match[str] | None:
+    for found in pattern.finditer(text):
+        if _spoken_at(text, found.start(), before):
+            return found
+    return None
+
+
 # Lines that echo the original message's headers, not the server.
 _HEADER_ECHO = re.compile(
     r"^\s*(?:to|cc|bcc|from|subject|sent|date|message-id|reply-to|in-reply-to|references|"
     r"received|return-path|mime-version|content-[\w-]+|x-[\w-]+|thread-\w+|importance)\s*:",
     re.I,
 )
-# Decoration lines and banners: "****** Message from InterScan VirusWall ******".
-_BANNER = re.compile(r"^\s*(?:[*=~#_-]{3,}.*[*=~#_-]{3,}|[*=~#_-]{3,})\s*$")
 # Where a footer starts: disclaimers and scanner notices appended by the sender's or the
 # reporting site's gateway. Everything from here on is nobody's diagnostic.
 _FOOTER = re.compile(
@@ -62,25 +74,38 @@ def unfold(text: str) -> list[str]:
         # "550-5.1.1 The email account" / "550-5.1.1 does not exist": one reply.
         if previous[3:4] == "-" and previous[:3].isdigit() and line.lstrip()[:3] == previous[:3]:
             rest = line.lstrip()[4:]
-            status = _STATUS.match(rest)
+            status = _STATUS_CODE.match(rest)
             lines[-1] += " " + (rest[status.end() :].strip() if status else rest.strip())
             continue
         lines.append(line)
     return lines
 
 
+_MAYBE_CODE = re.compile(r"[245](?:\d\d|\.\d)")  # a cheap test before the full patterns
+_DECORATION = frozenset("*=~#_-")
+
+
+def _echo_or_banner(line: str) -> bool:
+    bare = line.strip()
+    if bare[:1] in _DECORATION and _DECORATION.issuperset(bare[:3]):
+        # "****** Message from InterScan ******", "==========": decoration, not the server
+        return len(bare) < 3 or _DECORATION.issuperset(bare[-3:])
+    return ":" in line[:40] and _HEADER_ECHO.match(line) is not None
+
+
 def speaking(prose: str) -> tuple[str, bool]:
     """The server's words in a bounce's prose, and whether they are a transcript (lines with
     codes) rather than explanation. Header echoes, banners and footers are left out."""
+    footer = _FOOTER.search(prose)
+    if footer is not None:
+        prose = prose[: prose.rfind("\n", 0, footer.start()) + 1]
     kept: list[str] = []
     coded: list[str] = []
     for line in unfold(prose):
-        if _FOOTER.search(line):
-            break
-        if _HEADER_ECHO.match(line) or _BANNER.match(line):
+        if _echo_or_banner(line):
             continue
         kept.append(line)
-        if _REPLY_CODE.search(line) or _STATUS.search(line):
+        if _MAYBE_CODE.search(line) and (reply_code(line) or status_code(line)):
             coded.append(line.strip())
     if coded:
         return "\n".join(coded), True
@@ -89,13 +114,13 @@ def speaking(prose: str) -> tuple[str, bool]:
 
 def without_header_echoes(prose: str) -> str:
     """The prose without the lines that echo the original message's headers."""
-    return "\n".join(line for line in unfold(prose) if not _HEADER_ECHO.match(line))
+    return "\n".join(line for line in unfold(prose) if not _echo_or_banner(line))
 
 
 def reply_code(text: str) -> str | None:
     """The first RFC 5321 reply code the server wrote, e.g. "550"."""
     both = _CODE_THEN_STATUS.search(text)
-    found = _REPLY_CODE.search(text)
+    found = _first(_CODE, _WORD_BEFORE, text)
     if both is not None and (found is None or both.start() <= found.start()):
         return both.group(1)
     return found.group(1) if found else None
@@ -103,5 +128,5 @@ def reply_code(text: str) -> str | None:
 
 def status_code(text: str) -> str | None:
     """The first RFC 3463 enhanced status code the server wrote, e.g. "5.1.1"."""
-    found = _STATUS.search(text)
+    found = _first(_STATUS_CODE, _STATUS_BEFORE, text)
     return ".".join(found.groups()) if found else None
