@@ -135,7 +135,11 @@ def accuracy_command(
             " (or a folder of such folders)\n"
         )
         raise typer.Exit(2)
-    scores = [accuracy.measure(source) for source in found]
+    try:
+        scores = [accuracy.measure(source) for source in found]
+    except InvalidInput as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise typer.Exit(2) from exc
     sys.stdout.write(accuracy.markdown(scores, details=details) + "\n")
 
 

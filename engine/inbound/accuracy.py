@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.core.classification import BOUNCE_CLASSES, Classification
+from engine.errors import InvalidInput
 from engine.inbound import label_notes
 from engine.inbound.classifier.classify import classify
 
@@ -103,7 +104,11 @@ def _read_rows(path: Path, extra: bool = False) -> dict[str, list[Row]]:
     if not path.is_file():
         return by_file
     with path.open(newline="", encoding="utf-8") as fh:
-        for rec in csv.DictReader(fh):
+        reader = csv.DictReader(fh)
+        missing = {"file", "expected_class"} - set(reader.fieldnames or ())
+        if missing and not extra:
+            raise InvalidInput(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        for rec in reader:
             by_file[rec["file"]].append(
                 Row(
                     file=rec["file"],
@@ -148,7 +153,15 @@ def measure(source: Path, classifier: Callable[[bytes], Classification] = classi
         by_file.setdefault(name, rows)
     notes = label_notes.DISPUTED.get(source.name, {})
     scores = Scores(source=source.name, files=len(by_file))
-    raws = {name: (source / "eml" / name).read_bytes() for name in by_file}
+    raws: dict[str, bytes] = {}
+    for name in by_file:
+        try:
+            raws[name] = (source / "eml" / name).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(
+                f"{source / 'labels.csv'}: row {name!r}: cannot read eml/{name}: "
+                f"{exc.strerror or type(exc).__name__}"
+            ) from exc
     out = {name: classifier(raw) for name, raw in raws.items()}
     representative: dict[str, str] = {}
     for name, rows in sorted(by_file.items(), key=lambda kv: (kv[1][0].eol != "lf", kv[0])):

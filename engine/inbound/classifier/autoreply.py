@@ -52,11 +52,11 @@ _AUTO_SUBJECT = re.compile(
 # hold our message until we prove we are a person. Never a reply, never a bounce.
 _CHALLENGE = re.compile(
     (
-    r"add yourself to (?:my|the|their) .{0,30}list|guest list|"
-    r"(?:allowed|approved|safe|trusted) (?:senders? )?list|pre-?approved|"
-    r"click (?:on )?the (?:following )?link .{0,60}(?:added|approved|verif|confirm)|"
-    r"verify (?:that )?you are (?:a )?(?:human|real person|not a robot)|"
-    r"(?:awaiting|pending) (?:your )?(?:sender )?(?:verification|confirmation)"
+        r"add yourself to (?:my|the|their) .{0,30}list|guest list|"
+        r"(?:allowed|approved|safe|trusted) (?:senders? )?list|pre-?approved|"
+        r"click (?:on )?the (?:following )?link .{0,60}(?:added|approved|verif|confirm)|"
+        r"verify (?:that )?you are (?:a )?(?:human|real person|not a robot)|"
+        r"(?:awaiting|pending) (?:your )?(?:sender )?(?:verification|confirmation)"
     ).replace(" ", r"\s+")  # wrapped lines: any run of white space
 )
 _OOO_PHRASES = re.compile(
