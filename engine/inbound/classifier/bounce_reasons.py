@@ -179,7 +179,6 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
             r"sender (?:address|domain)",
             r"purported responsible",
             r"invalid ip",
-            r"invalid domain",
             r"unverif",
             r"reputation",
             r"poor reputation",
@@ -418,6 +417,11 @@ _REPLY_RULES: dict[str, tuple[InboundClass, str]] = {
     "556": (HARD, "domain does not accept mail"),
     "552": (SOFT, "exceeded storage allocation"),
     "554": (BLOCKED, "transaction failed"),
+    "500": (BLOCKED, "command refused (syntax)"),  # 500-504: our SMTP commands refused
+    "501": (BLOCKED, "command refused (syntax in parameters)"),
+    "502": (BLOCKED, "command not implemented"),
+    "503": (BLOCKED, "bad sequence of commands"),
+    "504": (BLOCKED, "command parameter not implemented"),
     "530": (BLOCKED, "authentication required"),
     "535": (BLOCKED, "authentication failed"),
     "538": (BLOCKED, "encryption required"),
@@ -469,10 +473,10 @@ def _normalise(text: str) -> str:
 _MAIL_FROM_STAGE = re.compile(r"(?:after|in reply to|response to) (?:the )?mail from")
 
 
-def _sender_refused(status: str | None, text: str) -> bool:
+def _sender_refused(status: str | None, diagnostic: str) -> bool:
     if status and status[2:] in ("1.7", "1.8"):
         return True
-    return bool(_MAIL_FROM_STAGE.search(text))
+    return bool(_MAIL_FROM_STAGE.search(diagnostic.lower()))
 
 
 def permanence(status: str | None, reply_code: str | None, action: str, text: str) -> str:
@@ -513,12 +517,18 @@ def classify_reason(
     coded = bool(status and status[0] in "45") or bool(reply_code and reply_code[0] in "45")
     if klass == "5" and coded:
         by_text = _match(text, _REFINING)
-        if by_text is not None and by_text.kind is HARD and _sender_refused(status, text):
+        if by_text is not None and by_text.kind is HARD and _sender_refused(status, diagnostic):
             # RFC 5321: a reply to MAIL FROM, or X.1.7/X.1.8 (RFC 3463), is about our sender
             # address ("No such domain" is ours), not the recipient's.
             return Reason(BLOCKED, "sender address refused", by_text.evidence)
         if by_text is not None:
             return by_text
+        if status and status.endswith(".0") and status[2:3] != "1":
+            # X.2.0, X.3.0 …: "other or undefined" status of its subject; a plain
+            # "rejected" from the server says more than that.
+            generic = _match(text, frozenset({"generic"}))
+            if generic is not None and generic.kind is BLOCKED:
+                return generic
         if status:
             for pattern, kind, name in _CODE_RULES:
                 if pattern.match(status):

@@ -296,6 +296,9 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     excluded = _excluded(parsed, original)
     excluded.update(a.lower() for a in _MAIL_FROM.findall(prose))
     # "To: …", "Cc: …" lines echo the original's headers: never the failed recipient.
+    local = _listed_local_names(prose, parsed.headers)
+    if local:
+        return local
     prose = transcript.without_header_echoes(prose)
     named = [a for a in addresses_in(prose) if a not in excluded]
     candidates = [a for a in named if not _is_daemon(a)]
@@ -305,6 +308,31 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     if len(candidates) <= 1:
         return candidates
     return _strong(prose, candidates) or candidates[:1]
+
+
+_LIST_HEAD = re.compile(
+    r"following (?:recipients?|addresses|address\(es\)|users?|mailbox(?:es)?)\b"
+    r"[^:]{0,200}:[ \t]*\n",
+    re.I,
+)
+_LOCAL_NAME = re.compile(r"^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*$", re.M)
+
+
+def _listed_local_names(prose: str, headers: dict[str, str]) -> list[str]:
+    """Mailbox names without a domain, listed under "the following recipients:" by the
+    recipients' own mail system (AOL writes screen names): name@the daemon's domain."""
+    head = _LIST_HEAD.search(prose[:20000])
+    if head is None:
+        return []
+    sender = addresses_in(headers.get("from", ""))
+    if not sender or not _is_daemon(sender[0]):
+        return []
+    domain = sender[0].split("@", 1)[1]
+    block = prose[head.end() : head.end() + 2000].split("\n\n", 1)[0]
+    names = _LOCAL_NAME.findall(block)
+    if not names or len(names) != len([line for line in block.split("\n") if line.strip()]):
+        return []  # every listed line must be a bare name, or this is something else
+    return [f"{name.lower()}@{domain}" for name in names]
 
 
 def _strong(prose: str, candidates: list[str]) -> list[str]:

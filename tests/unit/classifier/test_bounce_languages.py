@@ -91,3 +91,35 @@ def test_a_wrapped_550_reply_is_unfolded() -> None:
     )
     result = classify(raw)
     assert (result.kind, result.status) == (HARD, "5.1.1")
+
+
+def test_a_reply_to_mail_from_is_about_our_sender() -> None:
+    raw = _bounce(
+        "SMTP error from remote mail server after MAIL FROM:<anna@kadenz.example>:\r\n"
+        "    553 5.1.0 kadenz.example does not exist\r\n"
+    )
+    assert classify(raw).kind is BLOCKED
+
+
+def test_screen_names_listed_by_the_recipients_own_system() -> None:
+    raw = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mail.acme.example>\r\n"
+        b"To: anna@kadenz.example\r\nSubject: Mail Delivery Problem\r\n\r\n"
+        b"Your mail to the following recipients could not be delivered because they are\r\n"
+        b"not accepting mail from anna@kadenz.example:\r\n\terik\r\n"
+    )
+    result = classify(raw)
+    assert (result.kind, result.recipients) == (BLOCKED, ("erik@mail.acme.example",))
+
+
+def test_expanded_from_gives_the_address_we_sent_to() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: anna@kadenz.example\r\n"
+        b"Subject: Returned mail: see transcript for details\r\n\r\n"
+        b"   ----- The following addresses had permanent fatal errors -----\r\n"
+        b"erik.lund@mail.acme.example\r\n    (reason: 550 5.1.1 User unknown)\r\n"
+        b"    (expanded from: <Erik@acme.example>)\r\n"
+    )
+    result = classify(raw)
+    assert result.recipients == ("erik@acme.example",)
+    assert result.extra["final_recipients"] == "erik.lund@mail.acme.example"
