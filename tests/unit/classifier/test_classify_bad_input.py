@@ -4,6 +4,9 @@ assert on the bounded result rather than on a time (issue 12 "bad input", issue 
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from engine.core.classification import InboundClass, ReplyIntent
 from engine.inbound import ingest
 from engine.inbound.classifier import match, parse
@@ -123,3 +126,25 @@ def test_unknown_charset_and_truncated_report_are_answered() -> None:
     assert classify(unknown).kind is InboundClass.HARD_BOUNCE
     cut = classify(dsn[: len(dsn) * 2 // 3])
     assert cut.kind in set(InboundClass) and cut.evidence
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    depth=st.integers(min_value=0, max_value=120),
+    fields=st.integers(min_value=0, max_value=3000),
+    refs=st.integers(min_value=0, max_value=3000),
+    blank_lines=st.integers(min_value=0, max_value=3),
+    cut=st.floats(min_value=0.05, max_value=1.0),
+)
+def test_hostile_shapes_give_a_bounded_answer(
+    depth: int, fields: int, refs: int, blank_lines: int, cut: float
+) -> None:
+    raw = b"\r\n" * blank_lines + b"".join(b"X-F%d: v\r\n" % i for i in range(fields))
+    raw += _references(refs) if refs else b""
+    raw = raw + _nested(depth, b"Not interested, thanks.")
+    raw = raw[: max(1, int(len(raw) * cut))]
+    result = classify(raw)
+    assert result.kind in set(InboundClass)
+    assert result.evidence
+    assert len(result.in_reply_to) <= parse.MAX_TOKENS
+    assert len(parse.parse(raw).parts) <= parse.MAX_PARTS + 1
