@@ -34,22 +34,10 @@ def _rx(*phrases: str) -> re.Pattern[str]:
     return re.compile("|".join(phrases))
 
 
-_LANGUAGE_KINDS = {
-    "address": (HARD, "user unknown"),
-    "full": (SOFT, "mailbox full"),
-    "disabled": (SOFT, "mailbox disabled"),
-    "policy": (BLOCKED, "refused by policy"),
-    "temporary": (SOFT, "expired or temporary"),
-}
-
-
-def _language_rules() -> list[tuple[InboundClass, str, re.Pattern[str]]]:
-    """The non-English rows of `phrases.LANGUAGES`, one rule per category for all languages."""
-    rules = []
-    for category, (kind, name) in _LANGUAGE_KINDS.items():
-        alternatives = [p for table in phrases.LANGUAGES.values() for p in table[category]]
-        rules.append((kind, name, _rx(*alternatives)))
-    return rules
+def _language(category: str) -> tuple[str, ...]:
+    """The non-English phrases of one category (`phrases.LANGUAGES`), folded into the English
+    rule of the same meaning: one pattern per rule, however many languages."""
+    return tuple(p for table in phrases.LANGUAGES.values() for p in table[category])
 
 
 # Order matters: the first table with a match wins. Blocks come first because their
@@ -59,6 +47,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
         SOFT,
         "mailbox disabled",
         _rx(
+            *_language("disabled"),
             r"(?:mailbox|account|user|address) (?:is |has been )?(?:currently )?"
             r"(?:temporar(?:y|ily) )?"
             r"(?:disabled|suspended|inactive|deactivated|locked|frozen|blocked|on hold)",
@@ -74,6 +63,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
         SOFT,
         "mailbox full",
         _rx(
+            *_language("full"),
             r"mailbox (?:is )?full",
             r"mail ?box full",
             r"over ?quota",
@@ -159,6 +149,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
         BLOCKED,
         "blocklisted or reputation",
         _rx(
+            *_language("policy"),
             r"black ?list",
             r"block ?list",
             r"blocked",
@@ -250,6 +241,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
         HARD,
         "user unknown",
         _rx(
+            *_language("address"),
             r"user unknown",
             r"unknown user",
             r"unknown (?:local[- ]part|recipient|mailbox|address|or illegal alias)",
@@ -325,6 +317,7 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
         SOFT,
         "expired or temporary",
         _rx(
+            *_language("temporary"),
             r"expired",
             r"timed? ?out",
             r"time-?out",
@@ -369,7 +362,6 @@ _RULES: tuple[tuple[InboundClass, str, re.Pattern[str]], ...] = (
     ),
     (HARD, "recipient rejected", _rx(r"address rejected")),
     (BLOCKED, "rejected", _rx(r"\brejected\b", r"\bdenied\b", r"\brefused\b")),
-    *_language_rules(),
 )
 
 # What each rule answers. A permanent failure's class is fixed by its code; only the
