@@ -1,4 +1,4 @@
-"""Auto-replies: RFC 3834 headers, vendor headers, and English/German phrases.
+"""Auto-replies: RFC 3834 headers, vendor headers, and phrases in eight languages.
 
 An out-of-office must never count as a reply (or a bounce): it pauses the prospect until
 the return date instead. Headers are strong evidence; subject and body phrases are used

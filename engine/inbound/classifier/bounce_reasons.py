@@ -1,8 +1,11 @@
-"""Why a message bounced: diagnostic text and status code → hard, soft or blocked.
+"""Why a message bounced: status code, reply code and the server's words → hard, soft or blocked.
 
-The remote server's words decide first (they are more specific than codes, which many
-servers misuse: "550 5.1.1 ... spam" is a block, not an unknown user); the enhanced status
-code decides when no phrase matches; the basic reply code (4xx/5xx) last.
+The standards decide first (docs/inbound.md, "Hard, soft or blocked"): the class of the
+RFC 3463 status (else of the RFC 5321 reply code) says permanent or temporary, and no wording
+changes that. For a permanent failure the reporting server's words may say which kind
+(address, mailbox, policy, the recipient's system) — "550 5.1.1 … spam" is a block, "5.7.1 No
+such user" an unknown address; then the status's subject.detail; then the reply code; and a
+permanent failure nobody explains is hard. Words decide alone only where no code exists.
 
 - hard_bounce: the address or domain does not exist — suppress it.
 - soft_bounce: mailbox full, disabled, timed out, temporarily failing — keep the address.

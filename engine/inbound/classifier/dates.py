@@ -7,7 +7,8 @@ reference, only dates that carry a year are trusted.
 
 Semantics: "back/returning/wieder ab/zurück am X" → X. "until/bis/till X" → X (people
 write "out until Monday" meaning back Monday). "through X" / "bis einschließlich X" → the
-day after X.
+day after X. A range ("away from 22 December, back on 5 January") gives its end: the words
+after a date belong to it only when no other date follows within them.
 """
 
 from __future__ import annotations
