@@ -31,7 +31,7 @@ def add(
     ),
     role: str = typer.Option("sdr", "--role", help="sdr | growth | manager | admin."),
     booking_link: str | None = typer.Option(
-        None, "--booking-link", help="Their meeting link ({{ sender.booking_link }} in templates)."
+        None, "--booking-link", help="Their meeting link (Calendly, Cal.com …), kept with the user."
     ),
 ) -> None:
     """Add a user.
