@@ -109,10 +109,16 @@ def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
 @app.task(name="kadenz.resolve_leases")
 def resolve_leases() -> int:
     s = runtime.services()
-    stuck = leases.resolve_expired(s.db, s.clock)
-    if stuck:
-        log.warning("%d messages outlived their sending lease: now ambiguous", len(stuck))
-    return len(stuck)
+    expired = leases.resolve_expired_leases(s.db, s.clock)
+    if expired.replanned:
+        log.info("%d claimed messages never started (their sender stopped): planned again",
+                 len(expired.replanned))  # fmt: skip
+    if expired.ambiguous:
+        log.warning(
+            "%d messages outlived their sending lease mid-transaction: now ambiguous",
+            len(expired.ambiguous),
+        )
+    return len(expired.ambiguous)
 
 
 @app.task(name="kadenz.resume_due")

@@ -32,12 +32,15 @@ log = logging.getLogger(__name__)
 @dataclass
 class RoundReport:
     ambiguous: list[int] = field(default_factory=list)
+    replanned: list[int] = field(default_factory=list)  # claimed by a dead sender, never started
     tick: TickReport = field(default_factory=TickReport)
     send: SendReport = field(default_factory=SendReport)
     polled: Any = None
 
     def summary(self) -> str:
         lost = f"; {len(self.ambiguous)} stuck sends marked ambiguous" if self.ambiguous else ""
+        if self.replanned:
+            lost += f"; {len(self.replanned)} claimed but never started: planned again"
         return f"tick: {self.tick.summary()}; send: {self.send.summary()}{lost}"
 
 
@@ -64,22 +67,40 @@ class Runner:
     def round(self, *, poll: bool = False) -> RoundReport:
         """One pass: resolve expired leases, execute due steps, send due messages."""
         report = RoundReport()
-        report.ambiguous = leases.resolve_expired(self.db, self.clock)
+        expired = leases.resolve_expired_leases(self.db, self.clock)
+        report.ambiguous, report.replanned = expired.ambiguous, expired.replanned
         runtimes = self.runtimes
         report.tick = tick(self.db, self.clock, self.settings, runtimes=runtimes)
         if not self.stop.is_set():
-            report.send = send_due(
+            report.send = self.send_batches()
+        if poll and not self.stop.is_set():
+            report.polled = housekeeping(self.db, self.clock, self.settings)
+        return report
+
+    def send_batches(self) -> SendReport:
+        """Send what is due, claiming at most KADENZ_SEND_BATCH messages at a time (as a
+        worker's send task does): a crash never finds more than one batch claimed."""
+        total = SendReport()
+        limit = self.settings.send_batch
+        while not self.stop.is_set():
+            report = send_due(
                 self.db,
                 self.clock,
                 self.settings,
                 self.mailer_factory,
+                limit=limit,
                 limiter=self.limiter,
-                runtimes=runtimes,
+                runtimes=self.runtimes,
                 stop=self.stop,
             )
-        if poll and not self.stop.is_set():
-            report.polled = housekeeping(self.db, self.clock, self.settings)
-        return report
+            total.add(report)
+            # A batch that did not fill up took everything due; one that sent nothing
+            # (every message held or retried) must not spin.
+            if report.claimed + report.held + report.replanned + report.cancelled < limit:
+                break
+            if report.claimed == 0 or report.released:
+                break
+        return total
 
     def run_forever(self) -> None:
         """Round after round every `tick_seconds`, polling every `poll_seconds`, until stop."""
@@ -92,7 +113,12 @@ class Runner:
                 last_poll = elapsed
             try:
                 report = self.round(poll=poll)
-                if report.tick.executed or report.send.claimed or report.ambiguous:
+                if (
+                    report.tick.executed
+                    or report.send.claimed
+                    or report.ambiguous
+                    or report.replanned
+                ):
                     log.info("%s", report.summary())
             except Exception:
                 log.exception("round failed; retrying after the next interval")

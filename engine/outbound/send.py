@@ -1,19 +1,22 @@
-"""Delivering planned messages through SMTP: claim, send, record — never twice.
+"""Delivering planned messages through SMTP: claim, start, send, record — never twice.
 
 1. Claim (one transaction): planned messages whose `not_before` has come are re-checked —
    suppression, enrollment still live, send window open, caps — and either moved to
-   `sending` (with a lease, attempts + 1) or left `planned` with a `held_reason` and a later
-   `not_before`. The commit happens *before* any SMTP byte (DESIGN invariant 2).
+   `sending` (with a lease, a fresh claim token, attempts + 1) or left `planned` with a
+   `held_reason` and a later `not_before`. The commit happens *before* any SMTP byte
+   (DESIGN invariant 2).
 2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
    in parallel, bounded by a semaphore. The password is read from the mailbox's environment
    variable here and nowhere else.
-3. Record: what the SMTP outcome means — see `outcomes.py`. Outcomes are committed in
-   batches, every RECORD_BATCH results or RECORD_SECONDS, whichever comes first. A crash
-   loses at most that window of outcomes; their messages are still `sending` with a lease
-   and become `ambiguous` when it runs out — never sent twice (docs/sending.md).
+3. Start and record (`Journal`): before a connection's MAIL FROM for a message, one commit
+   records the outcome of that connection's previous message *and* that this one starts
+   (`smtp_started_at`, engine.outbound.leases.start). Connections that reach that point
+   together share the commit. So after a crash a connection leaves at most one message
+   whose transaction may have begun: that one becomes `ambiguous`; every other claimed
+   message goes back to `planned` when its lease runs out (the argument: engine.core.states).
 
 A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
-so only a person may decide (`kadenz message resolve`).
+so only proof or a person may decide (engine.outbound.sent_proof, `kadenz message resolve`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -40,8 +44,9 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
+from engine.outbound import leases
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
-from engine.outbound.outcomes import record_results, release
+from engine.outbound.outcomes import Outcome, record_in, record_results
 from engine.outbound.prefetch import suppressed_among
 from engine.outbound.runtime import Runtimes
 from engine.people.lifecycle import move
@@ -52,8 +57,6 @@ from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
 
 log = logging.getLogger(__name__)
 
-RECORD_BATCH = 50  # SMTP outcomes committed together …
-RECORD_SECONDS = 0.1  # … or after this long, whichever comes first
 FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
 
 
@@ -93,6 +96,15 @@ class SendReport:
         if attr:
             setattr(self, attr, getattr(self, attr) + 1)
 
+    def add(self, other: SendReport) -> None:
+        """Fold another batch's report into this one."""
+        for f in dataclasses.fields(self):
+            mine = getattr(self, f.name)
+            if isinstance(mine, list):
+                mine.extend(getattr(other, f.name))
+            else:
+                setattr(self, f.name, mine + getattr(other, f.name))
+
     def summary(self) -> str:
         return (
             f"{self.sent} sent, {self.held} held, {self.replanned} re-planned, "
@@ -109,6 +121,7 @@ class Claimed:
     mailbox: Mailbox
     email: OutgoingEmail
     lease_until: datetime
+    token: str  # the claim's: only it may start, record or release the message
 
 
 def send_due(
@@ -172,51 +185,88 @@ async def send_due_async(
     for item in claimed:
         groups.setdefault(item.mailbox.id, []).append(item)
     gate = asyncio.Semaphore(concurrency)
-    recorder = Recorder(db, clock, report)
+    journal = Journal(db, clock, report, settings.send_lease_seconds)
 
     async def run(group: list[Claimed]) -> None:
         async with gate:
-            await _send_group(
-                db, clock, factory, group, report, stop, settings.send_lease_seconds, recorder
-            )
+            await _send_group(db, clock, factory, group, report, stop, journal)
 
-    ticker = asyncio.create_task(recorder.every(RECORD_SECONDS))
-    try:
-        await asyncio.gather(*(run(g) for g in groups.values()))
-    finally:
-        ticker.cancel()
-        await asyncio.gather(ticker, return_exceptions=True)  # collected, never left dangling
-        recorder.flush()
+    await asyncio.gather(*(run(g) for g in groups.values()))
     return report
 
 
-class Recorder:
-    """SMTP outcomes, committed in batches (RECORD_BATCH results or RECORD_SECONDS).
+class Journal:
+    """What the senders write while they send: SMTP outcomes and starts, group-committed.
 
-    Flushing is synchronous on the event loop's thread, so on SQLite no two writes of one
-    process ever wait for each other.
+    `commit(done, start)` records the outcomes of a connection's last message(s) and the
+    start of its next one in one transaction, and returns whether the next one is still ours to
+    send. Requests made while a commit is pending share the next one: connections that
+    reach MAIL FROM together pay for one commit. The commit runs on the event loop's thread
+    (SQLite: no two writes of one process ever wait for each other).
     """
 
-    def __init__(self, db: Database, clock: Clock, report: SendReport) -> None:
+    def __init__(self, db: Database, clock: Clock, report: SendReport, lease_seconds: int) -> None:
         self.db, self.clock, self.report = db, clock, report
-        self.pending: list[tuple[int, SendResult]] = []
+        self.lease = timedelta(seconds=lease_seconds)
+        self._outcomes: list[Outcome] = []
+        self._starts: list[tuple[Claimed, asyncio.Future[bool]]] = []
+        self._waiting: list[asyncio.Future[bool]] = []
+        self._scheduled = False
 
-    def add(self, message_id: int, result: SendResult) -> None:
-        self.pending.append((message_id, result))
-        if len(self.pending) >= RECORD_BATCH:
-            self.flush()
+    async def commit(self, done: list[Outcome], start: Claimed | None) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._outcomes.extend(done)
+        if start is not None:
+            self._starts.append((start, future))
+        else:
+            self._waiting.append(future)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
 
-    def flush(self) -> None:
-        batch, self.pending = self.pending, []
-        for state in record_results(self.db, self.clock, batch):
+    def _flush(self) -> None:
+        self._scheduled = False
+        outcomes, self._outcomes = self._outcomes, []
+        starts, self._starts = self._starts, []
+        waiting, self._waiting = self._waiting, []
+        try:
+            states, started = self._write(outcomes, [c for c, _ in starts])
+        except Exception as exc:  # the database is gone: nobody may start, say so to all
+            for future in [f for _, f in starts] + waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for state in states:
             if state is not None:
                 self.report.count(state)
+        for claim_, future in starts:
+            if not future.done():
+                future.set_result(claim_.id in started)
+        for future in waiting:
+            if not future.done():
+                future.set_result(True)
 
-    async def every(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            if self.pending:
-                self.flush()
+    def _write(
+        self, outcomes: list[Outcome], starts: list[Claimed]
+    ) -> tuple[list[str | None], set[int]]:
+        now = self.clock.now()
+        claims = [(c.id, c.token) for c in starts]
+        try:
+            with self.db.session() as session, events.batched(session):
+                states = record_in(session, self.db.dialect, outcomes, now)
+                started = leases.start(session, claims, now, now + self.lease)
+            return states, started
+        except Exception:
+            if not outcomes:
+                raise
+            # One bad outcome must not cost the others their record, nor block the starts.
+            log.exception("recording %d outcomes with %d starts failed", len(outcomes), len(claims))
+            states = record_results(self.db, self.clock, outcomes)
+            with self.db.session() as session:
+                started = leases.start(session, claims, now, now + self.lease)
+            return states, started
 
 
 def seeded_limiter(db: Database, clock: Clock) -> MemoryRateLimiter:
@@ -244,6 +294,7 @@ def claim(
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
     out: list[Claimed] = []
+    token = secrets.token_hex(16)
     with db.session() as session, events.batched(session):
         now = clock.now()
         stmt = (
@@ -269,7 +320,9 @@ def claim(
         due = list(session.scalars(stmt).all())
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         for message in fair_order(session, due):
-            item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
+            item = _check_one(
+                session, message, now, settings, limiter, runtimes, report, ahead, token
+            )
             if item is not None:
                 out.append(item)
         _mark_sending(session, out, now)
@@ -340,16 +393,18 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
     if not claimed:
         return
     table = cast(Table, OutboundMessage.__table__)
-    by_lease: dict[datetime, list[int]] = {}  # one lease for the whole claim, in practice
+    by_lease: dict[tuple[datetime, str], list[int]] = {}  # one lease and token per claim
     for item in claimed:
-        by_lease.setdefault(item.lease_until, []).append(item.id)
-    for lease_until, ids in by_lease.items():
+        by_lease.setdefault((item.lease_until, item.token), []).append(item.id)
+    for (lease_until, token), ids in by_lease.items():
         session.execute(
             update(table)
             .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
             .values(
                 state=MessageState.SENDING,
                 lease_until=lease_until,
+                claim_token=token,
+                smtp_started_at=None,
                 attempts=table.c.attempts + 1,
                 held_reason=None,
                 updated_at=now,
@@ -394,6 +449,7 @@ def _check_one(
     runtimes: Runtimes,
     report: SendReport,
     ahead: _ClaimReads,
+    token: str,
 ) -> Claimed | None:
     """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
     moved to `sending` by `_mark_sending` with the others)."""
@@ -442,7 +498,7 @@ def _check_one(
     )
     email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until)
+    return Claimed(message.id, mailbox, email, lease_until, token)
 
 
 def _outgoing(
@@ -512,58 +568,69 @@ async def _send_group(
     group: list[Claimed],
     report: SendReport,
     stop: threading.Event | None,
-    lease_seconds: int,
-    recorder: Recorder,
+    journal: Journal,
 ) -> None:
+    """Send one mailbox's claimed messages over one connection, one after the other.
+
+    Before each MAIL FROM, `journal.commit` records the previous message's outcome and this
+    one's start together: at any instant at most one message of this connection may be
+    inside an SMTP transaction without its outcome committed.
+    """
     mailbox = group[0].mailbox
     password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
     pending = list(group)
+    done: Outcome | None = None
+    unsent: list[Outcome] = []
     try:
         async with factory(mailbox, password) as mailer:
             while pending:
                 if stop is not None and stop.is_set():
                     break
                 item = pending.pop(0)
-                if not _lease_covers_one_send(db, clock, item, lease_seconds):
-                    continue  # resolved as ambiguous meanwhile: never sent by us now
-                data = build_mime(item.email)
+                try:
+                    data = build_mime(item.email)
+                except Exception as exc:  # nothing was sent: refused like a temporary failure
+                    log.warning("message %s cannot be built: %s", item.id, _describe(exc))
+                    why = f"the message cannot be built: {_describe(exc)}"
+                    unsent.append((item.id, item.token, _no_send(why)))
+                    continue
+                ours = await journal.commit([done] if done else [], item)
+                done = None
+                if not ours:
+                    continue  # re-planned or resolved meanwhile: no longer ours to send
                 try:
                     result = await mailer.send(item.email.from_address, item.email.to_address, data)
                 except Exception as exc:
-                    # We cannot know whether DATA went through: a person decides.
+                    # We cannot know whether DATA went through: proof or a person decides.
                     log.warning("send of message %s raised %s", item.id, type(exc).__name__)
                     result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
-                recorder.add(item.id, result)
+                done = (item.id, item.token, result)
                 if result.outcome == SendOutcome.MAILBOX_ERROR:
                     break
+            if done is not None:  # recorded before the connection's QUIT
+                await journal.commit([done], None)
+                done = None
     except Exception as exc:
         # Opening (or closing) the connection failed: nothing unsent was transmitted.
         log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
-        retry = SendResult(SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}")
-        while pending:
-            recorder.add(pending.pop(0).id, retry)
-    recorder.flush()  # before releasing the rest: their states must not be stale
-    for item in pending:  # shutdown or mailbox error: back to planned, untouched
-        release(db, clock, item.id, "not attempted (stopped before its turn)")
-        report.released += 1
+        retry = _no_send(f"connection: {_describe(exc)}")
+        unsent.extend((item.id, item.token, retry) for item in pending)
+        pending = []
+    if done is not None:
+        unsent.insert(0, done)
+    if unsent:
+        await journal.commit(unsent, None)
+    # Shutdown or a mailbox error: the rest were never started, back to planned untouched.
+    report.released += leases.release_unstarted(
+        db,
+        clock,
+        [(item.id, item.token) for item in pending],
+        "not attempted (stopped before its turn)",
+    )
 
 
-ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)
-
-
-def _lease_covers_one_send(db: Database, clock: Clock, item: Claimed, lease_seconds: int) -> bool:
-    """Renew the lease when a long queue ate most of it, so no resolver calls a message
-    ambiguous while it waits its turn. False if it is no longer ours to send."""
-    now = clock.now()
-    if item.lease_until - now > ONE_SEND:
-        return True
-    with db.session() as session:
-        message = session.get(OutboundMessage, item.id, with_for_update=True)
-        if message is None or message.state != MessageState.SENDING:
-            return False
-        message.lease_until = now + max(timedelta(seconds=lease_seconds), ONE_SEND)
-        item.lease_until = message.lease_until
-    return True
+def _no_send(why: str) -> SendResult:
+    return SendResult(SendOutcome.RETRY, None, None, why)
 
 
 def _describe(exc: BaseException) -> str:
