@@ -54,6 +54,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "kadenz.send_mailbox": {"queue": beat.QUEUE_SEND},
             "kadenz.poll_mailbox": {"queue": beat.QUEUE_POLL},
+            "kadenz.resolve_by_proof": {"queue": beat.QUEUE_POLL},  # IMAP, like polling
         },
         "task_create_missing_queues": True,
         "worker_send_task_events": False,

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.outbound import dispatch, leases
+from engine.outbound import dispatch, leases, sent_proof
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick as run_tick
@@ -119,6 +119,15 @@ def resolve_leases() -> int:
             len(expired.ambiguous),
         )
     return len(expired.ambiguous)
+
+
+@app.task(name="kadenz.resolve_by_proof")
+def resolve_by_proof() -> int:
+    """Ambiguous sends: search the mailboxes' Sent folders, apply what a copy (or its
+    absence, on a provider that files every submission) proves."""
+    s = runtime.services()
+    verdicts = sent_proof.resolve_by_proof(s.db, s.clock, s.settings)
+    return sum(1 for v in verdicts if v.by_proof)
 
 
 @app.task(name="kadenz.resume_due")

@@ -61,6 +61,23 @@ Timezone = Annotated[
 Signature = Annotated[
     str | None, typer.Option("--signature", help="Signature text appended to every email.")
 ]
+SentFolder = Annotated[
+    str | None,
+    typer.Option(
+        "--sent-folder",
+        help="IMAP folder where the provider files what we send (default: the one marked "
+        "\\Sent). Searched to resolve ambiguous sends by proof.",
+    ),
+]
+SentFiles = Annotated[
+    bool | None,
+    typer.Option(
+        "--sent-files-submissions/--sent-not-filed",
+        help="Whether the provider files EVERY SMTP submission in Sent (default: yes for "
+        "Gmail and Microsoft 365 hosts, else unknown). Then a copy missing there after the "
+        "grace period re-plans an ambiguous send.",
+    ),
+]
 
 
 @app.command("add")
@@ -78,6 +95,8 @@ def add(
     min_gap: MinGap = None,
     timezone: Timezone = None,
     signature: Signature = None,
+    sent_folder: SentFolder = None,
+    sent_files_submissions: SentFiles = None,
 ) -> None:
     """Add a mailbox.
 
@@ -93,6 +112,7 @@ def add(
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
         daily_cap, hourly_cap, min_gap, timezone, signature,
+        sent_folder, sent_files_submissions,
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.add(session, name, settings, at=c.clock.now())
@@ -116,6 +136,8 @@ def update(
     min_gap: MinGap = None,
     timezone: Timezone = None,
     signature: Signature = None,
+    sent_folder: SentFolder = None,
+    sent_files_submissions: SentFiles = None,
 ) -> None:
     """Change some settings of a mailbox; options not given stay as they are.
 
@@ -125,6 +147,7 @@ def update(
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
         daily_cap, hourly_cap, min_gap, timezone, signature,
+        sent_folder, sent_files_submissions,
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.update(session, name, settings)

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.inbound import poll
-from engine.outbound import leases
+from engine.outbound import leases, sent_proof
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, seed_from_database
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import MailerFactory, SendReport, send_due
@@ -145,12 +145,14 @@ def _freeze_startup_heap() -> None:
 
 
 def housekeeping(db: Database, clock: Clock, settings: Settings) -> Any:
-    """The slower chores, on the poll interval: read mailboxes for replies and bounces, fold
-    new events into the report rollups, deliver due webhooks. One failing chore never stops
+    """The slower chores, on the poll interval: read mailboxes for replies and bounces,
+    resolve ambiguous sends by the copy in Sent, fold new events into the report rollups,
+    deliver due webhooks. One failing chore never stops
     the others (each logs and the next interval tries again)."""
     polled: Any = None
     for name, chore in (
         ("poll", lambda: poll.poll_all(db, clock, settings)),
+        ("sent proof", lambda: sent_proof.resolve_by_proof(db, clock, settings)),
         ("rollups", lambda: rollups.refresh_rollups(db)),
         ("webhooks", lambda: webhooks.deliver_webhooks(db, clock)),
     ):
