@@ -8,12 +8,15 @@
 2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
    in parallel, bounded by a semaphore. The password is read from the mailbox's environment
    variable here and nowhere else.
-3. Start and record (`Journal`): before a connection's MAIL FROM for a message, one commit
-   records the outcome of that connection's previous message *and* that this one starts
-   (`smtp_started_at`, engine.outbound.leases.start). Connections that reach that point
-   together share the commit. So after a crash a connection leaves at most one message
-   whose transaction may have begun: that one becomes `ambiguous`; every other claimed
-   message goes back to `planned` when its lease runs out (the argument: engine.core.states).
+3. Start and record (`Journal`): before a connection's MAIL FROM for a message, one
+   statement, committed at once, records the outcome of that connection's previous
+   message *and* that this one starts (`smtp_outcome`, `smtp_started_at`:
+   engine.outbound.leases.checkpoint); connections that reach that point together share
+   it. The outcomes' consequences (state, enrollment, events) follow in batches. So after
+   a crash a connection leaves at most one message whose transaction may have begun
+   without a recorded outcome: that one becomes `ambiguous`; a recorded outcome is applied;
+   every other claimed message goes back to `planned` when its lease runs out (the
+   argument: engine.core.states, "Why never twice").
 
 A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
 so only proof or a person may decide (engine.outbound.sent_proof, `kadenz message resolve`).
@@ -33,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -46,7 +49,7 @@ from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound import leases
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
-from engine.outbound.outcomes import Outcome, record_in, record_results
+from engine.outbound.outcomes import Outcome, record_results
 from engine.outbound.prefetch import suppressed_among
 from engine.outbound.runtime import Runtimes
 from engine.people.lifecycle import move
@@ -57,6 +60,8 @@ from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
 
 log = logging.getLogger(__name__)
 
+RECORD_BATCH = 50  # consequences of SMTP outcomes applied together …
+RECORD_SECONDS = 0.1  # … or after this long, whichever comes first
 FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
 
 
@@ -185,30 +190,41 @@ async def send_due_async(
     for item in claimed:
         groups.setdefault(item.mailbox.id, []).append(item)
     gate = asyncio.Semaphore(concurrency)
-    journal = Journal(db, clock, report, settings.send_lease_seconds)
+    with db.writer() as conn:
+        journal = Journal(db, conn, clock, report, settings.send_lease_seconds)
 
-    async def run(group: list[Claimed]) -> None:
-        async with gate:
-            await _send_group(db, clock, factory, group, report, stop, journal)
+        async def run(group: list[Claimed]) -> None:
+            async with gate:
+                await _send_group(db, clock, factory, group, report, stop, journal)
 
-    await asyncio.gather(*(run(g) for g in groups.values()))
+        ticker = asyncio.create_task(journal.recorder.every(RECORD_SECONDS))
+        try:
+            await asyncio.gather(*(run(g) for g in groups.values()))
+        finally:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)  # collected, never dangling
+            journal.recorder.flush()
     return report
 
 
 class Journal:
-    """What the senders write while they send: SMTP outcomes and starts, group-committed.
+    """What the senders must make durable before each MAIL FROM, group-committed.
 
-    `commit(done, start)` records the outcomes of a connection's last message(s) and the
-    start of its next one in one transaction, and returns whether the next one is still ours to
-    send. Requests made while a commit is pending share the next one: connections that
-    reach MAIL FROM together pay for one commit. The commit runs on the event loop's thread
-    (SQLite: no two writes of one process ever wait for each other).
+    `commit(done, start)` writes the outcomes a connection just learned and the start of
+    its next message in one statement, committed at once (leases.checkpoint), and returns
+    whether the next one is still ours to send. Requests made while a commit is pending
+    share the next one: connections that reach MAIL FROM together pay for one commit. The
+    outcomes' consequences follow in batches (`Recorder`). All of it runs on the event
+    loop's thread (SQLite: no two writes of one process ever wait for each other).
     """
 
-    def __init__(self, db: Database, clock: Clock, report: SendReport, lease_seconds: int) -> None:
-        self.db, self.clock, self.report = db, clock, report
-        self.lease = timedelta(seconds=lease_seconds)
-        self._outcomes: list[Outcome] = []
+    def __init__(
+        self, db: Database, conn: Connection, clock: Clock, report: SendReport, lease: int
+    ) -> None:
+        self.conn, self.clock = conn, clock
+        self.lease = timedelta(seconds=lease)
+        self.recorder = Recorder(db, clock, report)
+        self._facts: list[Outcome] = []
         self._starts: list[tuple[Claimed, asyncio.Future[bool]]] = []
         self._waiting: list[asyncio.Future[bool]] = []
         self._scheduled = False
@@ -216,7 +232,7 @@ class Journal:
     async def commit(self, done: list[Outcome], start: Claimed | None) -> bool:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        self._outcomes.extend(done)
+        self._facts.extend(done)
         if start is not None:
             self._starts.append((start, future))
         else:
@@ -228,45 +244,53 @@ class Journal:
 
     def _flush(self) -> None:
         self._scheduled = False
-        outcomes, self._outcomes = self._outcomes, []
+        facts, self._facts = self._facts, []
         starts, self._starts = self._starts, []
         waiting, self._waiting = self._waiting, []
+        now = self.clock.now()
         try:
-            states, started = self._write(outcomes, [c for c, _ in starts])
+            started = leases.checkpoint(
+                self.conn, facts, [(c.id, c.token) for c, _ in starts], now, now + self.lease
+            )
         except Exception as exc:  # the database is gone: nobody may start, say so to all
             for future in [f for _, f in starts] + waiting:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for state in states:
-            if state is not None:
-                self.report.count(state)
-        for claim_, future in starts:
+        self.recorder.add(facts)
+        for claimed, future in starts:
             if not future.done():
-                future.set_result(claim_.id in started)
+                future.set_result(claimed.id in started)
         for future in waiting:
             if not future.done():
                 future.set_result(True)
 
-    def _write(
-        self, outcomes: list[Outcome], starts: list[Claimed]
-    ) -> tuple[list[str | None], set[int]]:
-        now = self.clock.now()
-        claims = [(c.id, c.token) for c in starts]
-        try:
-            with self.db.session() as session, events.batched(session):
-                states = record_in(session, self.db.dialect, outcomes, now)
-                started = leases.start(session, claims, now, now + self.lease)
-            return states, started
-        except Exception:
-            if not outcomes:
-                raise
-            # One bad outcome must not cost the others their record, nor block the starts.
-            log.exception("recording %d outcomes with %d starts failed", len(outcomes), len(claims))
-            states = record_results(self.db, self.clock, outcomes)
-            with self.db.session() as session:
-                started = leases.start(session, claims, now, now + self.lease)
-            return states, started
+
+class Recorder:
+    """The consequences of SMTP outcomes already committed as facts, applied in batches
+    (RECORD_BATCH results or RECORD_SECONDS, whichever comes first). A crash in between
+    loses nothing: an expired lease applies the fact (leases.resolve_expired_leases)."""
+
+    def __init__(self, db: Database, clock: Clock, report: SendReport) -> None:
+        self.db, self.clock, self.report = db, clock, report
+        self.pending: list[Outcome] = []
+
+    def add(self, outcomes: list[Outcome]) -> None:
+        self.pending.extend(outcomes)
+        if len(self.pending) >= RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        for state in record_results(self.db, self.clock, batch):
+            if state is not None:
+                self.report.count(state)
+
+    async def every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            if self.pending:
+                self.flush()
 
 
 def seeded_limiter(db: Database, clock: Clock) -> MemoryRateLimiter:
@@ -405,6 +429,7 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
                 lease_until=lease_until,
                 claim_token=token,
                 smtp_started_at=None,
+                smtp_outcome=None,
                 attempts=table.c.attempts + 1,
                 held_reason=None,
                 updated_at=now,

@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,6 +82,16 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """One connection held for many small commits of a single statement each (the
+        sender's checkpoints): autocommit on PostgreSQL, so each costs one round trip and
+        no pool checkout; use `with conn.begin():` around each statement."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     def upgrade(self, revision: str = "head") -> None:
         """Create or upgrade the schema (idempotent)."""

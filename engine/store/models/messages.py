@@ -50,6 +50,10 @@ class OutboundMessage(Base):
     # Committed before MAIL FROM: the SMTP transaction may have begun. A `sending` message
     # without it had not begun when its sender died, so it goes back to `planned`.
     smtp_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The started transaction's outcome (engine.mail.smtp.SendOutcome), committed the moment
+    # it is known; its consequences (state, enrollment, events) follow in a batch. A crash
+    # in between applies it from here instead of calling the message ambiguous.
+    smtp_outcome: Mapped[str | None] = mapped_column(String(16))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_status: Mapped[str | None] = mapped_column(String(16))  # enhanced status, e.g. 5.1.1

@@ -74,8 +74,9 @@ def test_crash_mid_batch_leaves_only_the_message_in_flight_ambiguous(
     db: Database, settings: Settings, sink: SmtpSink, tmp_path: Path
 ) -> None:
     """Three claimed on one connection; the process dies during the second send. The first
-    is recorded sent (with the second's start, one commit), the second is the only one
-    ambiguous, the third was never started: planned again, then sent once."""
+    one's acceptance was recorded (with the second's start, one commit) and is applied; the
+    second is the only one ambiguous; the third was never started: planned again, then sent
+    once."""
     emails = ["erik@beta.example", "jana@gamma.example", "kai@delta.example"]
     with db.session() as s:
         build_world(s, crash_child.START, emails, smtp_url=sink.url)
@@ -92,13 +93,16 @@ def test_crash_mid_batch_leaves_only_the_message_in_flight_ambiguous(
     with db.session() as s:
         messages = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
     first, second, third = messages
-    assert first.state == MessageState.SENT
-    assert (second.state, third.state) == (MessageState.SENDING, MessageState.SENDING)
-    assert second.smtp_started_at is not None and third.smtp_started_at is None
+    # The first one's acceptance was committed (with the second's start) before the second
+    # MAIL FROM; its consequences were still to be applied in a batch when the process died.
+    assert {m.state for m in messages} == {MessageState.SENDING}
+    assert (first.smtp_outcome, first.smtp_code) == ("accepted", 250)
+    assert second.smtp_started_at is not None and second.smtp_outcome is None
+    assert third.smtp_started_at is None
     assert len(sink.messages) == 1
 
     assert third.lease_until is not None
-    clock = VirtualClock(max(second.lease_until or third.lease_until, third.lease_until))
+    clock = VirtualClock(max(m.lease_until or third.lease_until for m in messages))
     clock.advance(timedelta(seconds=1))
     runner = Runner(db, clock, settings)
     assert runner.round().ambiguous == [second.id]

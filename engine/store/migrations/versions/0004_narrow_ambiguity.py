@@ -20,6 +20,7 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column('smtp_started_at', engine.store.types.UTCDateTime(timezone=True), nullable=True)
         )
+        batch.add_column(sa.Column('smtp_outcome', sa.String(length=16), nullable=True))
     with op.batch_alter_table('mailboxes') as batch:
         batch.add_column(sa.Column('sent_folder', sa.String(length=200), nullable=True))
         batch.add_column(sa.Column('sent_folder_files_submissions', sa.Boolean(), nullable=True))
@@ -30,5 +31,6 @@ def downgrade() -> None:
         batch.drop_column('sent_folder_files_submissions')
         batch.drop_column('sent_folder')
     with op.batch_alter_table('outbound_messages') as batch:
+        batch.drop_column('smtp_outcome')
         batch.drop_column('smtp_started_at')
         batch.drop_column('claim_token')
