@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from engine.settings import Settings, load_settings
 from workers import beat, runtime
@@ -78,3 +78,8 @@ def _fresh_services_after_fork(**_: object) -> None:
 
 
 app = create_app(load_settings())
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _close_connections(**_: object) -> None:
+    runtime.shutdown()

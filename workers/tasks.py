@@ -75,7 +75,8 @@ def dispatch_sends() -> int:
 
 @app.task(name="kadenz.send_mailbox")
 def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
-    """Send one mailbox's due messages, batch after batch, for at most the task budget."""
+    """Send one mailbox's due messages, batch after batch, for at most the task budget,
+    over the process's kept connection to the mailbox (engine.outbound.connections)."""
     s = runtime.services()
     stop = threading.Event()
     timer = threading.Timer(runtime.SEND_TASK_BUDGET_SECONDS, stop.set)
@@ -93,6 +94,7 @@ def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
                 limiter=s.limiter,
                 runtimes=runtimes,
                 stop=stop,
+                loop=s.send_loop,  # the process's loop and kept connection
             )
             if report.claimed or report.held or report.cancelled:
                 log.info("mailbox %s: %s", mailbox_id, report.summary())

@@ -18,8 +18,9 @@ from engine.clock import Clock
 from engine.inbound import poll
 from engine.outbound import leases, sent_proof
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, seed_from_database
+from engine.outbound.connections import SendLoop
 from engine.outbound.runtime import Runtimes
-from engine.outbound.send import MailerFactory, SendReport, send_due
+from engine.outbound.send import MailerFactory, SendReport, send_due, smtp_mailer_factory
 from engine.outbound.tick import TickReport, tick
 from engine.reporting import rollups
 from engine.settings import Settings
@@ -82,24 +83,29 @@ class Runner:
         worker's send task does): a crash never finds more than one batch claimed."""
         total = SendReport()
         limit = self.settings.send_batch
-        while not self.stop.is_set():
-            report = send_due(
-                self.db,
-                self.clock,
-                self.settings,
-                self.mailer_factory,
-                limit=limit,
-                limiter=self.limiter,
-                runtimes=self.runtimes,
-                stop=self.stop,
-            )
-            total.add(report)
-            # A batch that did not fill up took everything due; one that sent nothing
-            # (every message held or retried) must not spin.
-            if report.claimed + report.held + report.replanned + report.cancelled < limit:
-                break
-            if report.claimed == 0 or report.released:
-                break
+        # One event loop and one connection per mailbox for all of this round's batches.
+        connections = SendLoop(self.mailer_factory or smtp_mailer_factory)
+        try:
+            while not self.stop.is_set():
+                report = send_due(
+                    self.db,
+                    self.clock,
+                    self.settings,
+                    limit=limit,
+                    limiter=self.limiter,
+                    runtimes=self.runtimes,
+                    stop=self.stop,
+                    loop=connections,
+                )
+                total.add(report)
+                # A batch that did not fill up took everything due; one that sent nothing
+                # (every message held or retried) must not spin.
+                if report.claimed + report.held + report.replanned + report.cancelled < limit:
+                    break
+                if report.claimed == 0 or report.released:
+                    break
+        finally:
+            connections.close()
         return total
 
     def run_forever(self) -> None:

@@ -49,6 +49,7 @@ from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound import leases
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
+from engine.outbound.connections import SendLoop
 from engine.outbound.outcomes import Outcome, record_results
 from engine.outbound.prefetch import suppressed_among
 from engine.outbound.runtime import Runtimes
@@ -141,22 +142,25 @@ def send_due(
     runtimes: Runtimes | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
+    loop: SendLoop | None = None,
 ) -> SendReport:
-    """Send what is due now (synchronous wrapper around `send_due_async`)."""
-    return asyncio.run(
-        send_due_async(
-            db,
-            clock,
-            settings,
-            mailer_factory,
-            mailbox_id=mailbox_id,
-            limit=limit,
-            limiter=limiter,
-            runtimes=runtimes,
-            concurrency=concurrency,
-            stop=stop,
-        )
+    """Send what is due now (synchronous wrapper around `send_due_async`).
+
+    With a `loop` (engine.outbound.connections.SendLoop), on the process's event loop and
+    its kept connections (then `mailer_factory` is ignored: the loop has its opener)."""
+    coro = send_due_async(
+        db,
+        clock,
+        settings,
+        loop.factory if loop is not None else mailer_factory,
+        mailbox_id=mailbox_id,
+        limit=limit,
+        limiter=limiter,
+        runtimes=runtimes,
+        concurrency=concurrency,
+        stop=stop,
     )
+    return loop.run(coro) if loop is not None else asyncio.run(coro)
 
 
 async def send_due_async(

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.store.db import Database
 from engine.outbound.sent_proof import files_submissions
+from engine.store.db import Database
 from engine.store.models import Event
 from engine.workspace import mailboxes
 from engine.workspace.mailboxes import MailboxSettings
