@@ -4,6 +4,7 @@ timeout, a changed password or an error; closed with QUIT at shutdown."""
 from __future__ import annotations
 
 from types import TracebackType
+from typing import ClassVar
 
 import pytest
 
@@ -13,7 +14,7 @@ from engine.store.models import Mailbox
 
 
 class FakeConnection:
-    opened: list[FakeConnection] = []
+    opened: ClassVar[list[FakeConnection]] = []
 
     def __init__(self, password: str | None) -> None:
         self.password = password
