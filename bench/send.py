@@ -129,7 +129,14 @@ def run(opts: Options) -> list[Row]:
         row = Row(label, ours, base, TARGET)
         row.met = (row.ratio or 0) >= 0.5
         rows.append(row)
-        rows.append(celery_row(sink, opts, base))
+        celery = celery_row(sink, opts, base)
+        if celery.ours is not None:
+            # Issue 18: the cluster path at the embedded path's speed, in the same run.
+            share = celery.ours.median / ours.median
+            celery.target = "≥ 80% of the embedded figure (same run)"
+            celery.met = share >= 0.8
+            celery.note += f"; {share:.0%} of the embedded figure (same run)"
+        rows.append(celery)
     return rows
 
 
@@ -149,7 +156,10 @@ def celery_row(sink: SinkProcess, opts: Options, base: Sample) -> Row:
         return not_measured(label, str(exc), TARGET, base)
     row = Row(label, Sample(values, "msg/s"), base, TARGET)
     row.met = (row.ratio or 0) >= 0.5
-    row.note = f"1 worker × {procs} processes + beat (tick every 1 s), send batch 50"
+    row.note = (
+        f"1 worker × {procs} processes + beat (tick every 1 s), send batch 50, one kept "
+        "SMTP connection per mailbox per process"
+    )
     if n < 1000:
         row.note += "; so few messages measure beat's 1-s cadence more than throughput"
     return row

@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     poll_seconds: float = Field(default=60.0, gt=0, description="How often mailboxes are polled.")
     batch_size: int = Field(default=500, gt=0, description="Enrollments claimed per tick batch.")
     send_batch: int = Field(
-        default=50, gt=0, description="Messages one send task claims at a time (workers)."
+        default=50,
+        gt=0,
+        description="Messages claimed at a time, by a worker's send task and by `kadenz run`.",
     )
     tick_parallel: int = Field(
         default=1,
@@ -59,6 +61,14 @@ class Settings(BaseSettings):
     )
     send_lease_seconds: int = Field(
         default=300, gt=0, description="A message in `sending` longer than this is resolved."
+    )
+    sent_proof_grace_seconds: int = Field(
+        default=1800,
+        ge=300,
+        description=(
+            "An ambiguous message whose copy is not in the Sent folder of a provider that "
+            "files every submission is planned again after this long (docs/sending.md)."
+        ),
     )
     timezone: str = Field(
         default="UTC", description='The team\'s IANA timezone: where "today" in the SDR queue ends.'

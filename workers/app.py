@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown
 
 from engine.settings import Settings, load_settings
 from workers import beat, runtime
@@ -54,6 +54,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_routes": {
             "kadenz.send_mailbox": {"queue": beat.QUEUE_SEND},
             "kadenz.poll_mailbox": {"queue": beat.QUEUE_POLL},
+            "kadenz.resolve_by_proof": {"queue": beat.QUEUE_POLL},  # IMAP, like polling
         },
         "task_create_missing_queues": True,
         "worker_send_task_events": False,
@@ -77,3 +78,8 @@ def _fresh_services_after_fork(**_: object) -> None:
 
 
 app = create_app(load_settings())
+
+
+@worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+def _close_connections(**_: object) -> None:
+    runtime.shutdown()

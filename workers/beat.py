@@ -30,6 +30,7 @@ def schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "resolve-leases": _every("kadenz.resolve_leases", lease_check),
         "resume-due": _every("kadenz.resume_due", max(tick, 30.0)),
         "dispatch-polls": _every("kadenz.dispatch_polls", settings.poll_seconds),
+        "resolve-by-proof": _every("kadenz.resolve_by_proof", settings.poll_seconds),
         "refresh-rollups": _every("kadenz.refresh_rollups", 60.0),
         "deliver-webhooks": _every("kadenz.deliver_webhooks", max(tick, 15.0)),
     }

@@ -15,8 +15,10 @@ from pathlib import Path
 import redis
 
 from engine.clock import Clock, SystemClock
+from engine.outbound.connections import SendLoop
 from engine.outbound.dispatch import MailboxLocks
 from engine.outbound.redis_limiter import RedisRateLimiter, database_seeder
+from engine.outbound.send import smtp_mailer_factory
 from engine.settings import Settings, load_settings
 from engine.store.db import Database
 
@@ -53,6 +55,9 @@ class Services:
     limiter: RedisRateLimiter
     locks: MailboxLocks
     tick_slots: MailboxLocks
+    # The process's one event loop and its kept SMTP connections (one per mailbox): send
+    # tasks stream batch after batch into them instead of reconnecting per batch.
+    send_loop: SendLoop
 
 
 _services: Services | None = None
@@ -81,6 +86,7 @@ def services() -> Services:
             tick_slots=MailboxLocks(
                 client, settings.redis_prefix, tick_lock_seconds(settings), kind="tick"
             ),
+            send_loop=SendLoop(smtp_mailer_factory),
         )
     return _services
 
@@ -89,6 +95,12 @@ def reset() -> None:
     """Forget services inherited from a parent process (called after fork)."""
     global _services
     _services = None
+
+
+def shutdown() -> None:
+    """Close this process's kept SMTP connections (QUIT) before it exits."""
+    if _services is not None:
+        _services.send_loop.close()
 
 
 SEND_TASK_BUDGET_SECONDS = 60.0  # one send task claims batches this long, then yields

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.outbound import dispatch, leases
+from engine.outbound import dispatch, leases, sent_proof
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick as run_tick
@@ -75,7 +75,8 @@ def dispatch_sends() -> int:
 
 @app.task(name="kadenz.send_mailbox")
 def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
-    """Send one mailbox's due messages, batch after batch, for at most the task budget."""
+    """Send one mailbox's due messages, batch after batch, for at most the task budget,
+    over the process's kept connection to the mailbox (engine.outbound.connections)."""
     s = runtime.services()
     stop = threading.Event()
     timer = threading.Timer(runtime.SEND_TASK_BUDGET_SECONDS, stop.set)
@@ -93,6 +94,7 @@ def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
                 limiter=s.limiter,
                 runtimes=runtimes,
                 stop=stop,
+                loop=s.send_loop,  # the process's loop and kept connection
             )
             if report.claimed or report.held or report.cancelled:
                 log.info("mailbox %s: %s", mailbox_id, report.summary())
@@ -109,10 +111,25 @@ def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
 @app.task(name="kadenz.resolve_leases")
 def resolve_leases() -> int:
     s = runtime.services()
-    stuck = leases.resolve_expired(s.db, s.clock)
-    if stuck:
-        log.warning("%d messages outlived their sending lease: now ambiguous", len(stuck))
-    return len(stuck)
+    expired = leases.resolve_expired_leases(s.db, s.clock)
+    if expired.replanned:
+        log.info("%d claimed messages never started (their sender stopped): planned again",
+                 len(expired.replanned))  # fmt: skip
+    if expired.ambiguous:
+        log.warning(
+            "%d messages outlived their sending lease mid-transaction: now ambiguous",
+            len(expired.ambiguous),
+        )
+    return len(expired.ambiguous)
+
+
+@app.task(name="kadenz.resolve_by_proof")
+def resolve_by_proof() -> int:
+    """Ambiguous sends: search the mailboxes' Sent folders, apply what a copy (or its
+    absence, on a provider that files every submission) proves."""
+    s = runtime.services()
+    verdicts = sent_proof.resolve_by_proof(s.db, s.clock, s.settings)
+    return sum(1 for v in verdicts if v.by_proof)
 
 
 @app.task(name="kadenz.resume_due")

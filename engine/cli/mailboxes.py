@@ -84,6 +84,25 @@ def _owner(c: context.Context, text: str | None) -> str | None:
     return found.name
 
 
+SentFolder = Annotated[
+    str | None,
+    typer.Option(
+        "--sent-folder",
+        help="IMAP folder where the provider files what we send (default: the one marked "
+        "\\Sent). Searched to resolve ambiguous sends by proof.",
+    ),
+]
+SentFiles = Annotated[
+    bool | None,
+    typer.Option(
+        "--sent-files-submissions/--sent-not-filed",
+        help="Whether the provider files EVERY SMTP submission in Sent (default: yes for "
+        "Gmail and Microsoft 365 hosts, else unknown). Then a copy missing there after the "
+        "grace period re-plans an ambiguous send.",
+    ),
+]
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -100,6 +119,8 @@ def add(
     timezone: Timezone = None,
     signature: Signature = None,
     owner: Owner = None,
+    sent_folder: SentFolder = None,
+    sent_files_submissions: SentFiles = None,
 ) -> None:
     """Add a mailbox.
 
@@ -114,7 +135,8 @@ def add(
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
-        daily_cap, hourly_cap, min_gap, timezone, signature, _owner(c, owner),
+        daily_cap, hourly_cap, min_gap, timezone, signature,
+        sent_folder, sent_files_submissions, _owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.add(session, name, settings, at=c.clock.now())
@@ -139,6 +161,8 @@ def update(
     timezone: Timezone = None,
     signature: Signature = None,
     owner: Owner = None,
+    sent_folder: SentFolder = None,
+    sent_files_submissions: SentFiles = None,
 ) -> None:
     """Change some settings of a mailbox; options not given stay as they are.
 
@@ -147,7 +171,8 @@ def update(
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
-        daily_cap, hourly_cap, min_gap, timezone, signature, _owner(c, owner),
+        daily_cap, hourly_cap, min_gap, timezone, signature,
+        sent_folder, sent_files_submissions, _owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.update(session, name, settings)

@@ -15,13 +15,15 @@ from rich.table import Table
 from sqlalchemy import select
 
 from engine.cli import context
+from engine.core.states import MessageState
 from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
+from engine.outbound import resolve, sent_proof
 from engine.outbound.explain import explain_prospect
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate
-from engine.store.models import Mailbox, Sequence, SequenceVersion
+from engine.store.models import Mailbox, OutboundMessage, Sequence, SequenceVersion
 
 message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
 
@@ -251,11 +253,50 @@ def resolve_command(
     sent: bool = typer.Option(False, "--sent", help="It was delivered: continue the sequence."),
     failed: bool = typer.Option(False, "--failed", help="It was not delivered: pause instead."),
 ) -> None:
-    """Decide an ambiguous send (a timeout or crash after DATA): it is never retried by itself."""
+    """Decide an ambiguous send (its SMTP transaction may have begun; never retried blindly).
+
+    Without --sent/--failed: search the mailbox's Sent folder over IMAP for the message's
+    Message-ID now, apply what that proves, and show the evidence. A copy there makes it
+    sent; no copy, on a provider that files every submission, after the grace period
+    (KADENZ_SENT_PROOF_GRACE_SECONDS), plans it again; otherwise a person decides.
+
+    Examples:
+
+        kadenz message resolve 5            # look for the proof, show the evidence
+        kadenz message resolve 5 --sent     # a person checked: it was delivered
+        kadenz message resolve 5 --failed   # a person checked: it was not
+    """
     c = context.get(ctx)
-    if sent == failed:
-        raise InvalidInput("say what happened: pass exactly one of --sent or --failed")
+    if sent and failed:
+        raise InvalidInput("pass one of --sent or --failed, not both")
+    if sent or failed:
+        with c.db.session() as session:
+            message = resolve_ambiguous(session, message_id, delivered=sent, at=c.clock.now())
+            state = message.state
+        c.out.print(f"message {message_id} is now {state}")
+        return
     with c.db.session() as session:
-        message = resolve_ambiguous(session, message_id, delivered=sent, at=c.clock.now())
-        state = message.state
-    c.out.print(f"message {message_id} is now {state}")
+        row = session.get(OutboundMessage, message_id)
+        if row is None:
+            raise NotFound(
+                f"message {message_id} does not exist (see `kadenz outbox --state ambiguous`)"
+            )
+        state = row.state
+    if state == MessageState.AMBIGUOUS:
+        verdicts = sent_proof.resolve_by_proof(c.db, c.clock, c.settings, message_ids=[message_id])
+        verdict = verdicts[0] if verdicts else None
+        if verdict is not None and not verdict.by_proof:
+            c.out.print(f"message {message_id} is still ambiguous: {verdict.evidence}")
+            c.out.print(f"decide it: kadenz message resolve {message_id} --sent  (or --failed)")
+            raise typer.Exit(1)  # nothing decided: scripts can tell
+    with c.db.session() as session:
+        row = session.get(OutboundMessage, message_id)
+        assert row is not None
+        state = row.state
+        history = resolve.resolution(session, message_id)
+    c.out.print(f"message {message_id} is {state}")
+    for at, data in history:
+        c.out.print(
+            f"  {at:%Y-%m-%d %H:%M} UTC: {data.get('verdict')} by {data.get('by')}: "
+            f"{data.get('evidence')}"
+        )

@@ -32,6 +32,8 @@ class EventType(StrEnum):
     MESSAGE_FAILED = "message.failed"
     MESSAGE_BOUNCED = "message.bounced"  # data: kind (hard/soft/blocked), status, source
     MESSAGE_AMBIGUOUS = "message.ambiguous"
+    MESSAGE_REPLANNED = "message.replanned"  # data: reason (claimed, never started: a crash)
+    MESSAGE_RESOLVED = "message.resolved"  # data: by, verdict, evidence (an ambiguous send)
     MESSAGE_CANCELLED = "message.cancelled"  # data: reason
     # inbound
     INBOUND_RECEIVED = "inbound.received"  # data: class, intent

@@ -60,7 +60,7 @@ class MessageState(StrEnum):
     SENT = "sent"  # the server accepted DATA with a 2xx
     FAILED = "failed"  # gave up: retries exhausted or a permanent non-bounce error
     BOUNCED = "bounced"  # rejected at RCPT (5xx) or a bounce report arrived later
-    AMBIGUOUS = "ambiguous"  # may or may not have been delivered; a human decides, never retried
+    AMBIGUOUS = "ambiguous"  # its SMTP transaction may have begun and its end is unknown
     CANCELLED = "cancelled"  # not sent on purpose: suppressed, enrollment stopped, mailbox gone
 
 
@@ -72,18 +72,52 @@ MESSAGE_TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
             MessageState.FAILED,
             MessageState.BOUNCED,
             MessageState.AMBIGUOUS,
+            # back to planned only when no byte of DATA was sent (4xx, refused), or when its
+            # sender died before the transaction began (`smtp_started_at` never committed)
             MessageState.PLANNED,
-        }  # back to planned only when no byte of DATA was sent (4xx, refused)
+        }
     ),
     MessageState.SENT: frozenset({MessageState.BOUNCED}),  # a DSN arrives later
     MessageState.AMBIGUOUS: frozenset(
-        {MessageState.SENT, MessageState.FAILED, MessageState.BOUNCED}  # a human or proof decides
+        {
+            MessageState.SENT,  # proof (the copy in Sent, a late 2xx) or a person
+            MessageState.FAILED,  # a person
+            MessageState.BOUNCED,  # a bounce report arrives
+            MessageState.PLANNED,  # proof of absence: see "Why never twice" below
+        }
     ),
     MessageState.FAILED: frozenset(),
     # A bounce report wrongly applied (a human reclassified the inbound message) is undone.
     MessageState.BOUNCED: frozenset({MessageState.SENT}),
     MessageState.CANCELLED: frozenset(),
 }
+
+# Why never twice (docs/sending.md, "Ambiguous means maybe inside an SMTP transaction").
+#
+# A copy reaches a server only through an SMTP transaction (MAIL FROM … end of DATA), and a
+# sender opens one for a message only after these commits, in this order:
+#   1. the claim: `planned` → `sending`, with a fresh random `claim_token` (the claim
+#      re-checks suppression, the enrollment, the window and the caps);
+#   2. the start: `smtp_started_at` set, by an UPDATE that requires state `sending`, the
+#      sender's own token and no earlier start. A sender whose UPDATE changes no row skips
+#      the message. The outcome of the connection's previous message is in the same commit,
+#      so a connection has at most one started message without a recorded outcome.
+# Nothing clears `smtp_started_at` while the message is `sending`. From there:
+#   - started, then a recorded outcome: sent/bounced/failed are final for sending; `planned`
+#     only for an outcome that proves no DATA was accepted (4xx or a drop before DATA);
+#   - started, outcome never recorded (crash, lost reply): the lease runs out and the message
+#     becomes `ambiguous` — never `planned`, because the transaction may have happened;
+#   - never started, lease run out: back to `planned` with the token cleared. No copy exists
+#     (no transaction was opened for it), and its old sender can no longer start it: step 2
+#     needs its token. The next claim is a new claim: same Message-ID, same step (the unique
+#     (enrollment, step) row), every check again.
+# `ambiguous` leaves only by proof or a person: `sent` on a copy found in the mailbox's Sent
+# folder or a late 2xx of the claim that started it (its token); `planned` only when the Sent
+# folder of a provider that files every submission was searched after a grace period far
+# longer than any transaction and holds no copy; otherwise a person decides.
+# So each copy that exists belongs to one started claim, a started claim is never re-planned
+# without proof that its copy does not exist, and no second claim of a row can start while
+# the first could still send: one copy at most.
 
 
 class TaskState(StrEnum):

@@ -16,10 +16,11 @@ from typing import Any
 
 from engine.clock import Clock
 from engine.inbound import poll
-from engine.outbound import leases
+from engine.outbound import leases, sent_proof
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, seed_from_database
+from engine.outbound.connections import SendLoop
 from engine.outbound.runtime import Runtimes
-from engine.outbound.send import MailerFactory, SendReport, send_due
+from engine.outbound.send import MailerFactory, SendReport, send_due, smtp_mailer_factory
 from engine.outbound.tick import TickReport, tick
 from engine.reporting import rollups
 from engine.settings import Settings
@@ -32,12 +33,15 @@ log = logging.getLogger(__name__)
 @dataclass
 class RoundReport:
     ambiguous: list[int] = field(default_factory=list)
+    replanned: list[int] = field(default_factory=list)  # claimed by a dead sender, never started
     tick: TickReport = field(default_factory=TickReport)
     send: SendReport = field(default_factory=SendReport)
     polled: Any = None
 
     def summary(self) -> str:
         lost = f"; {len(self.ambiguous)} stuck sends marked ambiguous" if self.ambiguous else ""
+        if self.replanned:
+            lost += f"; {len(self.replanned)} claimed but never started: planned again"
         return f"tick: {self.tick.summary()}; send: {self.send.summary()}{lost}"
 
 
@@ -64,22 +68,45 @@ class Runner:
     def round(self, *, poll: bool = False) -> RoundReport:
         """One pass: resolve expired leases, execute due steps, send due messages."""
         report = RoundReport()
-        report.ambiguous = leases.resolve_expired(self.db, self.clock)
+        expired = leases.resolve_expired_leases(self.db, self.clock)
+        report.ambiguous, report.replanned = expired.ambiguous, expired.replanned
         runtimes = self.runtimes
         report.tick = tick(self.db, self.clock, self.settings, runtimes=runtimes)
         if not self.stop.is_set():
-            report.send = send_due(
-                self.db,
-                self.clock,
-                self.settings,
-                self.mailer_factory,
-                limiter=self.limiter,
-                runtimes=runtimes,
-                stop=self.stop,
-            )
+            report.send = self.send_batches()
         if poll and not self.stop.is_set():
             report.polled = housekeeping(self.db, self.clock, self.settings)
         return report
+
+    def send_batches(self) -> SendReport:
+        """Send what is due, claiming at most KADENZ_SEND_BATCH messages at a time (as a
+        worker's send task does): a crash never finds more than one batch claimed."""
+        total = SendReport()
+        limit = self.settings.send_batch
+        # One event loop and one connection per mailbox for all of this round's batches.
+        connections = SendLoop(self.mailer_factory or smtp_mailer_factory)
+        try:
+            while not self.stop.is_set():
+                report = send_due(
+                    self.db,
+                    self.clock,
+                    self.settings,
+                    limit=limit,
+                    limiter=self.limiter,
+                    runtimes=self.runtimes,
+                    stop=self.stop,
+                    loop=connections,
+                )
+                total.add(report)
+                # A batch that did not fill up took everything due; one that sent nothing
+                # (every message held or retried) must not spin.
+                if report.claimed + report.held + report.replanned + report.cancelled < limit:
+                    break
+                if report.claimed == 0 or report.released:
+                    break
+        finally:
+            connections.close()
+        return total
 
     def run_forever(self) -> None:
         """Round after round every `tick_seconds`, polling every `poll_seconds`, until stop."""
@@ -92,7 +119,12 @@ class Runner:
                 last_poll = elapsed
             try:
                 report = self.round(poll=poll)
-                if report.tick.executed or report.send.claimed or report.ambiguous:
+                if (
+                    report.tick.executed
+                    or report.send.claimed
+                    or report.ambiguous
+                    or report.replanned
+                ):
                     log.info("%s", report.summary())
             except Exception:
                 log.exception("round failed; retrying after the next interval")
@@ -119,12 +151,14 @@ def _freeze_startup_heap() -> None:
 
 
 def housekeeping(db: Database, clock: Clock, settings: Settings) -> Any:
-    """The slower chores, on the poll interval: read mailboxes for replies and bounces, fold
-    new events into the report rollups, deliver due webhooks. One failing chore never stops
+    """The slower chores, on the poll interval: read mailboxes for replies and bounces,
+    resolve ambiguous sends by the copy in Sent, fold new events into the report rollups,
+    deliver due webhooks. One failing chore never stops
     the others (each logs and the next interval tries again)."""
     polled: Any = None
     for name, chore in (
         ("poll", lambda: poll.poll_all(db, clock, settings)),
+        ("sent proof", lambda: sent_proof.resolve_by_proof(db, clock, settings)),
         ("rollups", lambda: rollups.refresh_rollups(db)),
         ("webhooks", lambda: webhooks.deliver_webhooks(db, clock)),
     ):

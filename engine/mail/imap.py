@@ -221,3 +221,102 @@ def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+# --- proof of delivery: the copy a provider filed in the mailbox's Sent folder ------------
+
+_LIST_LINE = re.compile(rb'^\((?P<flags>[^)]*)\) (?:"(?:[^"\\]|\\.)*"|NIL) (?P<name>.+)$')
+
+
+@dataclass(frozen=True)
+class SentSearch:
+    folder: str  # the folder searched
+    found: dict[str, bool]  # Message-ID (without brackets) → a copy is there
+
+
+def search_sent(
+    endpoint: Endpoint,
+    password: str | None,
+    message_ids: list[str],
+    *,
+    folder: str | None = None,
+    timeout: float = 30.0,
+    tls_context: ssl.SSLContext | None = None,
+) -> SentSearch:
+    """Which of `message_ids` have a copy in the Sent folder (read-only, one connection).
+
+    The folder is `folder`, else the one the server marks `\\Sent` (RFC 6154 special use);
+    each id is looked up with `UID SEARCH HEADER Message-ID "<id>"` (RFC 3501 6.4.4).
+    Raises ImapError when the server cannot be reached or has no such folder.
+    """
+    if endpoint.scheme != "imap":
+        raise ValueError(f"search_sent needs an imap endpoint, got {endpoint}")
+    conn = _connect(endpoint, timeout, tls_context)
+    try:
+        _login(conn, endpoint, password)
+        name = folder or sent_folder_of(conn, endpoint)
+        typ, data = conn.select(quote_folder(name), readonly=True)  # EXAMINE
+        if typ != "OK":
+            raise ImapError(
+                f"{endpoint}: Sent folder {name!r} cannot be opened ({_text(data)}); set the "
+                "mailbox's sent folder (kadenz mailbox update NAME --sent-folder FOLDER)"
+            )
+        found: dict[str, bool] = {}
+        for message_id in message_ids:
+            bare = message_id.strip().strip("<>")
+            if not bare or any(c in bare for c in '"\\\r\n\x00') or not bare.isascii():
+                raise ValueError(f"not a Message-ID we generate: {message_id!r}")
+            typ, hits = conn.uid("SEARCH", f'HEADER Message-ID "<{bare}>"')
+            if typ != "OK":
+                raise ImapError(f"{endpoint}: searching {name!r} failed ({_text(hits)})")
+            found[bare] = bool(b" ".join(h for h in hits if h).split())
+        return SentSearch(name, found)
+    except (imaplib.IMAP4.abort, imaplib.IMAP4.error, OSError) as exc:
+        raise ImapError(f"{endpoint}: searching the Sent folder failed: {exc}") from exc
+    finally:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.logout()
+
+
+def sent_folder_of(conn: imaplib.IMAP4, endpoint: Endpoint) -> str:
+    """The folder the server marks `\\Sent` (RFC 6154); ImapError when none is marked."""
+    typ, lines = conn.list()
+    if typ == "OK":
+        for line in lines:
+            if not isinstance(line, bytes):
+                continue
+            match = _LIST_LINE.match(line)
+            if match and b"\\sent" in match.group("flags").lower().split():
+                return _folder_name(match.group("name"))
+    raise ImapError(
+        f"{endpoint}: no folder is marked \\Sent (RFC 6154); name it with "
+        "`kadenz mailbox update NAME --sent-folder FOLDER`"
+    )
+
+
+def _folder_name(raw: bytes) -> str:
+    """A LIST response's mailbox name, unquoted and decoded from modified UTF-7."""
+    text = raw.decode("ascii", "replace").strip()
+    if text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return _from_modified_utf7(text)
+
+
+def _from_modified_utf7(name: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(name):
+        if name[i] == "&":
+            end = name.index("-", i)
+            chunk = name[i + 1 : end]
+            if not chunk:
+                out.append("&")
+            else:
+                b64 = chunk.replace(",", "/")
+                b64 += "=" * (-len(b64) % 4)
+                out.append(base64.b64decode(b64).decode("utf-16-be"))
+            i = end + 1
+        else:
+            out.append(name[i])
+            i += 1
+    return "".join(out)

@@ -8,7 +8,7 @@
 | 5.7.x (policy, spam)         | failed    | paused: a person decides     |                    |
 | other 5xx                    | failed    | paused                       |                    |
 | 4xx, connection refused      | planned   | retried with backoff, 5 tries |                   |
-| timeout or drop after DATA   | ambiguous | waits for `message resolve`  |                    |
+| timeout or drop after DATA   | ambiguous | waits for proof or a person  |                    |
 | authentication failure       | planned   | unchanged                    | mailbox paused     |
 """
 
@@ -73,66 +73,83 @@ def _smtp_text(result: SendResult) -> str:
     return message[:500]
 
 
-def record_result(db: Database, clock: Clock, message_id: int, result: SendResult) -> str | None:
+# One SMTP outcome: the message's id, the token of the claim that sent it (None: do not
+# check) and what the server said.
+Outcome = tuple[int, str | None, SendResult]
+
+
+def record_result(
+    db: Database, clock: Clock, message_id: int, token: str | None, result: SendResult
+) -> str | None:
     """Apply one SMTP outcome in its own transaction; returns the message's new state."""
     with db.session() as session:
         now = clock.now()
         message = session.get(OutboundMessage, message_id, with_for_update=True)
-        return apply_result(session, message, result, now)
+        return apply_result(session, message, result, now, token=token)
 
 
-def record_results(
-    db: Database, clock: Clock, results: list[tuple[int, SendResult]]
-) -> list[str | None]:
-    """Apply many SMTP outcomes in one transaction; the new state of each message, in order.
-
-    Acceptances of `sending` messages — nearly all outcomes — are written with one UPDATE
-    per table for the whole batch (`_mark_sent_many`); the rest go through `apply_result`,
-    with the messages and their enrollments loaded in two queries. Should anything raise,
-    the batch is rolled back and each outcome recorded in its own transaction, so one bad
-    row never costs the others their record.
-    """
+def record_results(db: Database, clock: Clock, results: list[Outcome]) -> list[str | None]:
+    """Apply many SMTP outcomes in one transaction (`record_in`); should anything raise, the
+    batch is rolled back and each outcome recorded in its own transaction, so one bad row
+    never costs the others their record."""
     if not results:
         return []
     try:
         with db.session() as session, events.batched(session):
-            now = clock.now()
-            sent = _mark_sent_many(
-                session,
-                [(i, r) for i, r in results if r.outcome == SendOutcome.ACCEPTED],
-                now,
-                db.dialect,
-            )
-            ids = [message_id for message_id, _ in results if message_id not in sent]
-            loaded: dict[int, OutboundMessage] = {}
-            if ids:
-                stmt = select(OutboundMessage).where(OutboundMessage.id.in_(ids))
-                if db.dialect == "postgresql":
-                    stmt = stmt.with_for_update()
-                loaded = {m.id: m for m in session.scalars(stmt).all()}
-            enrollment_ids = {m.enrollment_id for m in loaded.values()}
-            # kept referenced: the identity map is weak, mark_sent's get() must hit it
-            enrollments = (
-                session.scalars(select(Enrollment).where(Enrollment.id.in_(enrollment_ids))).all()
-                if enrollment_ids
-                else []
-            )
-            states = [
-                MessageState.SENT if i in sent else apply_result(session, loaded.get(i), r, now)
-                for i, r in results
-            ]
-            assert len(enrollments) <= len(enrollment_ids)
-            return states
+            return record_in(session, db.dialect, results, clock.now())
     except Exception:
         log.exception("recording %d SMTP outcomes together failed; one by one", len(results))
-        return [record_result(db, clock, i, r) for i, r in results]
+        return [record_result(db, clock, i, t, r) for i, t, r in results]
+
+
+def record_in(
+    session: Session, dialect: str, results: list[Outcome], now: datetime
+) -> list[str | None]:
+    """Apply many SMTP outcomes in `session`; the new state of each message, in order.
+
+    Acceptances of `sending` messages — nearly all outcomes — are written with one UPDATE
+    per table for the whole batch (`_mark_sent_many`); the rest go through `apply_result`,
+    with the messages and their enrollments loaded in two queries. An outcome whose claim
+    token is no longer the message's (another claim owns it now) is ignored.
+    """
+    if not results:
+        return []
+    sent = _mark_sent_many(
+        session,
+        [(i, t, r) for i, t, r in results if r.outcome == SendOutcome.ACCEPTED],
+        now,
+        dialect,
+    )
+    ids = [message_id for message_id, _, _ in results if message_id not in sent]
+    loaded: dict[int, OutboundMessage] = {}
+    if ids:
+        stmt = select(OutboundMessage).where(OutboundMessage.id.in_(ids))
+        if dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        loaded = {m.id: m for m in session.scalars(stmt).all()}
+    enrollment_ids = {m.enrollment_id for m in loaded.values()}
+    # kept referenced: the identity map is weak, mark_sent's get() must hit it
+    enrollments = (
+        session.scalars(select(Enrollment).where(Enrollment.id.in_(enrollment_ids))).all()
+        if enrollment_ids
+        else []
+    )
+    states = [
+        MessageState.SENT if i in sent else apply_result(session, loaded.get(i), r, now, token=t)
+        for i, t, r in results
+    ]
+    assert len(enrollments) <= len(enrollment_ids)
+    return states
 
 
 _MESSAGES = cast(Table, OutboundMessage.__table__)
 _ENROLLMENTS = cast(Table, Enrollment.__table__)
 # Built once: a flush of outcomes runs these every tenth of a second.
 _SENDING_ROWS = select(
-    _MESSAGES.c.id, _MESSAGES.c.attempts, *(_MESSAGES.c[key] for key in events.MESSAGE_DIMS)
+    _MESSAGES.c.id,
+    _MESSAGES.c.attempts,
+    _MESSAGES.c.claim_token,
+    *(_MESSAGES.c[key] for key in events.MESSAGE_DIMS),
 ).where(
     _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
     _MESSAGES.c.state == MessageState.SENDING,
@@ -168,7 +185,7 @@ _NEXT_STEP_FROM_SEND = (  # mark_sent's enrollment rule
 
 
 def _mark_sent_many(
-    session: Session, accepted: list[tuple[int, SendResult]], now: datetime, dialect: str
+    session: Session, accepted: list[Outcome], now: datetime, dialect: str
 ) -> set[int]:
     """`mark_sent` for every accepted message still `sending`, in a few set-wise statements.
 
@@ -179,8 +196,10 @@ def _mark_sent_many(
     if not accepted:
         return set()
     stmt = _SENDING_ROWS.with_for_update() if dialect == "postgresql" else _SENDING_ROWS
-    rows = {row.id: row for row in session.execute(stmt, {"ids": [i for i, _ in accepted]})}
-    marked = {i: r for i, r in accepted if i in rows}  # in the order of the outcomes
+    rows = {row.id: row for row in session.execute(stmt, {"ids": [i for i, _, _ in accepted]})}
+    marked = {  # in the order of the outcomes; only the claim that sent it may record it
+        i: r for i, t, r in accepted if i in rows and (t is None or rows[i].claim_token == t)
+    }
     if not marked:
         return set()
     by_reply: dict[tuple[int | None, str | None], list[int]] = {}
@@ -207,14 +226,29 @@ def _mark_sent_many(
 
 
 def apply_result(
-    session: Session, message: OutboundMessage | None, result: SendResult, now: datetime
+    session: Session,
+    message: OutboundMessage | None,
+    result: SendResult,
+    now: datetime,
+    *,
+    token: str | None = None,
 ) -> str | None:
-    """What one SMTP outcome does to its (locked) message; returns the new state."""
+    """What one SMTP outcome does to its (locked) message; returns the new state.
+
+    With a `token`, the outcome only counts while the message's claim is still that one."""
     if message is None:
         return None
+    if token is not None and message.claim_token != token:
+        log.warning("message %s: outcome of an older claim ignored", message.id)
+        return None
     state = MessageState(message.state)
-    if state == MessageState.AMBIGUOUS and result.outcome == SendOutcome.ACCEPTED:
-        pass  # the lease ran out while we waited; an acceptance is proof of delivery
+    if state == MessageState.AMBIGUOUS and (
+        result.outcome == SendOutcome.ACCEPTED or token is not None
+    ):
+        # The lease ran out while the transaction went on. An acceptance is proof of
+        # delivery; any other outcome of the very claim that started it (its token) is as
+        # authoritative as if it had come in time.
+        pass
     elif state != MessageState.SENDING:
         log.warning("message %s is %s, not sending: outcome ignored", message.id, state)
         return None
@@ -231,26 +265,16 @@ def apply_result(
     elif outcome == SendOutcome.RETRY:
         _retry(session, message, text, now)
     elif outcome == SendOutcome.AMBIGUOUS:
-        mark_ambiguous(session, message, now, text or "no answer after DATA")
+        if state == MessageState.AMBIGUOUS:  # already so (its lease ran out): say why now
+            message.last_error = text or "no answer after DATA"
+        else:
+            mark_ambiguous(session, message, now, text or "no answer after DATA")
     else:  # MAILBOX_ERROR: the mailbox's credentials or account, not this message
         message.state = advance_message(state, MessageState.PLANNED)
         message.attempts = max(0, message.attempts - 1)
         message.held_reason = f"mailbox paused: {text}"
         pause_mailbox(session, message.mailbox_id, now, f"SMTP login failed: {text}")
     return message.state
-
-
-def release(db: Database, clock: Clock, message_id: int, reason: str) -> None:
-    """Back to planned without an attempt (no SMTP byte was written for it)."""
-    with db.session() as session:
-        message = session.get(OutboundMessage, message_id, with_for_update=True)
-        if message is None or message.state != MessageState.SENDING:
-            return
-        message.state = advance_message(MessageState.SENDING, MessageState.PLANNED)
-        message.attempts = max(0, message.attempts - 1)
-        message.lease_until = None
-        message.held_reason = reason
-        message.updated_at = clock.now()
 
 
 def mark_sent(session: Session, message: OutboundMessage, at: datetime) -> None:
@@ -355,7 +379,7 @@ def _retry(session: Session, message: OutboundMessage, text: str, at: datetime) 
     if message.attempts >= MAX_ATTEMPTS:
         mark_failed(session, message, at, f"gave up after {message.attempts} attempts: {text}")
         return
-    message.state = advance_message(MessageState.SENDING, MessageState.PLANNED)
+    message.state = advance_message(MessageState(message.state), MessageState.PLANNED)
     message.not_before = at + backoff(message.attempts)
     message.last_error = text
     message.held_reason = (

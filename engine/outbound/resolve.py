@@ -1,4 +1,5 @@
-"""A person's verdict on an ambiguous message (`kadenz message resolve ID --sent|--failed`)."""
+"""A person's verdict on an ambiguous message (`kadenz message resolve ID --sent|--failed`),
+and what has been decided about one so far (`resolution`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from engine.core.events import EventType
 from engine.core.states import MessageState
 from engine.errors import Conflict, NotFound
 from engine.outbound.outcomes import mark_failed, mark_sent
+from engine.store import event_log as events
 from engine.store.models import Event, OutboundMessage
 
 
@@ -29,15 +31,37 @@ def resolve_ambiguous(
             "are resolved by hand"
         )
     message.updated_at = at
+    who = by or "a person"
     if delivered:
         # The attempt happened when the message was moved to `sending`; waits count from there.
-        attempt = session.scalars(
-            select(Event.at)
-            .where(Event.outbound_id == message.id, Event.type == EventType.MESSAGE_SENDING)
-            .order_by(Event.at.desc())
-            .limit(1)
-        ).first()
-        mark_sent(session, message, attempt or at)
+        mark_sent(session, message, attempt_at(session, message) or at)
     else:
-        mark_failed(session, message, at, f"not delivered (resolved by {by or 'a person'})")
+        mark_failed(session, message, at, f"not delivered (resolved by {who})")
+    events.record(
+        session,
+        EventType.MESSAGE_RESOLVED,
+        at,
+        message=message,
+        data={"by": who, "verdict": message.state, "evidence": "a person's word"},
+    )
     return message
+
+
+def attempt_at(session: Session, message: OutboundMessage) -> datetime | None:
+    """When the message was last moved to `sending` (its send attempt)."""
+    return session.scalars(
+        select(Event.at)
+        .where(Event.outbound_id == message.id, Event.type == EventType.MESSAGE_SENDING)
+        .order_by(Event.at.desc())
+        .limit(1)
+    ).first()
+
+
+def resolution(session: Session, message_id: int) -> list[tuple[datetime, dict[str, str]]]:
+    """Every verdict on the message so far: (when, {by, verdict, evidence}), oldest first."""
+    rows = session.execute(
+        select(Event.at, Event.data)
+        .where(Event.outbound_id == message_id, Event.type == EventType.MESSAGE_RESOLVED)
+        .order_by(Event.id)
+    ).all()
+    return [(at, dict(data or {})) for at, data in rows]

@@ -1,19 +1,25 @@
-"""Delivering planned messages through SMTP: claim, send, record — never twice.
+"""Delivering planned messages through SMTP: claim, start, send, record — never twice.
 
 1. Claim (one transaction): planned messages whose `not_before` has come are re-checked —
    suppression, enrollment still live, send window open, caps — and either moved to
-   `sending` (with a lease, attempts + 1) or left `planned` with a `held_reason` and a later
-   `not_before`. The commit happens *before* any SMTP byte (DESIGN invariant 2).
+   `sending` (with a lease, a fresh claim token, attempts + 1) or left `planned` with a
+   `held_reason` and a later `not_before`. The commit happens *before* any SMTP byte
+   (DESIGN invariant 2).
 2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
    in parallel, bounded by a semaphore. The password is read from the mailbox's environment
    variable here and nowhere else.
-3. Record: what the SMTP outcome means — see `outcomes.py`. Outcomes are committed in
-   batches, every RECORD_BATCH results or RECORD_SECONDS, whichever comes first. A crash
-   loses at most that window of outcomes; their messages are still `sending` with a lease
-   and become `ambiguous` when it runs out — never sent twice (docs/sending.md).
+3. Start and record (`Journal`): before a connection's MAIL FROM for a message, one
+   statement, committed at once, records the outcome of that connection's previous
+   message *and* that this one starts (`smtp_outcome`, `smtp_started_at`:
+   engine.outbound.leases.checkpoint); connections that reach that point together share
+   it. The outcomes' consequences (state, enrollment, events) follow in batches. So after
+   a crash a connection leaves at most one message whose transaction may have begun
+   without a recorded outcome: that one becomes `ambiguous`; a recorded outcome is applied;
+   every other claimed message goes back to `planned` when its lease runs out (the
+   argument: engine.core.states, "Why never twice").
 
 A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
-so only a person may decide (`kadenz message resolve`).
+so only proof or a person may decide (engine.outbound.sent_proof, `kadenz message resolve`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -29,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -40,8 +47,10 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
+from engine.outbound import leases
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
-from engine.outbound.outcomes import record_results, release
+from engine.outbound.connections import SendLoop
+from engine.outbound.outcomes import Outcome, record_results
 from engine.outbound.prefetch import suppressed_among
 from engine.outbound.runtime import Runtimes
 from engine.people.lifecycle import move
@@ -52,7 +61,7 @@ from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
 
 log = logging.getLogger(__name__)
 
-RECORD_BATCH = 50  # SMTP outcomes committed together …
+RECORD_BATCH = 50  # consequences of SMTP outcomes applied together …
 RECORD_SECONDS = 0.1  # … or after this long, whichever comes first
 FOLLOW_UPS_PER_FIRST_TOUCH = 4  # fairness: at most 4 follow-ups, then 1 first touch waits no more
 
@@ -93,6 +102,15 @@ class SendReport:
         if attr:
             setattr(self, attr, getattr(self, attr) + 1)
 
+    def add(self, other: SendReport) -> None:
+        """Fold another batch's report into this one."""
+        for f in dataclasses.fields(self):
+            mine = getattr(self, f.name)
+            if isinstance(mine, list):
+                mine.extend(getattr(other, f.name))
+            else:
+                setattr(self, f.name, mine + getattr(other, f.name))
+
     def summary(self) -> str:
         return (
             f"{self.sent} sent, {self.held} held, {self.replanned} re-planned, "
@@ -109,6 +127,7 @@ class Claimed:
     mailbox: Mailbox
     email: OutgoingEmail
     lease_until: datetime
+    token: str  # the claim's: only it may start, record or release the message
 
 
 def send_due(
@@ -123,22 +142,25 @@ def send_due(
     runtimes: Runtimes | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
+    loop: SendLoop | None = None,
 ) -> SendReport:
-    """Send what is due now (synchronous wrapper around `send_due_async`)."""
-    return asyncio.run(
-        send_due_async(
-            db,
-            clock,
-            settings,
-            mailer_factory,
-            mailbox_id=mailbox_id,
-            limit=limit,
-            limiter=limiter,
-            runtimes=runtimes,
-            concurrency=concurrency,
-            stop=stop,
-        )
+    """Send what is due now (synchronous wrapper around `send_due_async`).
+
+    With a `loop` (engine.outbound.connections.SendLoop), on the process's event loop and
+    its kept connections (then `mailer_factory` is ignored: the loop has its opener)."""
+    coro = send_due_async(
+        db,
+        clock,
+        settings,
+        loop.factory if loop is not None else mailer_factory,
+        mailbox_id=mailbox_id,
+        limit=limit,
+        limiter=limiter,
+        runtimes=runtimes,
+        concurrency=concurrency,
+        stop=stop,
     )
+    return loop.run(coro) if loop is not None else asyncio.run(coro)
 
 
 async def send_due_async(
@@ -172,37 +194,93 @@ async def send_due_async(
     for item in claimed:
         groups.setdefault(item.mailbox.id, []).append(item)
     gate = asyncio.Semaphore(concurrency)
-    recorder = Recorder(db, clock, report)
+    with db.writer() as conn:
+        journal = Journal(db, conn, clock, report, settings.send_lease_seconds)
 
-    async def run(group: list[Claimed]) -> None:
-        async with gate:
-            await _send_group(
-                db, clock, factory, group, report, stop, settings.send_lease_seconds, recorder
-            )
+        async def run(group: list[Claimed]) -> None:
+            async with gate:
+                await _send_group(db, clock, factory, group, report, stop, journal)
 
-    ticker = asyncio.create_task(recorder.every(RECORD_SECONDS))
-    try:
-        await asyncio.gather(*(run(g) for g in groups.values()))
-    finally:
-        ticker.cancel()
-        await asyncio.gather(ticker, return_exceptions=True)  # collected, never left dangling
-        recorder.flush()
+        ticker = asyncio.create_task(journal.recorder.every(RECORD_SECONDS))
+        try:
+            await asyncio.gather(*(run(g) for g in groups.values()))
+        finally:
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)  # collected, never dangling
+            journal.recorder.flush()
     return report
 
 
-class Recorder:
-    """SMTP outcomes, committed in batches (RECORD_BATCH results or RECORD_SECONDS).
+class Journal:
+    """What the senders must make durable before each MAIL FROM, group-committed.
 
-    Flushing is synchronous on the event loop's thread, so on SQLite no two writes of one
-    process ever wait for each other.
+    `commit(done, start)` writes the outcomes a connection just learned and the start of
+    its next message in one statement, committed at once (leases.checkpoint), and returns
+    whether the next one is still ours to send. Requests made while a commit is pending
+    share the next one: connections that reach MAIL FROM together pay for one commit. The
+    outcomes' consequences follow in batches (`Recorder`). All of it runs on the event
+    loop's thread (SQLite: no two writes of one process ever wait for each other).
     """
+
+    def __init__(
+        self, db: Database, conn: Connection, clock: Clock, report: SendReport, lease: int
+    ) -> None:
+        self.conn, self.clock = conn, clock
+        self.lease = timedelta(seconds=lease)
+        self.recorder = Recorder(db, clock, report)
+        self._facts: list[Outcome] = []
+        self._starts: list[tuple[Claimed, asyncio.Future[bool]]] = []
+        self._waiting: list[asyncio.Future[bool]] = []
+        self._scheduled = False
+
+    async def commit(self, done: list[Outcome], start: Claimed | None) -> bool:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._facts.extend(done)
+        if start is not None:
+            self._starts.append((start, future))
+        else:
+            self._waiting.append(future)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        facts, self._facts = self._facts, []
+        starts, self._starts = self._starts, []
+        waiting, self._waiting = self._waiting, []
+        now = self.clock.now()
+        try:
+            started = leases.checkpoint(
+                self.conn, facts, [(c.id, c.token) for c, _ in starts], now, now + self.lease
+            )
+        except Exception as exc:  # the database is gone: nobody may start, say so to all
+            for future in [f for _, f in starts] + waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        self.recorder.add(facts)
+        for claimed, future in starts:
+            if not future.done():
+                future.set_result(claimed.id in started)
+        for future in waiting:
+            if not future.done():
+                future.set_result(True)
+
+
+class Recorder:
+    """The consequences of SMTP outcomes already committed as facts, applied in batches
+    (RECORD_BATCH results or RECORD_SECONDS, whichever comes first). A crash in between
+    loses nothing: an expired lease applies the fact (leases.resolve_expired_leases)."""
 
     def __init__(self, db: Database, clock: Clock, report: SendReport) -> None:
         self.db, self.clock, self.report = db, clock, report
-        self.pending: list[tuple[int, SendResult]] = []
+        self.pending: list[Outcome] = []
 
-    def add(self, message_id: int, result: SendResult) -> None:
-        self.pending.append((message_id, result))
+    def add(self, outcomes: list[Outcome]) -> None:
+        self.pending.extend(outcomes)
         if len(self.pending) >= RECORD_BATCH:
             self.flush()
 
@@ -244,6 +322,7 @@ def claim(
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
     out: list[Claimed] = []
+    token = secrets.token_hex(16)
     with db.session() as session, events.batched(session):
         now = clock.now()
         stmt = (
@@ -269,7 +348,9 @@ def claim(
         due = list(session.scalars(stmt).all())
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         for message in fair_order(session, due):
-            item = _check_one(session, message, now, settings, limiter, runtimes, report, ahead)
+            item = _check_one(
+                session, message, now, settings, limiter, runtimes, report, ahead, token
+            )
             if item is not None:
                 out.append(item)
         _mark_sending(session, out, now)
@@ -347,16 +428,19 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
     if not claimed:
         return
     table = cast(Table, OutboundMessage.__table__)
-    by_lease: dict[datetime, list[int]] = {}  # one lease for the whole claim, in practice
+    by_lease: dict[tuple[datetime, str], list[int]] = {}  # one lease and token per claim
     for item in claimed:
-        by_lease.setdefault(item.lease_until, []).append(item.id)
-    for lease_until, ids in by_lease.items():
+        by_lease.setdefault((item.lease_until, item.token), []).append(item.id)
+    for (lease_until, token), ids in by_lease.items():
         session.execute(
             update(table)
             .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
             .values(
                 state=MessageState.SENDING,
                 lease_until=lease_until,
+                claim_token=token,
+                smtp_started_at=None,
+                smtp_outcome=None,
                 attempts=table.c.attempts + 1,
                 held_reason=None,
                 updated_at=now,
@@ -401,6 +485,7 @@ def _check_one(
     runtimes: Runtimes,
     report: SendReport,
     ahead: _ClaimReads,
+    token: str,
 ) -> Claimed | None:
     """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
     moved to `sending` by `_mark_sending` with the others)."""
@@ -460,7 +545,7 @@ def _check_one(
     )
     email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until)
+    return Claimed(message.id, mailbox, email, lease_until, token)
 
 
 def _outgoing(
@@ -530,58 +615,69 @@ async def _send_group(
     group: list[Claimed],
     report: SendReport,
     stop: threading.Event | None,
-    lease_seconds: int,
-    recorder: Recorder,
+    journal: Journal,
 ) -> None:
+    """Send one mailbox's claimed messages over one connection, one after the other.
+
+    Before each MAIL FROM, `journal.commit` records the previous message's outcome and this
+    one's start together: at any instant at most one message of this connection may be
+    inside an SMTP transaction without its outcome committed.
+    """
     mailbox = group[0].mailbox
     password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
     pending = list(group)
+    done: Outcome | None = None
+    unsent: list[Outcome] = []
     try:
         async with factory(mailbox, password) as mailer:
             while pending:
                 if stop is not None and stop.is_set():
                     break
                 item = pending.pop(0)
-                if not _lease_covers_one_send(db, clock, item, lease_seconds):
-                    continue  # resolved as ambiguous meanwhile: never sent by us now
-                data = build_mime(item.email)
+                try:
+                    data = build_mime(item.email)
+                except Exception as exc:  # nothing was sent: refused like a temporary failure
+                    log.warning("message %s cannot be built: %s", item.id, _describe(exc))
+                    why = f"the message cannot be built: {_describe(exc)}"
+                    unsent.append((item.id, item.token, _no_send(why)))
+                    continue
+                ours = await journal.commit([done] if done else [], item)
+                done = None
+                if not ours:
+                    continue  # re-planned or resolved meanwhile: no longer ours to send
                 try:
                     result = await mailer.send(item.email.from_address, item.email.to_address, data)
                 except Exception as exc:
-                    # We cannot know whether DATA went through: a person decides.
+                    # We cannot know whether DATA went through: proof or a person decides.
                     log.warning("send of message %s raised %s", item.id, type(exc).__name__)
                     result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
-                recorder.add(item.id, result)
+                done = (item.id, item.token, result)
                 if result.outcome == SendOutcome.MAILBOX_ERROR:
                     break
+            if done is not None:  # recorded before the connection's QUIT
+                await journal.commit([done], None)
+                done = None
     except Exception as exc:
         # Opening (or closing) the connection failed: nothing unsent was transmitted.
         log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
-        retry = SendResult(SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}")
-        while pending:
-            recorder.add(pending.pop(0).id, retry)
-    recorder.flush()  # before releasing the rest: their states must not be stale
-    for item in pending:  # shutdown or mailbox error: back to planned, untouched
-        release(db, clock, item.id, "not attempted (stopped before its turn)")
-        report.released += 1
+        retry = _no_send(f"connection: {_describe(exc)}")
+        unsent.extend((item.id, item.token, retry) for item in pending)
+        pending = []
+    if done is not None:
+        unsent.insert(0, done)
+    if unsent:
+        await journal.commit(unsent, None)
+    # Shutdown or a mailbox error: the rest were never started, back to planned untouched.
+    report.released += leases.release_unstarted(
+        db,
+        clock,
+        [(item.id, item.token) for item in pending],
+        "not attempted (stopped before its turn)",
+    )
 
 
-ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)
-
-
-def _lease_covers_one_send(db: Database, clock: Clock, item: Claimed, lease_seconds: int) -> bool:
-    """Renew the lease when a long queue ate most of it, so no resolver calls a message
-    ambiguous while it waits its turn. False if it is no longer ours to send."""
-    now = clock.now()
-    if item.lease_until - now > ONE_SEND:
-        return True
-    with db.session() as session:
-        message = session.get(OutboundMessage, item.id, with_for_update=True)
-        if message is None or message.state != MessageState.SENDING:
-            return False
-        message.lease_until = now + max(timedelta(seconds=lease_seconds), ONE_SEND)
-        item.lease_until = message.lease_until
-    return True
+def _no_send(why: str) -> SendResult:
+    return SendResult(SendOutcome.RETRY, None, None, why)
 
 
 def _describe(exc: BaseException) -> str:

@@ -86,6 +86,16 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """One connection held for many small commits of a single statement each (the
+        sender's checkpoints): autocommit on PostgreSQL, so each costs one round trip and
+        no pool checkout; use `with conn.begin():` around each statement."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
     def upgrade(self, revision: str = "head") -> None:
         """Create or upgrade the schema (idempotent)."""
         # Alembic narrates every migration at INFO; a user's `kadenz run` log is not the place.

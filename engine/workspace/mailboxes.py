@@ -38,6 +38,8 @@ class MailboxSettings:
     min_gap_seconds: int | None = None
     timezone: str | None = None
     signature: str | None = None
+    sent_folder: str | None = None  # "" clears it (back to the folder marked \\Sent)
+    sent_files_submissions: bool | None = None
     owner: str | None = None  # the user who sends from it ("" clears); checked by the caller
 
 
@@ -96,6 +98,12 @@ def _validated(s: MailboxSettings) -> dict[str, Any]:
         values["signature"] = s.signature
     if s.owner is not None:
         values["owner"] = s.owner.strip() or None
+    if s.sent_folder is not None:
+        if any(c in s.sent_folder for c in "\r\n\x00"):
+            raise InvalidInput("--sent-folder: must be one line (no line breaks)")
+        values["sent_folder"] = s.sent_folder.strip() or None
+    if s.sent_files_submissions is not None:
+        values["sent_folder_files_submissions"] = s.sent_files_submissions
     return values
 
 

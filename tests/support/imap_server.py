@@ -98,6 +98,12 @@ auth_failure_delay = 0
 {self._users_config(me.pw_name)}
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  mailbox Sent {{
+    special_use = \\Sent
+  }}
+}}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.root}/passwd

@@ -16,6 +16,9 @@ What it can do:
   `sink.set_fault(...)` changes faults while running.
 - `refuse_connections=N` answers the next N connections with `421` instead of `220`.
 - `sink.drop_connections()` closes every open connection, as a server does with idle ones.
+- `data_delay=seconds` waits that long before answering each DATA (a slow server), and
+  `sink.in_transaction()` lists the client (host, port) of every session between MAIL FROM
+  and the reply to DATA, so a test can find the process inside a transaction.
 - `auth=("user", "secret")` offers AUTH PLAIN/LOGIN and refuses MAIL without it (530).
 - `tls="starttls"` offers (and requires) STARTTLS; `tls="implicit"` is SMTPS. Both use a
   self-signed certificate made with the `openssl` CLI (`tls_available()` says whether it
@@ -92,8 +95,11 @@ class SmtpSink:
         auth: tuple[str, str] | None = None,
         tls: Literal["starttls", "implicit"] | None = None,
         host: str = "127.0.0.1",
+        data_delay: float = 0.0,
     ) -> None:
         self.host = host
+        self.data_delay = data_delay
+        self._in_transaction: dict[int, tuple[str, int]] = {}  # id(session) → client
         self.auth = auth
         self.tls = tls
         self._cond = threading.Condition()
@@ -198,6 +204,11 @@ class SmtpSink:
         with self._cond:
             self._refuse = count
 
+    def in_transaction(self) -> list[tuple[str, int]]:
+        """(host, port) of each client between its MAIL FROM and the reply to its DATA."""
+        with self._cond:
+            return list(self._in_transaction.values())
+
     def drop_connections(self) -> None:
         """Close every open connection from the server side and wait until they are closed."""
         assert self._controller is not None
@@ -280,6 +291,8 @@ class _FaultySMTP(SMTP):
 
     def connection_lost(self, error: Exception | None) -> None:
         self.sink._open.discard(self)
+        with self.sink._cond:
+            self.sink._in_transaction.pop(id(self.session), None)
         super().connection_lost(error)
 
 
@@ -294,6 +307,9 @@ class _Handler:
             return "530 5.7.0 Authentication required"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
+        peer = session.peer if isinstance(session.peer, tuple) else ("", 0)
+        with self.sink._cond:
+            self.sink._in_transaction[id(session)] = (str(peer[0]), int(peer[1]))
         return "250 2.1.0 Ok"
 
     async def handle_RCPT(
@@ -306,6 +322,20 @@ class _Handler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        try:
+            return await self._data(server, session, envelope)
+        finally:
+            with self.sink._cond:
+                self.sink._in_transaction.pop(id(session), None)
+
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        with self.sink._cond:
+            self.sink._in_transaction.pop(id(session), None)
+        return "250 OK"
+
+    async def _data(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.sink.data_delay:
+            await asyncio.sleep(self.sink.data_delay)
         with self.sink._cond:
             self.sink.data_received += 1
         faults = [self.sink._take_fault(r, rcpt_phase=False) for r in envelope.rcpt_tos]

@@ -26,6 +26,11 @@ class Mailbox(Base):
     username: Mapped[str | None] = mapped_column(String(320))
     password_env: Mapped[str | None] = mapped_column(String(128))
     imap_folders: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Where the provider files what we submit over SMTP (None: the folder marked \\Sent,
+    # RFC 6154), and whether it files *every* submission there (None: decided by the
+    # provider's host, engine.outbound.sent_proof.files_submissions).
+    sent_folder: Mapped[str | None] = mapped_column(String(200))
+    sent_folder_files_submissions: Mapped[bool | None] = mapped_column(Boolean)
     timezone: Mapped[str | None] = mapped_column(String(64))
     daily_cap: Mapped[int] = mapped_column(Integer, default=50)  # per rolling 24 h
     hourly_cap: Mapped[int | None] = mapped_column(Integer)

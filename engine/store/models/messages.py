@@ -44,6 +44,16 @@ class OutboundMessage(Base):
     held_reason: Mapped[str | None] = mapped_column(Text)  # why it is still planned (cap, window)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # while `sending`
+    # Who holds the `sending` claim (a random token per claim): a sender only starts, records
+    # or releases a message whose token is still its own (engine.core.states, "never twice").
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # Committed before MAIL FROM: the SMTP transaction may have begun. A `sending` message
+    # without it had not begun when its sender died, so it goes back to `planned`.
+    smtp_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The started transaction's outcome (engine.mail.smtp.SendOutcome), committed the moment
+    # it is known; its consequences (state, enrollment, events) follow in a batch. A crash
+    # in between applies it from here instead of calling the message ambiguous.
+    smtp_outcome: Mapped[str | None] = mapped_column(String(16))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_status: Mapped[str | None] = mapped_column(String(16))  # enhanced status, e.g. 5.1.1

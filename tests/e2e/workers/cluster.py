@@ -205,6 +205,18 @@ class Cluster:
             )
         return not in_flight and not due
 
+    def holder_of(self, client: tuple[str, int]) -> str | None:
+        """The name of the process (worker, with its pool) whose socket is `client`'s end
+        of a TCP connection: the sink says which client is inside an SMTP transaction."""
+        inode = _inode_of_local_port(client[1])
+        if inode is None:
+            return None
+        for name, proc in self.procs.items():
+            for pid in _group_pids(proc.pid):
+                if inode in _socket_inodes(pid):
+                    return name
+        return None
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
@@ -351,3 +363,47 @@ def settled(db: Database) -> bool:
     """Nothing left in flight: no planned or sending message remains."""
     states = message_states(db)
     return not states.get(MessageState.PLANNED) and not states.get(MessageState.SENDING)
+
+
+def _group_pids(pgid: int) -> list[int]:
+    """Every live process of a process group (a worker and its pool children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[2]) == pgid:  # after "(comm)": state ppid pgrp
+                pids.append(int(entry.name))
+    return pids
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return inodes
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _inode_of_local_port(port: int) -> int | None:
+    """The socket inode of the TCP endpoint bound to local `port` (/proc/net/tcp{,6})."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
+                return int(fields[9])
+    return None

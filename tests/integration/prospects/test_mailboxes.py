@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.outbound.sent_proof import files_submissions
 from engine.store.db import Database
 from engine.store.models import Event
 from engine.workspace import mailboxes
@@ -70,3 +71,31 @@ def test_bad_settings_are_refused_with_the_fix(
 ) -> None:
     with sqlite_db.session() as s, pytest.raises(InvalidInput, match=message):
         mailboxes.add(s, "anna", settings, at=clock.now())
+
+
+def test_sent_folder_settings_are_set_cleared_and_refused_on_a_line_break(
+    db: Database, clock: VirtualClock
+) -> None:
+    with db.session() as s:
+        box = mailboxes.add(
+            s,
+            "gina",
+            MailboxSettings(
+                address="gina@acme.example",
+                smtp_url="smtp+starttls://smtp.gmail.com:587",
+                imap_url="imaps://imap.gmail.com:993",
+            ),
+            at=clock.now(),
+        )
+        assert files_submissions(box)[0]  # Gmail files every submission in Sent
+        mailboxes.update(
+            s,
+            "gina",
+            MailboxSettings(sent_folder="[Gmail]/Sent Mail", sent_files_submissions=False),
+        )
+        assert (box.sent_folder, files_submissions(box)[0]) == ("[Gmail]/Sent Mail", False)
+        assert "mailbox setting" in files_submissions(box)[1]
+        mailboxes.update(s, "gina", MailboxSettings(sent_folder=""))
+        assert box.sent_folder is None
+        with pytest.raises(InvalidInput, match="--sent-folder: must be one line"):
+            mailboxes.update(s, "gina", MailboxSettings(sent_folder="Sent\r\nX"))

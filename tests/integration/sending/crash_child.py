@@ -1,6 +1,9 @@
 """Run as a subprocess by test_crash.py: claim and send one message, then die mid-send.
 
-argv: DATABASE_URL HOME WHEN   (WHEN = before-data | after-data)
+argv: DATABASE_URL HOME WHEN   (WHEN = before-data | after-data | second-send)
+
+second-send: the first message is accepted, then the process dies in the second one's send
+(its start committed, the third still queued behind it).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class DyingMailer:
     def __init__(self, mailbox: Mailbox, when: str) -> None:
         self.inner = SmtpSender(parse_smtp_url(mailbox.smtp_url), password=None, timeout=5)
         self.when = when
+        self.sends = 0
 
     async def __aenter__(self) -> DyingMailer:
         await self.inner.__aenter__()
@@ -38,6 +42,11 @@ class DyingMailer:
         await self.inner.__aexit__(t, e, tb)
 
     async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+        self.sends += 1
+        if self.when == "second-send":
+            if self.sends == 2:
+                os._exit(9)
+            return await self.inner.send(envelope_from, recipient, data)
         if self.when == "before-data":
             os._exit(9)  # the process dies: no cleanup, no except, no finally
         result = await self.inner.send(envelope_from, recipient, data)

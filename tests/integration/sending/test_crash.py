@@ -68,3 +68,50 @@ def test_crash_mid_send_never_makes_a_second_copy(
     assert "lease expired" in (message.last_error or "")
     assert len(sink.messages) == copies
     assert sink.data_received == copies
+
+
+def test_crash_mid_batch_leaves_only_the_message_in_flight_ambiguous(
+    db: Database, settings: Settings, sink: SmtpSink, tmp_path: Path
+) -> None:
+    """Three claimed on one connection; the process dies during the second send. The first
+    one's acceptance was recorded (with the second's start, one commit) and is applied; the
+    second is the only one ambiguous; the third was never started: planned again, then sent
+    once."""
+    emails = ["erik@beta.example", "jana@gamma.example", "kai@delta.example"]
+    with db.session() as s:
+        build_world(s, crash_child.START, emails, smtp_url=sink.url)
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.integration.sending.crash_child", db.url, str(tmp_path),
+         "second-send"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert child.returncode == 9, child.stderr
+    with db.session() as s:
+        messages = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+    first, second, third = messages
+    # The first one's acceptance was committed (with the second's start) before the second
+    # MAIL FROM; its consequences were still to be applied in a batch when the process died.
+    assert {m.state for m in messages} == {MessageState.SENDING}
+    assert (first.smtp_outcome, first.smtp_code) == ("accepted", 250)
+    assert second.smtp_started_at is not None and second.smtp_outcome is None
+    assert third.smtp_started_at is None
+    assert len(sink.messages) == 1
+
+    assert third.lease_until is not None
+    clock = VirtualClock(max(m.lease_until or third.lease_until for m in messages))
+    clock.advance(timedelta(seconds=1))
+    runner = Runner(db, clock, settings)
+    assert runner.round().ambiguous == [second.id]
+    with db.session() as s:
+        states = {m.id: m.state for m in s.scalars(select(OutboundMessage))}
+    assert states == {
+        first.id: MessageState.SENT,
+        second.id: MessageState.AMBIGUOUS,
+        third.id: MessageState.SENT,  # re-planned, re-claimed and sent in the same round
+    }
+    ids = [(m.message_id or "").strip("<>") for m in sink.messages]
+    assert ids == [first.message_id, third.message_id]  # each once, the ambiguous one never

@@ -62,10 +62,15 @@ def test_outbox_and_explain_show_an_ambiguous_send_and_what_to_do(
     shown = runner.invoke(app, ["outbox", "--state", "ambiguous"], env=env)
     assert shown.exit_code == 0 and "ambiguous" in shown.output
     bad = runner.invoke(app, ["message", "resolve", str(message_id)], env=env)
-    assert bad.exit_code != 0
+    assert bad.exit_code != 0  # no proof possible without IMAP: a person decides
+    assert "still ambiguous: the mailbox has no IMAP" in bad.output
     done = runner.invoke(app, ["message", "resolve", str(message_id), "--sent"], env=env)
     assert done.exit_code == 0, done.output
     assert f"message {message_id} is now sent" in done.output
+    shown = runner.invoke(app, ["message", "resolve", str(message_id)], env=env)
+    assert shown.exit_code == 0
+    assert f"message {message_id} is sent" in shown.output
+    assert "sent by a person: a person's word" in shown.output
     with db.session() as s:
         assert s.scalars(select(OutboundMessage)).one().state == MessageState.SENT
     again = runner.invoke(app, ["outbox"], env=env)

@@ -15,7 +15,7 @@ from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.mail.smtp import SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound.caps import MemoryRateLimiter
-from engine.outbound.leases import resolve_expired
+from engine.outbound.leases import resolve_expired, resolve_expired_leases
 from engine.outbound.outcomes import check_breaker
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.send import send_due
@@ -171,9 +171,10 @@ def test_expired_lease_becomes_ambiguous_and_a_person_resolves_it(
     with db.session() as s:
         build_world(s, clock.now(), EMAILS[:1])
     tick(db, clock, settings)
-    with db.session() as s:  # a sender claimed it, then its process died
+    with db.session() as s:  # a sender claimed it, began its transaction, then died
         m = s.scalars(select(OutboundMessage)).one()
         m.state, m.lease_until, m.attempts = MessageState.SENDING, clock.now(), 1
+        m.claim_token, m.smtp_started_at = "a" * 32, clock.now()
     assert resolve_expired(db, clock) == []  # not yet expired
     clock.advance(timedelta(seconds=1))
     assert resolve_expired(db, clock) == [m.id]
@@ -258,7 +259,32 @@ def test_follow_ups_go_first_but_first_touches_keep_a_fifth(
     assert len(first_touches) == 1 and len(sent_now) - len(first_touches) == 4
 
 
-def test_a_queued_message_resolved_as_ambiguous_is_never_sent(
+def test_a_claimed_message_whose_sender_died_before_starting_goes_back_to_planned(
+    db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
+) -> None:
+    """Claimed, never started: no transaction was opened, so it is planned again, with the
+    same Message-ID, and the next claim sends it once."""
+    with db.session() as s:
+        build_world(s, clock.now(), EMAILS[:1], smtp_url=sink.url)
+    tick(db, clock, settings)
+    with db.session() as s:  # a sender claimed it, then its process died before MAIL FROM
+        m = s.scalars(select(OutboundMessage)).one()
+        m.state, m.lease_until, m.attempts = MessageState.SENDING, clock.now(), 1
+        m.claim_token = "b" * 32
+        message_id = m.message_id
+    clock.advance(timedelta(seconds=1))
+    expired = resolve_expired_leases(db, clock)
+    assert (expired.ambiguous, expired.replanned) == ([], [m.id])
+    (m,) = _messages(db)
+    assert (m.state, m.attempts, m.claim_token) == (MessageState.PLANNED, 0, None)
+    assert "before the SMTP transaction began" in (m.held_reason or "")
+    assert send_due(db, clock, settings).sent == 1
+    (m,) = _messages(db)
+    assert (m.state, m.message_id, m.attempts) == (MessageState.SENT, message_id, 1)
+    assert [str(r["Message-ID"]).strip("<>") for r in received(sink)] == [message_id]
+
+
+def test_a_queued_message_re_planned_meanwhile_is_never_sent_by_its_old_claim(
     db: Database, clock: VirtualClock, settings: Settings, sink: SmtpSink
 ) -> None:
     """The lease ran out while the message waited its turn: it is no longer ours to send."""
@@ -270,14 +296,17 @@ def test_a_queued_message_resolved_as_ambiguous_is_never_sent(
     @asynccontextmanager
     async def slow_to_connect(mailbox: Mailbox, password: str | None) -> AsyncIterator[SmtpSender]:
         clock.advance(timedelta(seconds=31))  # e.g. a long queue of other messages
-        assert len(resolve_expired(db, clock)) == 2  # another process's resolver runs
+        expired = resolve_expired_leases(db, clock)  # another process's resolver runs
+        assert (len(expired.replanned), expired.ambiguous) == (2, [])
         async with SmtpSender(parse_smtp_url(mailbox.smtp_url), password=password) as sender:
             yield sender
 
     report = send_due(db, clock, settings, slow_to_connect)
     assert report.claimed == 2 and report.sent == 0
     assert sink.data_received == 0
-    assert {m.state for m in _messages(db)} == {MessageState.AMBIGUOUS}
+    assert {m.state for m in _messages(db)} == {MessageState.PLANNED}
+    assert send_due(db, clock, settings).sent == 2  # the next claim sends each once
+    assert sink.data_received == 2
 
 
 def test_a_long_queue_renews_the_lease_before_each_send(

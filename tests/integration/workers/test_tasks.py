@@ -34,6 +34,7 @@ def services_env(
     runtime.reset()
     services = runtime.services()
     yield services
+    runtime.shutdown()  # the kept SMTP connections and the process's event loop
     services.db.dispose()
     services.redis.close()
     runtime.reset()

@@ -1,0 +1,54 @@
+"""Issue 19, item 9: the embedded runner claims at most KADENZ_SEND_BATCH messages at a time,
+as a worker's send task does, so a kill never finds more than one batch in `sending`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select
+
+from engine.clock import VirtualClock
+from engine.core.states import MessageState
+from engine.embedded.runner import Runner
+from engine.mail.smtp import SendOutcome, SendResult
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.models import Mailbox, OutboundMessage
+from tests.integration.sending.factory import advance_to_due, build_world
+
+
+class CountingMailer:
+    """Accepts everything; before each send, notes how many messages are `sending`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.in_sending: list[int] = []
+
+    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+        with self.db.session() as s:
+            n = s.scalar(select(func.count()).where(OutboundMessage.state == MessageState.SENDING))
+        self.in_sending.append(int(n or 0))
+        return SendResult(SendOutcome.ACCEPTED, 250, "2.0.0", "250 2.0.0 OK")
+
+
+def test_embedded_runner_claims_at_most_send_batch_messages(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    settings.send_batch = 5
+    with db.session() as s:
+        build_world(s, clock.now(), [f"p{i}@beta{i}.example" for i in range(12)], daily_cap=100)
+    mailer = CountingMailer(db)
+
+    @asynccontextmanager
+    async def factory(mailbox: Mailbox, password: str | None) -> AsyncIterator[CountingMailer]:
+        yield mailer
+
+    runner = Runner(db, clock, settings, mailer_factory=factory)
+    report = runner.round()  # plans the emails
+    if report.send.sent == 0:  # the window was closed at the start: move to the slot
+        advance_to_due(db, clock)
+        report = runner.round()
+    assert report.send.sent == 12  # one round still sends everything due, batch by batch
+    assert len(mailer.in_sending) == 12
+    assert max(mailer.in_sending) <= 5, mailer.in_sending
