@@ -175,6 +175,7 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
         total = reports.build_report(s, by="sequence", sequence=key).total
         comparisons = reports.variant_comparisons(s, key)
         weeks = overview.sends_per_week(s, seq.id)
+        by_version = overview.live_by_version(s, seq.id)
     rank = {step: i for i, step in enumerate(order) if step}
     steps = sorted(by_step.rows, key=lambda r: (rank.get(r.key[1], 999), r.group))
     funnel = charts.bar_chart(
@@ -205,6 +206,7 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
             "funnel": funnel,
             "comparisons": ci_charts,
             "week_chart": week_chart,
+            "by_version": by_version,
         },
         who=who,
     )

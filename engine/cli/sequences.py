@@ -1,4 +1,4 @@
-"""CLI: `kadenz sequence validate|schema|push|list|show|preview` (docs/sequences.md)."""
+"""CLI: `kadenz sequence validate|schema|push|list|show|preview|migrate` (docs/sequences.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from engine.cli import context
+from engine.cli import migrate as migrate_cli
+from engine.outbound import migration
 from engine.sequence_language.loader import LoadedSequence, load_paths
 from engine.sequence_language.model import EmailStep, Step, WaitStep
 from engine.sequence_language.schema import sequence_schema
@@ -66,11 +68,17 @@ def schema() -> None:
 
 @sequence_app.command()
 def push(
-    typer_ctx: typer.Context, paths: list[Path] = PATHS, templates: Path | None = TEMPLATES
+    typer_ctx: typer.Context,
+    paths: list[Path] = PATHS,
+    templates: Path | None = TEMPLATES,
+    migrate: bool = typer.Option(
+        False, "--migrate", help="Then migrate live enrollments to the pushed version."
+    ),
 ) -> None:
     """Validate, then store each sequence as a new version (unchanged content: no new version).
 
-    Enrolled prospects stay on the version they were enrolled in.
+    Enrolled prospects stay on the version they were enrolled in, unless --migrate moves
+    them (as `kadenz sequence migrate KEY` would; nothing is pushed when that is refused).
     """
     ctx = context.get(typer_ctx)
     loaded = _report(ctx, paths, templates)
@@ -81,10 +89,17 @@ def push(
             ctx.err.print(escape(problem), soft_wrap=True)
         if problems:
             raise typer.Exit(1)
+        if migrate:
+            for one in loaded:
+                migration.precheck(session, one.spec.key, one.spec, dict(one.templates))
         for one in loaded:
             version, created = service.push(session, one, at)
             word = "pushed" if created else "unchanged"
             ctx.out.print(f"{word} {one.spec.key} v{version.version}")
+    if migrate:
+        for one in loaded:
+            report = migration.migrate(ctx.db, one.spec.key, None, at)
+            migrate_cli.show(ctx, report, "table")
 
 
 @sequence_app.command("list")
@@ -212,4 +227,5 @@ def _missing_line(names: list[str]) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    migrate_cli.register(sequence_app)
     app.add_typer(sequence_app, name="sequence")

@@ -1,0 +1,55 @@
+"""REST and dashboard: the version each enrollment is on, and migrating them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.sequence_language.loader import LoadedSequence, content_hash, spec_from_json
+from engine.workspace import sequences
+from tests.support.web import SeededApp, TestClient
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _push_v2(web: SeededApp) -> None:
+    """agencies v2: the bump is reworded and a breakup email is added."""
+    with web.db.session() as s:
+        spec = sequences.version_spec(sequences.get_version(s, "agencies")).model_dump(mode="json")
+        spec["steps"] += [
+            {"type": "wait", "id": "wait-2", "duration": "3 business days"},
+            {"type": "email", "id": "breakup", "subject": "Closing the loop", "body": "Bye."},
+        ]
+        spec_model = spec_from_json(spec)
+        loaded = LoadedSequence(Path("agencies.yaml"), "v2", spec_model, {}, content_hash("v2", {}))
+        sequences.push(s, loaded, web.clock.now())
+
+
+def test_enrollments_show_their_version_and_migrate_through_the_api(web: SeededApp) -> None:
+    growth, sdr = _bearer(web.tokens["growth"]), _bearer(web.tokens["sdr"])
+    _push_v2(web)
+    with TestClient(web.app) as client:
+        before = client.get("/api/v1/sequences/agencies/enrollments?state=active", headers=growth)
+        dry = client.post(
+            "/api/v1/sequences/agencies/migrate", json={"dry_run": True}, headers=growth
+        )
+        refused = client.post("/api/v1/sequences/agencies/migrate", json={}, headers=sdr)
+        done = client.post("/api/v1/sequences/agencies/migrate", json={}, headers=growth)
+        after = client.get("/api/v1/sequences/agencies/enrollments", headers=growth)
+        missing = client.post("/api/v1/sequences/agencies/migrate", json={"to": 7}, headers=growth)
+        client.post("/login", data={"token": web.tokens["admin"], "next": "/"})
+        page = client.get("/sequences/agencies")
+        prospect = client.get(f"/prospects/{web.scenario.prospects['p0']}")
+    assert before.status_code == 200 and before.json()["current_version"] == 2
+    live = before.json()["items"]
+    assert live and {e["version"] for e in live} == {1}
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    assert sum(g["count"] for g in dry.json()["groups"]) == done.json()["migrated"] > 0
+    assert refused.status_code == 403
+    moved = {e["email"] for e in after.json()["items"] if e["version"] == 2}
+    assert {e["email"] for e in live} <= moved
+    assert missing.status_code == 404 and "has no version 7" in missing.json()["detail"]
+    assert page.status_code == 200 and "Live enrollments by version" in page.text
+    assert "<td>v2 (current)</td>" in page.text
+    assert prospect.status_code == 200 and "<th>Version</th>" in prospect.text
