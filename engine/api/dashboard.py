@@ -13,7 +13,7 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import KadenzError
-from engine.people import task_queue
+from engine.people import controls, task_queue
 from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
 from engine.workspace import tokens
@@ -210,6 +210,43 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
         },
         who=who,
     )
+
+
+@router.post("/sequences/{key}/control", response_model=None)
+def sequence_control(
+    request: Request,
+    who: SignedIn,
+    key: str,
+    action: str = Form(...),
+    reason: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """The pause/resume buttons of the sequence page (kadenz sequence pause|resume)."""
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request, "error.html", {"message": "The form expired; reload the page."}, who=who,
+            status=403,
+        )  # fmt: skip
+    if who.role not in ("growth", "admin"):
+        return render(
+            request, "error.html", {"message": "Only growth and admins pause sequences."},
+            who=who, status=403,
+        )  # fmt: skip
+    try:
+        with st.db.session() as s:
+            if action == "pause":
+                controls.pause_sequence(s, key, at=st.clock.now(), reason=reason.strip() or None)
+            elif action == "resume":
+                controls.resume_sequence(s, key, at=st.clock.now())
+            else:
+                return render(
+                    request, "error.html", {"message": f"Unknown action {action!r}."}, who=who,
+                    status=400,
+                )  # fmt: skip
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+    return RedirectResponse(f"/sequences/{quote(key)}", status_code=303)
 
 
 @router.get("/mailboxes", response_class=HTMLResponse, response_model=None)

@@ -1,12 +1,13 @@
-"""REST: a sequence's live enrollments (with the version each is on) and migrating them.
+"""REST: a sequence's live enrollments (with the version each is on), migrating them, and the
+controls over many at once (pause/resume/archive a sequence, bulk pause/resume/stop).
 
-The same services as `kadenz sequence migrate` (engine.outbound.migration); nothing here
-decides anything.
+The same services as `kadenz sequence migrate|pause|resume|archive` and `kadenz enrollment
+pause|resume|stop` with filters; nothing here decides anything.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -14,7 +15,10 @@ from sqlalchemy import select
 
 from engine.api.auth import require
 from engine.api.state import AppState
+from engine.core import addresses
+from engine.errors import InvalidInput
 from engine.outbound import migration
+from engine.people import controls
 from engine.store.models import Enrollment, Prospect, SequenceVersion
 from engine.workspace import sequences
 from engine.workspace.tokens import Principal
@@ -101,3 +105,102 @@ def migrate(
     st = _state(request)
     run = migration.plan if body.dry_run else migration.migrate
     return run(st.db, key, body.to, st.clock.now()).as_json()
+
+
+# --- controls ------------------------------------------------------------------------------
+
+
+class PauseIn(BaseModel):
+    reason: str | None = Field(None, max_length=500, description="Why (shown in explain)")
+
+
+class ArchiveIn(BaseModel):
+    stop_all: bool = Field(False, description="Also stop every live enrollment now")
+
+
+def _result(key: str, action: str, result: controls.BulkResult) -> dict[str, Any]:
+    return {
+        "sequence": key,
+        "action": action,
+        "matched": result.matched,
+        "changed": result.changed,
+        "unchanged": result.unchanged,
+    }
+
+
+@router.post("/sequences/{key}/pause", tags=["sequences"], summary="Pause a whole sequence")
+def pause_sequence(
+    request: Request, key: str, body: PauseIn, _: Principal = Depends(require("growth"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        result = controls.pause_sequence(s, key, at=st.clock.now(), reason=body.reason)
+        return _result(key, "pause", result)
+
+
+@router.post("/sequences/{key}/resume", tags=["sequences"], summary="Resume a paused sequence")
+def resume_sequence(
+    request: Request, key: str, _: Principal = Depends(require("growth"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        return _result(key, "resume", controls.resume_sequence(s, key, at=st.clock.now()))
+
+
+@router.post("/sequences/{key}/archive", tags=["sequences"], summary="Archive a sequence")
+def archive_sequence(
+    request: Request, key: str, body: ArchiveIn, _: Principal = Depends(require("growth"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        result = controls.archive_sequence(s, key, at=st.clock.now(), stop_all=body.stop_all)
+        return _result(key, "archive", result)
+
+
+class BulkIn(BaseModel):
+    action: Literal["pause", "resume", "stop"]
+    sequence: str | None = Field(None, max_length=100)
+    owner: str | None = Field(None, max_length=200)
+    domain: str | None = Field(None, max_length=255, description="company email domain")
+    emails: list[str] | None = Field(None, max_length=10_000)
+    reason: str | None = Field(None, max_length=500)
+
+
+@router.post(
+    "/enrollments/bulk",
+    tags=["enrollments"],
+    summary="Pause, resume or stop every live enrollment a filter matches",
+    description="Filters combine (sequence, owner, company domain, addresses); at least one "
+    "is required. An SDR token only touches its own enrollments.",
+)
+def bulk(
+    request: Request, body: BulkIn, who: Principal = Depends(require("sdr", "growth"))
+) -> dict[str, Any]:
+    st = _state(request)
+    emails = None
+    if body.emails is not None:
+        emails = tuple(_key(e, i) for i, e in enumerate(body.emails))
+    owner = body.owner
+    if who.role == "sdr":
+        if body.owner not in (None, who.owner):
+            raise InvalidInput(f"owner: an SDR token acts only on its own ({who.owner})")
+        owner = who.owner
+    which = controls.Filter(body.sequence, owner, body.domain, emails)
+    now = st.clock.now()
+    with st.db.session() as s:
+        rows = controls.select_live(s, which)
+        if body.action == "pause":
+            result = controls.pause(s, rows, at=now, reason=body.reason or "paused (bulk, API)")
+        elif body.action == "resume":
+            rows = [r for r in rows if not controls.held_by_sequence(s, r)]
+            result = controls.resume(s, rows, at=now)
+        else:
+            result = controls.stop(s, rows, at=now, reason=body.reason or "stopped (bulk, API)")
+        return _result(body.sequence or "*", body.action, result)
+
+
+def _key(email: str, index: int) -> str:
+    try:
+        return addresses.normalise(email).key
+    except addresses.InvalidAddress as exc:
+        raise InvalidInput(f"emails[{index}]: {email!r} is not an email address ({exc})") from None

@@ -1,4 +1,5 @@
-"""CLI: `kadenz sequence validate|schema|push|list|show|preview|migrate` (docs/sequences.md)."""
+"""CLI: `kadenz sequence validate|schema|push|list|show|preview` (docs/sequences.md); migrate
+and pause|resume|archive live in their own modules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from engine.cli import context
+from engine.cli import context, sequence_controls
 from engine.cli import migrate as migrate_cli
 from engine.outbound import migration
 from engine.sequence_language.loader import LoadedSequence, load_paths
@@ -111,7 +112,7 @@ def list_(typer_ctx: typer.Context) -> None:
     if not rows:
         ctx.out.print("no sequences yet (push one: kadenz sequence push sequences/)")
         return
-    table = Table("key", "name", "current", "versions", "updated (UTC)", box=None)
+    table = Table("key", "name", "current", "versions", "updated (UTC)", "state", box=None)
     for row in rows:
         table.add_row(
             row.key,
@@ -119,6 +120,7 @@ def list_(typer_ctx: typer.Context) -> None:
             f"v{row.current_version}" if row.current_version else "-",
             str(row.versions),
             row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "-",
+            "archived" if row.archived else "paused" if row.paused else "live",
         )
     ctx.out.print(table)
 
@@ -228,4 +230,5 @@ def _missing_line(names: list[str]) -> str:
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     migrate_cli.register(sequence_app)
+    sequence_controls.register(sequence_app)
     app.add_typer(sequence_app, name="sequence")

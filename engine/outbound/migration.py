@@ -245,7 +245,8 @@ def _one(
     from_step = enrollment.step_id
     try:
         with session.begin_nested():
-            move = _compute(session, enrollment, prospect, the_map, target, runtimes)
+            lock = dialect == "postgresql" and apply
+            move = _compute(session, enrollment, prospect, the_map, target, runtimes, lock)
             if apply:
                 _write(session, enrollment, move, the_map, target, at)
     except _Skip as exc:
@@ -271,6 +272,7 @@ def _compute(
     the_map: step_map.StepMap,
     target: SequenceVersion,
     runtimes: Runtimes,
+    lock: bool,
 ) -> _Move:
     source_steps = the_map.source.spec.steps
     target_steps = the_map.target.spec.steps
@@ -298,14 +300,17 @@ def _compute(
         elif new_id is not None:
             changes.append(f"variant '{variant}' of '{old_id}' is gone: a new one is chosen")
     move = _Move(new_index, new_step, changes, variants, [], [], [])
-    messages = session.scalars(
+    pending = (
         select(OutboundMessage)
         .where(
             OutboundMessage.enrollment_id == enrollment.id,
             OutboundMessage.state.in_([MessageState.PLANNED, MessageState.SENDING]),
         )
         .order_by(OutboundMessage.id)
-    ).all()
+    )
+    # Locked, so a sender cannot claim a message while it is re-rendered or cancelled (the
+    # sender skips locked rows; one it claimed first is seen here as `sending`).
+    messages = session.scalars(pending.with_for_update() if lock else pending).all()
     for message in messages:
         if message.state == MessageState.SENDING:
             raise _Skip(

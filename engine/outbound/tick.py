@@ -50,6 +50,7 @@ from engine.store.models import (
     Mailbox,
     OutboundMessage,
     Prospect,
+    Sequence,
     Task,
 )
 
@@ -224,6 +225,8 @@ def _resume_expired_pauses(
         Enrollment.state == EnrollmentState.PAUSED,
         Enrollment.paused_until.is_not(None),
         Enrollment.paused_until <= now,
+        # a paused sequence holds everyone, out-of-office returns too (people.controls)
+        Enrollment.sequence_id.not_in(select(Sequence.id).where(Sequence.paused)),
     )
     if dialect == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)

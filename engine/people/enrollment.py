@@ -91,6 +91,11 @@ def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVe
         )
     if sequence.archived:
         raise Conflict(f"sequence {key!r} is archived; enroll into another sequence")
+    if sequence.paused:
+        raise Conflict(
+            f"sequence {key!r} is paused ({sequence.paused_reason}); resume it first: "
+            f"kadenz sequence resume {key}"
+        )
     version = (
         session.get(SequenceVersion, sequence.current_version_id)
         if sequence.current_version_id is not None
@@ -323,6 +328,12 @@ def resume(session: Session, email: str, key: str, *, at: datetime) -> Enrollmen
     row = find_enrollment(session, email, key)
     if row.state != EnrollmentState.PAUSED:
         raise Conflict(f"{email} is {row.state} in {key}, not paused; nothing to resume")
+    paused_sequence = session.get(SequenceRow, row.sequence_id)
+    if paused_sequence is not None and paused_sequence.paused:
+        raise Conflict(
+            f"the whole sequence {key} is paused ({paused_sequence.paused_reason}); "
+            f"resume it: kadenz sequence resume {key}"
+        )
     _move(row, EnrollmentState.ACTIVE, "resume")
     row.state_reason = None
     row.paused_until = None

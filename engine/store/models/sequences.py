@@ -19,7 +19,9 @@ class Sequence(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     current_version_id: Mapped[int | None] = mapped_column(Integer)  # newest pushed version
-    archived: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)  # no new enrollments
+    paused: Mapped[bool] = mapped_column(default=False)  # every enrollment held (kill switch)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

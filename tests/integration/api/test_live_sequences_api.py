@@ -53,3 +53,50 @@ def test_enrollments_show_their_version_and_migrate_through_the_api(web: SeededA
     assert page.status_code == 200 and "Live enrollments by version" in page.text
     assert "<td>v2 (current)</td>" in page.text
     assert prospect.status_code == 200 and "<th>Version</th>" in prospect.text
+
+
+def test_sequence_controls_and_bulk_actions_through_the_api(web: SeededApp) -> None:
+    growth, anna, ben = (_bearer(web.tokens[k]) for k in ("growth", "sdr", "sdr-ben"))
+    with TestClient(web.app) as client:
+        live = client.get("/api/v1/sequences/saas-founders/enrollments", headers=growth).json()
+        paused = client.post(
+            "/api/v1/sequences/saas-founders/pause", json={"reason": "typo"}, headers=growth
+        )
+        sdr_refused = client.post("/api/v1/sequences/saas-founders/resume", headers=anna)
+        held = client.get("/api/v1/sequences/saas-founders/enrollments", headers=growth).json()
+        resumed = client.post("/api/v1/sequences/saas-founders/resume", headers=growth)
+        foreign = client.post(
+            "/api/v1/enrollments/bulk", json={"action": "pause", "owner": "ben"}, headers=anna
+        )
+        own = client.post(
+            "/api/v1/enrollments/bulk",
+            json={"action": "pause", "sequence": "saas-founders", "reason": "leave"},
+            headers=ben,
+        )
+        bad = client.post(
+            "/api/v1/enrollments/bulk",
+            json={"action": "stop", "emails": ["x@y.example", "nope"]},
+            headers=growth,
+        )
+        unknown = client.post("/api/v1/sequences/nope/pause", json={}, headers=growth)
+        client.post("/login", data={"token": web.tokens["growth"], "next": "/"})
+        page = client.get("/sequences/agencies")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        button = client.post(
+            "/sequences/agencies/control",
+            data={"action": "pause", "reason": "check copy", "csrf": csrf},
+            follow_redirects=False,
+        )
+        after = client.get("/sequences/agencies")
+    active = [e for e in live["items"] if e["state"] in ("active", "waiting")]
+    assert paused.status_code == 200 and paused.json()["changed"] == len(active) > 0
+    assert sdr_refused.status_code == 403
+    assert {e["state"] for e in held["items"]} <= {"paused", "stopped", "finished"}
+    assert resumed.json()["changed"] == len(active)
+    assert foreign.status_code == 422 and "only on its own (anna)" in foreign.json()["detail"]
+    bens = [e for e in live["items"] if e["owner"] == "ben" and e["state"] in ("active", "waiting")]
+    assert own.status_code == 200 and own.json()["changed"] == len(bens)
+    assert bad.status_code == 422 and "emails[1]: 'nope'" in bad.json()["detail"]
+    assert unknown.status_code == 404
+    assert button.status_code == 303
+    assert "Paused: check copy." in after.text and "Resume the sequence" in after.text
