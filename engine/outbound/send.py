@@ -40,6 +40,7 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
+from engine.outbound import contact_limits
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.outbound.outcomes import record_results, release
 from engine.outbound.prefetch import suppressed_among
@@ -427,6 +428,14 @@ def _check_one(
         )
         report.replanned += 1
         return None
+    # --- contact limits across sequences (issue 13): the one call into contact_limits ---
+    limited = contact_limits.check(session, message, placement, now)
+    if limited is not None:
+        hold(session, message, now, limited.until, limited.reason)
+        report.held += 1
+        report.held_reasons.append(limited.reason)
+        return None
+    # --- end of contact limits ---
     domain = addresses.domain_of(message.to_address)
     decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
     if not decision.allowed:

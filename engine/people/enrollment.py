@@ -34,6 +34,7 @@ from engine.store.models import (
 from engine.store.models import (
     Sequence as SequenceRow,
 )
+from engine.workspace import policy as workspace_policy
 
 # Port: which template variables a prospect lacks (no default) for this version.
 VariableChecker = Callable[[SequenceVersion, Prospect], list[str]]
@@ -158,6 +159,8 @@ def enroll(
         raise InvalidInput(f"sequence {key!r} version {version.version} has no steps")
     pool = _pool(session, spec, mailbox)
     load = _live_load(session, [m.id for m in pool])
+    rules = workspace_policy.current(session)
+    concurrent = rules.concurrent_sequences_per_person if rules is not None else None
     result = EnrollResult(sequence=key, version=version.version)
 
     def refuse(email: str, reason: str, fix: str, prospect: Prospect | None = None) -> None:
@@ -213,6 +216,22 @@ def enroll(
                 prospect,
             )
             continue
+        if concurrent is not None:
+            elsewhere = session.scalars(
+                select(SequenceRow.key)
+                .join(Enrollment, Enrollment.sequence_id == SequenceRow.id)
+                .where(Enrollment.prospect_id == prospect.id, Enrollment.state.in_(_LIVE))
+            ).all()
+            if len(elsewhere) >= concurrent:
+                refuse(
+                    email,
+                    f"already live in {len(elsewhere)} sequence(s) "
+                    f"({', '.join(sorted(elsewhere))}); the workspace policy allows "
+                    f"{concurrent} at once (concurrent_sequences_per_person)",
+                    "stop one first (kadenz enrollment stop), or raise the limit in the policy",
+                    prospect,
+                )
+                continue
         missing = check_variables(version, prospect)
         if missing:
             refuse(

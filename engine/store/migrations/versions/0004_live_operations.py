@@ -1,10 +1,12 @@
-"""live operations: a sequence can be paused as a whole
+"""live operations: a sequence can be paused as a whole; workspace policy versions
 
 Revision ID: 0004_live_operations
 Revises: 0003
 """
 from alembic import op
 import sqlalchemy as sa
+import engine.store.types
+from sqlalchemy.dialects import postgresql
 
 revision = '0004_live_operations'
 down_revision = '0003'
@@ -18,9 +20,21 @@ def upgrade() -> None:
             sa.Column('paused', sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column('paused_reason', sa.Text(), nullable=True))
+    op.create_table('policy_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('source_path', sa.String(length=500), nullable=True),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('spec', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_at', engine.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_policy_versions')),
+    sa.UniqueConstraint('version', name=op.f('uq_policy_versions_version'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('policy_versions')
     with op.batch_alter_table('sequences') as batch:
         batch.drop_column('paused_reason')
         batch.drop_column('paused')
