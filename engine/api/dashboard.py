@@ -13,6 +13,7 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import KadenzError
+from engine.outbound import review
 from engine.people import controls, task_queue
 from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
@@ -267,12 +268,57 @@ def queue_page(
         owner = who.owner
     with st.db.session() as s:
         items = task_queue.queue(s, st.clock.now(), owner=owner or None, tz=st.settings.zone)
+        reviews = review.pending(s, owner=owner or None)
     return render(
         request,
         "queue.html",
-        {"items": items, "owner": owner, "outcomes": OUTCOME_LABELS, "done": done, "error": None},
+        {
+            "items": items,
+            "reviews": reviews,
+            "owner": owner,
+            "outcomes": OUTCOME_LABELS,
+            "done": done,
+            "error": None,
+        },
         who=who,
     )
+
+
+@router.post("/reviews/{message_id}", response_model=None)
+def review_action(
+    request: Request,
+    who: SignedIn,
+    message_id: int,
+    action: str = Form(...),
+    subject: str = Form(""),
+    body: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """The queue's review form: save the edits, approve (send) or skip a manual email."""
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request, "error.html", {"message": "The form expired; reload the page."}, who=who,
+            status=403,
+        )  # fmt: skip
+    if who.role not in ("sdr", "admin") or action not in ("save", "approve", "skip"):
+        return render(
+            request, "error.html", {"message": "Only SDRs and admins review emails."}, who=who,
+            status=403,
+        )  # fmt: skip
+    owner = who.owner if who.role == "sdr" else None
+    by, now = who.owner or who.name, st.clock.now()
+    try:
+        with st.db.session() as s:
+            if action != "skip":
+                review.edit(s, message_id, at=now, by=by, subject=subject, body=body, owner=owner)
+            if action == "approve":
+                review.approve(s, message_id, at=now, by=by, owner=owner)
+            elif action == "skip":
+                review.skip(s, message_id, at=now, by=by, owner=owner)
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+    return RedirectResponse("/queue", status_code=303)
 
 
 @router.post("/queue/{task_id}", response_model=None)

@@ -1,5 +1,6 @@
 """REST: a sequence's live enrollments (with the version each is on), migrating them, and the
-controls over many at once (pause/resume/archive a sequence, bulk pause/resume/stop).
+controls over many at once (pause/resume/archive a sequence, bulk pause/resume/stop), and the
+manual emails waiting for review.
 
 The same services as `kadenz sequence migrate|pause|resume|archive` and `kadenz enrollment
 pause|resume|stop` with filters; nothing here decides anything.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from engine.api.auth import require
 from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import InvalidInput
-from engine.outbound import migration
+from engine.outbound import migration, review
 from engine.people import controls
 from engine.store.models import Enrollment, Prospect, SequenceVersion
 from engine.workspace import sequences
@@ -204,3 +205,64 @@ def _key(email: str, index: int) -> str:
         return addresses.normalise(email).key
     except addresses.InvalidAddress as exc:
         raise InvalidInput(f"emails[{index}]: {email!r} is not an email address ({exc})") from None
+
+
+# --- manual emails -------------------------------------------------------------------------
+
+
+def _review_json(r: review.Review) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "owner": r.owner,
+        "sequence": r.sequence,
+        "step": r.step,
+        "to": r.to,
+        "subject": r.subject,
+        "body": r.body,
+        "not_before": r.not_before.isoformat(),
+    }
+
+
+@router.get("/reviews", tags=["reviews"], summary="Manual emails waiting for review")
+def list_reviews(
+    request: Request,
+    owner: str | None = Query(None, description="Only this SDR's (an SDR token: always its own)"),
+    who: Principal = Depends(require("sdr", "manager")),
+) -> list[dict[str, Any]]:
+    with _state(request).db.session() as s:
+        mine = who.owner if who.role == "sdr" else owner
+        return [_review_json(r) for r in review.pending(s, owner=mine)]
+
+
+class ReviewIn(BaseModel):
+    action: Literal["save", "approve", "skip"] = Field(
+        ..., description="save the edits only, approve (send), or skip (do not send)"
+    )
+    subject: str | None = Field(None, max_length=998)
+    body: str | None = Field(None, max_length=100_000, description="Markdown-ish text")
+
+
+@router.post(
+    "/reviews/{message_id}",
+    tags=["reviews"],
+    summary="Edit, approve or skip a manual email (as `kadenz review`)",
+)
+def act_on_review(
+    request: Request,
+    body: ReviewIn,
+    message_id: int = Path(..., ge=1, le=2**31 - 1),
+    who: Principal = Depends(require("sdr")),
+) -> dict[str, Any]:
+    st = _state(request)
+    by = who.owner or who.name
+    owner = who.owner if who.role == "sdr" else None
+    now = st.clock.now()
+    with st.db.session() as s:
+        if body.subject is not None or body.body is not None:
+            review.edit(s, message_id, at=now, by=by, subject=body.subject, body=body.body,
+                        owner=owner)  # fmt: skip
+        if body.action == "approve":
+            return _review_json(review.approve(s, message_id, at=now, by=by, owner=owner))
+        if body.action == "skip":
+            return _review_json(review.skip(s, message_id, at=now, by=by, owner=owner))
+        return _review_json(review.get(s, message_id, owner=owner))

@@ -33,6 +33,8 @@ class EventType(StrEnum):
     MESSAGE_BOUNCED = "message.bounced"  # data: kind (hard/soft/blocked), status, source
     MESSAGE_AMBIGUOUS = "message.ambiguous"
     MESSAGE_CANCELLED = "message.cancelled"  # data: reason
+    MESSAGE_EDITED = "message.edited"  # a manual email changed by a person; data: by, fields
+    MESSAGE_APPROVED = "message.approved"  # a manual email released for sending; data: by
     # inbound
     INBOUND_RECEIVED = "inbound.received"  # data: class, intent
     REPLY_RECEIVED = "reply.received"  # a human reply; data: intent

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -254,6 +254,8 @@ def claim(
             .where(
                 OutboundMessage.state == MessageState.PLANNED,
                 OutboundMessage.not_before <= now,
+                # a manual email waits for its owner's approval (engine.outbound.review)
+                or_(OutboundMessage.review.is_(None), OutboundMessage.review != "pending"),
                 Mailbox.paused.is_(False),
                 # paused/waiting enrollments keep their message planned and untouched
                 Enrollment.state.in_(

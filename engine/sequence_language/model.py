@@ -166,6 +166,9 @@ class EmailStep(_Model):
     """A/B/n variants by name; each may override subject/template/body and set a weight."""
     thread: Literal["new", "previous"] = "new"
     """`previous`: reply in the thread of the previous email step."""
+    review: bool = Field(default=False, exclude_if=lambda value: value is False)
+    """A manual email: rendered into the owner's queue, sent only once a person approves it
+    (after editing it, if they like), or skipped."""
 
     @model_validator(mode="before")
     @classmethod

@@ -100,3 +100,56 @@ def test_sequence_controls_and_bulk_actions_through_the_api(web: SeededApp) -> N
     assert unknown.status_code == 404
     assert button.status_code == 303
     assert "Paused: check copy." in after.text and "Resume the sequence" in after.text
+
+
+def _pending_review(web: SeededApp) -> int:
+    """A manual email of anna's p10 waiting for review (as the tick plans one)."""
+    from engine.store.models import Enrollment, OutboundMessage
+
+    with web.db.session() as s:
+        e = s.get(Enrollment, web.scenario.enrollments["p10"])
+        assert e is not None and e.mailbox_id is not None
+        now = web.clock.now()
+        m = OutboundMessage(
+            enrollment_id=e.id, step_id="bump", prospect_id=e.prospect_id,
+            mailbox_id=e.mailbox_id, sequence_id=e.sequence_id, version_id=e.version_id,
+            state="planned", review="pending", to_address="ole@company10.example",
+            from_address="anna@acme.example", subject="Re: hello", body_text="Hi Ole,\n",
+            message_id="review-1@acme.example", references=[], headers={}, not_before=now,
+            held_reason="awaiting review by anna", created_at=now, updated_at=now,
+        )  # fmt: skip
+        s.add(m)
+        s.flush()
+        return m.id
+
+
+def test_manual_emails_are_reviewed_through_the_api_and_the_queue_page(web: SeededApp) -> None:
+    message_id = _pending_review(web)
+    anna, ben = _bearer(web.tokens["sdr"]), _bearer(web.tokens["sdr-ben"])
+    with TestClient(web.app) as client:
+        mine = client.get("/api/v1/reviews", headers=anna).json()
+        theirs = client.get("/api/v1/reviews", headers=ben).json()
+        foreign = client.post(f"/api/v1/reviews/{message_id}", json={"action": "skip"},
+                              headers=ben)  # fmt: skip
+        bad = client.post(f"/api/v1/reviews/{message_id}",
+                          json={"action": "save", "subject": "a\r\nBcc: x@y.example"},
+                          headers=anna)  # fmt: skip
+        saved = client.post(f"/api/v1/reviews/{message_id}",
+                            json={"action": "save", "subject": "Ole, one question"},
+                            headers=anna)  # fmt: skip
+        client.post("/login", data={"token": web.tokens["sdr"], "next": "/"})
+        page = client.get("/queue")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        approved = client.post(
+            f"/reviews/{message_id}",
+            data={"action": "approve", "subject": "Ole, one question", "body": "Hi Ole!",
+                  "csrf": csrf},
+            follow_redirects=False,
+        )  # fmt: skip
+        after = client.get("/api/v1/reviews", headers=anna).json()
+    assert [r["id"] for r in mine] == [message_id] and theirs == []
+    assert foreign.status_code == 404
+    assert bad.status_code == 422 and "without line breaks" in bad.json()["detail"]
+    assert saved.json()["subject"] == "Ole, one question"
+    assert "Emails to review" in page.text and 'value="Ole, one question"' in page.text
+    assert approved.status_code == 303 and after == []

@@ -1,4 +1,5 @@
-"""live operations: a sequence can be paused as a whole; workspace policy versions
+"""live operations: a sequence can be paused as a whole; workspace policy versions; manual
+emails awaiting review
 
 Revision ID: 0004_live_operations
 Revises: 0003
@@ -20,6 +21,8 @@ def upgrade() -> None:
             sa.Column('paused', sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch.add_column(sa.Column('paused_reason', sa.Text(), nullable=True))
+    with op.batch_alter_table('outbound_messages') as batch:
+        batch.add_column(sa.Column('review', sa.String(length=16), nullable=True))
     op.create_table('policy_versions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -35,6 +38,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('policy_versions')
+    with op.batch_alter_table('outbound_messages') as batch:
+        batch.drop_column('review')
     with op.batch_alter_table('sequences') as batch:
         batch.drop_column('paused_reason')
         batch.drop_column('paused')
