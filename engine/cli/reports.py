@@ -1,4 +1,5 @@
-"""CLI: `kadenz report` — reply rates and friends, with their definitions."""
+"""CLI: `kadenz report` — reply rates and friends, with their definitions — and `kadenz
+forecast`, what the live set will send in the coming days."""
 
 from __future__ import annotations
 
@@ -39,8 +40,50 @@ _EPILOG = "Definitions:\n\n" + "\n\n".join(
 )
 
 
+def forecast_command(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", min=1, max=90, help="How far ahead.")] = 14,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """What the live enrollments will send per mailbox and local day, against each cap.
+
+    Planned emails, first touches vs follow-ups, the day's cap (warm-up included) and the
+    overflow carried to later days; computed with the tick's own planner.
+
+    Examples:
+      kadenz forecast
+      kadenz forecast --days 30 --format json
+    """
+    from rich.table import Table
+
+    from engine.outbound.forecast import forecast
+
+    c = context.get(ctx)
+    if fmt not in ("table", "json"):
+        raise InvalidInput(f"--format {fmt!r} is not supported (use table or json)")
+    with c.db.session() as session:
+        result = forecast(session, c.clock.now(), days)
+    if fmt == "json":
+        print(json.dumps(result.as_json(), indent=2))
+        return
+    if not result.rows:
+        c.out.print(f"nothing to send in the next {days} days")
+        return
+    grid = Table("mailbox", "day", "planned", "first", "follow-up", "cap", "carried in",
+                 "sendable", "overflow", box=None)  # fmt: skip
+    for r in result.rows:
+        grid.add_row(r.mailbox, r.day.strftime("%a %Y-%m-%d"), str(r.planned),
+                     str(r.first_touches), str(r.follow_ups), str(r.cap), str(r.carried_in),
+                     str(r.sendable), str(r.overflow))  # fmt: skip
+    c.out.print(grid)
+    total = sum(r.planned for r in result.rows)
+    late = max((r.overflow for r in result.rows), default=0)
+    c.out.print(f"{total} emails over {days} days; largest overflow on one day: {late}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add `kadenz report` to the root app."""
+    """Add `kadenz report` and `kadenz forecast` to the root app."""
+    app.command("forecast")(forecast_command)
 
     @app.command("report", epilog=_EPILOG)
     def report(

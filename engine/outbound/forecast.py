@@ -1,0 +1,207 @@
+"""`kadenz forecast`: what the live set will send, per mailbox and local day, against caps.
+
+Each active enrollment is walked forward from where it is with the tick's own scheduling
+(`VersionRuntime.placement`, `tick.plan_send` for emails, `Placement.add_wait` for waits):
+the same planner as the tick and `simulate`, not a second implementation of the rules.
+Emails already planned count at their `not_before`. The walk assumes an email leaves when
+planned (its following wait counts from then) and stops at a blocking call or task (a
+person decides when it is done); paused and waiting enrollments are not projected.
+
+Per mailbox and day (the mailbox's time zone) the demand is compared with the daily cap in
+force that day (warm-up included); what exceeds it is carried to the next day as overflow.
+Reference: docs/sending.md, "kadenz forecast".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.core.states import EnrollmentState, MessageState
+from engine.outbound.caps import limits_for
+from engine.outbound.runtime import Runtimes
+from engine.outbound.tick import plan_send
+from engine.sequence_language.model import CallStep, EmailStep, TaskStep, WaitStep
+from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
+
+MAX_STEPS = 100  # per enrollment walk: a guard, sequences are far shorter
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastEmail:
+    enrollment_id: int
+    step_id: str
+    mailbox_id: int
+    at: datetime  # UTC, when it is planned to leave
+    first_touch: bool  # the enrollment's first email
+    in_outbox: bool  # already planned by the tick (else: still to be planned)
+
+
+@dataclass
+class DayRow:
+    mailbox: str
+    day: date  # in the mailbox's time zone
+    planned: int = 0  # emails due that day
+    first_touches: int = 0
+    follow_ups: int = 0
+    cap: int = 0
+    carried_in: int = 0  # overflow from earlier days
+    sendable: int = 0  # min(cap, planned + carried_in)
+    overflow: int = 0  # pushed to the next day
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mailbox": self.mailbox,
+            "day": self.day.isoformat(),
+            "planned": self.planned,
+            "first_touches": self.first_touches,
+            "follow_ups": self.follow_ups,
+            "cap": self.cap,
+            "carried_in": self.carried_in,
+            "sendable": self.sendable,
+            "overflow": self.overflow,
+        }
+
+
+@dataclass
+class Forecast:
+    start: datetime
+    days: int
+    rows: list[DayRow] = field(default_factory=list)
+    emails: list[ForecastEmail] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "days": self.days,
+            "rows": [r.as_json() for r in self.rows],
+        }
+
+
+def forecast(
+    session: Session, now: datetime, days: int = 14, runtimes: Runtimes | None = None
+) -> Forecast:
+    """Every email the live set will send from `now` for `days` days, and the daily table."""
+    cache = runtimes or Runtimes()
+    end = now + timedelta(days=days)
+    mailboxes = {m.id: m for m in session.scalars(select(Mailbox))}
+    zones = dict(
+        session.execute(
+            select(Prospect.id, Prospect.timezone)
+            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
+            .where(Enrollment.state == EnrollmentState.ACTIVE)
+        ).all()
+    )
+    outbox: dict[int, OutboundMessage] = {}
+    touched: set[int] = set()
+    for enrollment_id, state, message in session.execute(
+        select(OutboundMessage.enrollment_id, OutboundMessage.state, OutboundMessage)
+        .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
+        .where(
+            Enrollment.state == EnrollmentState.ACTIVE,
+            OutboundMessage.state != MessageState.CANCELLED,
+        )
+    ):
+        if state == MessageState.PLANNED:
+            outbox[enrollment_id] = message
+        else:
+            touched.add(enrollment_id)
+    out = Forecast(now, days)
+    for e in session.scalars(select(Enrollment).where(Enrollment.state == EnrollmentState.ACTIVE)):
+        mailbox = mailboxes.get(e.mailbox_id or 0)
+        if mailbox is None or mailbox.paused:
+            continue
+        out.emails += _walk(session, e, mailbox, zones.get(e.prospect_id), outbox.get(e.id),
+                            e.id in touched, now, end, cache)  # fmt: skip
+    out.emails.sort(key=lambda m: (m.at, m.enrollment_id))
+    out.rows = _table(out.emails, mailboxes, now, days)
+    return out
+
+
+def _walk(
+    session: Session,
+    e: Enrollment,
+    mailbox: Mailbox,
+    prospect_tz: str | None,
+    planned: OutboundMessage | None,
+    touched: bool,
+    now: datetime,
+    end: datetime,
+    cache: Runtimes,
+) -> list[ForecastEmail]:
+    runtime = cache.get(session, e.version_id)
+    placement = runtime.placement_in(prospect_tz, mailbox)
+    out: list[ForecastEmail] = []
+    index, started = e.step_index, e.step_started_at
+    if planned is not None:  # the email it waits for leaves at its not_before
+        at = max(planned.not_before, now)
+        out.append(ForecastEmail(e.id, planned.step_id, mailbox.id, at, not touched, True))
+        touched, started, due = True, at, at
+    elif e.next_run_at is None:
+        return out
+    else:
+        due = max(e.next_run_at, now)
+    for _ in range(MAX_STEPS):
+        if due > end:
+            break
+        step = runtime.step_at(index)
+        if step is None:
+            break
+        if isinstance(step, EmailStep):
+            slot = plan_send(placement, due, f"{e.id}:{step.id}")
+            if slot.at > end:
+                break
+            out.append(ForecastEmail(e.id, step.id, mailbox.id, slot.at, not touched, False))
+            touched, started, due = True, slot.at, slot.at
+        elif isinstance(step, WaitStep):
+            due = placement.add_wait(started or due, step.duration)
+            started = due
+        elif isinstance(step, CallStep | TaskStep):
+            if step.blocking:
+                break  # a person decides when it is done
+            started = due
+        index += 1
+    return out
+
+
+def _table(
+    emails: list[ForecastEmail], mailboxes: dict[int, Mailbox], now: datetime, days: int
+) -> list[DayRow]:
+    demand: dict[tuple[int, date], list[ForecastEmail]] = defaultdict(list)
+    for email in emails:
+        tz = _zone(mailboxes[email.mailbox_id])
+        demand[(email.mailbox_id, email.at.astimezone(tz).date())].append(email)
+    rows: list[DayRow] = []
+    for mailbox_id in sorted({m for m, _ in demand}, key=lambda i: mailboxes[i].name):
+        mailbox = mailboxes[mailbox_id]
+        tz = _zone(mailbox)
+        first = now.astimezone(tz).date()
+        carried = 0
+        for offset in range(days + 1):
+            day = first + timedelta(days=offset)
+            todays = demand.get((mailbox_id, day), [])
+            if not todays and not carried:
+                continue
+            noon = datetime.combine(day, time(12), tz).astimezone(UTC)
+            cap = limits_for(mailbox, noon).daily
+            row = DayRow(mailbox.name, day, planned=len(todays), cap=cap, carried_in=carried)
+            row.first_touches = sum(1 for m in todays if m.first_touch)
+            row.follow_ups = row.planned - row.first_touches
+            row.sendable = min(cap, row.planned + carried)
+            row.overflow = row.planned + carried - row.sendable
+            carried = row.overflow
+            rows.append(row)
+    return rows
+
+
+def _zone(mailbox: Mailbox) -> ZoneInfo:
+    try:
+        return ZoneInfo(mailbox.timezone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
