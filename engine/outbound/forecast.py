@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.states import EnrollmentState, MessageState
 from engine.outbound.caps import limits_for
-from engine.outbound.runtime import Runtimes
+from engine.outbound.runtime import Placement, Runtimes, Slot
 from engine.outbound.tick import plan_send
 from engine.sequence_language.model import CallStep, EmailStep, TaskStep, WaitStep
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
@@ -91,52 +91,89 @@ def forecast(
     cache = runtimes or Runtimes()
     end = now + timedelta(days=days)
     mailboxes = {m.id: m for m in session.scalars(select(Mailbox))}
-    zones = dict(
-        session.execute(
-            select(Prospect.id, Prospect.timezone)
-            .join(Enrollment, Enrollment.prospect_id == Prospect.id)
-            .where(Enrollment.state == EnrollmentState.ACTIVE)
-        ).all()
-    )
-    outbox: dict[int, OutboundMessage] = {}
+    outbox: dict[int, Any] = {}  # enrollment id -> its planned message (step_id, not_before)
     touched: set[int] = set()
-    for enrollment_id, state, message in session.execute(
-        select(OutboundMessage.enrollment_id, OutboundMessage.state, OutboundMessage)
+    for message in session.execute(
+        select(
+            OutboundMessage.enrollment_id,
+            OutboundMessage.state,
+            OutboundMessage.step_id,
+            OutboundMessage.not_before,
+        )
         .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
         .where(
             Enrollment.state == EnrollmentState.ACTIVE,
             OutboundMessage.state != MessageState.CANCELLED,
         )
     ):
-        if state == MessageState.PLANNED:
-            outbox[enrollment_id] = message
+        if message.state == MessageState.PLANNED:
+            outbox[message.enrollment_id] = message
         else:
-            touched.add(enrollment_id)
+            touched.add(message.enrollment_id)
     out = Forecast(now, days)
-    for e in session.scalars(select(Enrollment).where(Enrollment.state == EnrollmentState.ACTIVE)):
+    memo = _Memo()
+    for e in session.execute(
+        select(
+            Enrollment.id,
+            Enrollment.version_id,
+            Enrollment.mailbox_id,
+            Enrollment.step_index,
+            Enrollment.next_run_at,
+            Enrollment.step_started_at,
+            Prospect.timezone,
+        )
+        .join(Prospect, Prospect.id == Enrollment.prospect_id)
+        .where(Enrollment.state == EnrollmentState.ACTIVE)
+    ):
         mailbox = mailboxes.get(e.mailbox_id or 0)
         if mailbox is None or mailbox.paused:
             continue
-        out.emails += _walk(session, e, mailbox, zones.get(e.prospect_id), outbox.get(e.id),
-                            e.id in touched, now, end, cache)  # fmt: skip
+        out.emails += _walk(session, e, mailbox, outbox.get(e.id), e.id in touched, now, end,
+                            cache, memo)  # fmt: skip
     out.emails.sort(key=lambda m: (m.at, m.enrollment_id))
     out.rows = _table(out.emails, mailboxes, now, days)
     return out
 
 
+@dataclass
+class _Memo:
+    """The planner's answers for identical questions (same version, zone and instant):
+    thousands of enrollments due at the same moment ask the same thing. Only the answers
+    that do not depend on the enrollment (no spread key) are kept."""
+
+    slots: dict[tuple[int, str, int, datetime], Slot] = field(default_factory=dict)
+    waits: dict[tuple[int, str, int, datetime, str], datetime] = field(default_factory=dict)
+
+    def plan(self, version_id: int, placement: Placement, due: datetime, key: str) -> Slot:
+        memo = (version_id, placement.tz.key, id(placement.policy), due)
+        slot = self.slots.get(memo)
+        if slot is None:
+            slot = self.slots[memo] = placement.next_slot(due)
+        return slot if slot.at == due else plan_send(placement, due, key)
+
+    def wait(
+        self, version_id: int, placement: Placement, start: datetime, step: WaitStep
+    ) -> datetime:
+        memo = (version_id, placement.tz.key, id(placement.policy), start, str(step.duration))
+        until = self.waits.get(memo)
+        if until is None:
+            until = self.waits[memo] = placement.add_wait(start, step.duration)
+        return until
+
+
 def _walk(
     session: Session,
-    e: Enrollment,
+    e: Any,
     mailbox: Mailbox,
-    prospect_tz: str | None,
-    planned: OutboundMessage | None,
+    planned: Any,
     touched: bool,
     now: datetime,
     end: datetime,
     cache: Runtimes,
+    memo: _Memo,
 ) -> list[ForecastEmail]:
     runtime = cache.get(session, e.version_id)
-    placement = runtime.placement_in(prospect_tz, mailbox)
+    placement = runtime.placement_in(e.timezone, mailbox)
     out: list[ForecastEmail] = []
     index, started = e.step_index, e.step_started_at
     if planned is not None:  # the email it waits for leaves at its not_before
@@ -154,13 +191,13 @@ def _walk(
         if step is None:
             break
         if isinstance(step, EmailStep):
-            slot = plan_send(placement, due, f"{e.id}:{step.id}")
+            slot = memo.plan(e.version_id, placement, due, f"{e.id}:{step.id}")
             if slot.at > end:
                 break
             out.append(ForecastEmail(e.id, step.id, mailbox.id, slot.at, not touched, False))
             touched, started, due = True, slot.at, slot.at
         elif isinstance(step, WaitStep):
-            due = placement.add_wait(started or due, step.duration)
+            due = memo.wait(e.version_id, placement, started or due, step)
             started = due
         elif isinstance(step, CallStep | TaskStep):
             if step.blocking:
