@@ -13,7 +13,7 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import KadenzError
-from engine.outbound import review
+from engine.outbound import forecast, review
 from engine.people import controls, task_queue
 from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
@@ -256,7 +256,23 @@ def mailboxes_page(request: Request, who: SignedIn) -> Response:
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
         health = overview.mailbox_health(s, st.clock.now())
-    return render(request, "mailboxes.html", {"health": health}, who=who)
+        ahead = forecast.forecast(s, st.clock.now(), 14)
+    by_mailbox: dict[str, list[forecast.DayRow]] = {}
+    for row in ahead.rows:
+        by_mailbox.setdefault(row.mailbox, []).append(row)
+    forecasts = [
+        (
+            name,
+            rows,
+            charts.bar_chart(
+                [r.day.strftime("%a %d") for r in rows],
+                [r.planned for r in rows],
+                title=f"{name}: emails planned per day (cap {rows[0].cap})",
+            ),
+        )
+        for name, rows in by_mailbox.items()
+    ]
+    return render(request, "mailboxes.html", {"health": health, "forecasts": forecasts}, who=who)
 
 
 @router.get("/queue", response_class=HTMLResponse, response_model=None)

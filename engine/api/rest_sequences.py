@@ -18,7 +18,7 @@ from engine.api.auth import require
 from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import InvalidInput
-from engine.outbound import migration, review
+from engine.outbound import forecast, migration, review
 from engine.people import controls
 from engine.store.models import Enrollment, Prospect, SequenceVersion
 from engine.workspace import sequences
@@ -266,3 +266,18 @@ def act_on_review(
         if body.action == "skip":
             return _review_json(review.skip(s, message_id, at=now, by=by, owner=owner))
         return _review_json(review.get(s, message_id, owner=owner))
+
+
+@router.get(
+    "/forecast",
+    tags=["reports"],
+    summary="What the live set will send per mailbox and day (as `kadenz forecast`)",
+)
+def get_forecast(
+    request: Request,
+    days: int = Query(14, ge=1, le=90),
+    _: Principal = Depends(require("manager", "growth")),
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        return forecast.forecast(s, st.clock.now(), days).as_json()

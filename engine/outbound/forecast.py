@@ -8,7 +8,8 @@ planned (its following wait counts from then) and stops at a blocking call or ta
 person decides when it is done); paused and waiting enrollments are not projected.
 
 Per mailbox and day (the mailbox's time zone) the demand is compared with the daily cap in
-force that day (warm-up included); what exceeds it is carried to the next day as overflow.
+force that day (warm-up included); what exceeds it is overflow, moved to the prospect's next
+window slot after that day (where it counts as carried in), as the sender's cap hold would.
 Reference: docs/sending.md, "kadenz forecast".
 """
 
@@ -112,6 +113,7 @@ def forecast(
             touched.add(message.enrollment_id)
     out = Forecast(now, days)
     memo = _Memo()
+    placed: list[tuple[ForecastEmail, Placement]] = []
     for e in session.execute(
         select(
             Enrollment.id,
@@ -128,10 +130,12 @@ def forecast(
         mailbox = mailboxes.get(e.mailbox_id or 0)
         if mailbox is None or mailbox.paused:
             continue
-        out.emails += _walk(session, e, mailbox, outbox.get(e.id), e.id in touched, now, end,
-                            cache, memo)  # fmt: skip
-    out.emails.sort(key=lambda m: (m.at, m.enrollment_id))
-    out.rows = _table(out.emails, mailboxes, now, days)
+        found, placement = _walk(session, e, mailbox, outbox.get(e.id), e.id in touched, now,
+                                 end, cache, memo)  # fmt: skip
+        placed += [(email, placement) for email in found]
+    placed.sort(key=lambda pair: (pair[0].at, pair[0].enrollment_id))
+    out.emails = [email for email, _ in placed]
+    out.rows = _table(placed, mailboxes, now, days)
     return out
 
 
@@ -143,6 +147,7 @@ class _Memo:
 
     slots: dict[tuple[int, str, int, datetime], Slot] = field(default_factory=dict)
     waits: dict[tuple[int, str, int, datetime, str], datetime] = field(default_factory=dict)
+    placements: dict[tuple[int, str | None, int], Placement] = field(default_factory=dict)
 
     def plan(self, version_id: int, placement: Placement, due: datetime, key: str) -> Slot:
         memo = (version_id, placement.tz.key, id(placement.policy), due)
@@ -171,9 +176,12 @@ def _walk(
     end: datetime,
     cache: Runtimes,
     memo: _Memo,
-) -> list[ForecastEmail]:
+) -> tuple[list[ForecastEmail], Placement]:
     runtime = cache.get(session, e.version_id)
-    placement = runtime.placement_in(e.timezone, mailbox)
+    where = (e.version_id, e.timezone, mailbox.id)
+    placement = memo.placements.get(where)
+    if placement is None:
+        placement = memo.placements[where] = runtime.placement_in(e.timezone, mailbox)
     out: list[ForecastEmail] = []
     index, started = e.step_index, e.step_started_at
     if planned is not None:  # the email it waits for leaves at its not_before
@@ -181,7 +189,7 @@ def _walk(
         out.append(ForecastEmail(e.id, planned.step_id, mailbox.id, at, not touched, True))
         touched, started, due = True, at, at
     elif e.next_run_at is None:
-        return out
+        return out, placement
     else:
         due = max(e.next_run_at, now)
     for _ in range(MAX_STEPS):
@@ -204,36 +212,54 @@ def _walk(
                 break  # a person decides when it is done
             started = due
         index += 1
-    return out
+    return out, placement
 
 
 def _table(
-    emails: list[ForecastEmail], mailboxes: dict[int, Mailbox], now: datetime, days: int
+    emails: list[tuple[ForecastEmail, Placement]],
+    mailboxes: dict[int, Mailbox],
+    now: datetime,
+    days: int,
 ) -> list[DayRow]:
-    demand: dict[tuple[int, date], list[ForecastEmail]] = defaultdict(list)
-    for email in emails:
-        tz = _zone(mailboxes[email.mailbox_id])
-        demand[(email.mailbox_id, email.at.astimezone(tz).date())].append(email)
+    """Per mailbox and local day: what is due, against the day's cap. What exceeds the cap
+    moves, as the sender's cap hold would, to the prospect's next window slot after that
+    day (the next business day for a Mon-Fri window), and counts there as carried in."""
     rows: list[DayRow] = []
-    for mailbox_id in sorted({m for m, _ in demand}, key=lambda i: mailboxes[i].name):
+    opening: dict[tuple[str, int, datetime], datetime] = {}  # the planner, memoised
+    by_mailbox: dict[int, list[tuple[datetime, int, ForecastEmail, Placement, bool]]] = defaultdict(
+        list
+    )
+    for n, (email, placement) in enumerate(emails):
+        by_mailbox[email.mailbox_id].append((email.at, n, email, placement, False))
+    for mailbox_id in sorted(by_mailbox, key=lambda i: mailboxes[i].name):
         mailbox = mailboxes[mailbox_id]
         tz = _zone(mailbox)
-        first = now.astimezone(tz).date()
-        carried = 0
-        for offset in range(days + 1):
-            day = first + timedelta(days=offset)
-            todays = demand.get((mailbox_id, day), [])
-            if not todays and not carried:
-                continue
+        last_day = (now + timedelta(days=days)).astimezone(tz).date()
+        queue = sorted(by_mailbox[mailbox_id], key=lambda item: (item[0], item[1]))
+        while queue:
+            day = queue[0][0].astimezone(tz).date()
+            if day > last_day:
+                break
+            todays = [item for item in queue if item[0].astimezone(tz).date() == day]
+            queue = [item for item in queue if item[0].astimezone(tz).date() != day]
             noon = datetime.combine(day, time(12), tz).astimezone(UTC)
             cap = limits_for(mailbox, noon).daily
-            row = DayRow(mailbox.name, day, planned=len(todays), cap=cap, carried_in=carried)
-            row.first_touches = sum(1 for m in todays if m.first_touch)
+            fresh = [item for item in todays if not item[4]]
+            row = DayRow(mailbox.name, day, planned=len(fresh), cap=cap)
+            row.carried_in = len(todays) - len(fresh)
+            row.first_touches = sum(1 for item in fresh if item[2].first_touch)
             row.follow_ups = row.planned - row.first_touches
-            row.sendable = min(cap, row.planned + carried)
-            row.overflow = row.planned + carried - row.sendable
-            carried = row.overflow
+            row.sendable = min(cap, len(todays))
+            row.overflow = len(todays) - row.sendable
             rows.append(row)
+            midnight = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
+            for _, n, email, placement, _moved in todays[row.sendable :]:
+                key = (placement.tz.key, id(placement.policy), midnight)
+                later = opening.get(key)
+                if later is None:
+                    later = opening[key] = placement.next_slot(midnight).at
+                queue.append((later, n, email, placement, True))
+            queue.sort(key=lambda item: (item[0], item[1]))
     return rows
 
 

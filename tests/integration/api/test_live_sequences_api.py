@@ -153,3 +153,18 @@ def test_manual_emails_are_reviewed_through_the_api_and_the_queue_page(web: Seed
     assert saved.json()["subject"] == "Ole, one question"
     assert "Emails to review" in page.text and 'value="Ole, one question"' in page.text
     assert approved.status_code == 303 and after == []
+
+
+def test_the_forecast_in_the_api_and_on_the_mailboxes_page(web: SeededApp) -> None:
+    manager = _bearer(web.tokens["manager"])
+    with TestClient(web.app) as client:
+        api = client.get("/api/v1/forecast?days=14", headers=manager)
+        too_far = client.get("/api/v1/forecast?days=400", headers=manager)
+        client.post("/login", data={"token": web.tokens["manager"], "next": "/"})
+        page = client.get("/mailboxes")
+    assert api.status_code == 200 and api.json()["days"] == 14
+    for row in api.json()["rows"]:
+        assert row["first_touches"] + row["follow_ups"] == row["planned"]
+        assert row["sendable"] + row["overflow"] == row["planned"] + row["carried_in"]
+    assert too_far.status_code == 422
+    assert page.status_code == 200 and "Forecast: the next 14 days" in page.text
