@@ -124,7 +124,9 @@ def resume(
             continue
         row.paused_until = None
         if _open_blocking_task(session, row):
-            lifecycle.move(session, row, EnrollmentState.WAITING, at, reason=row.state_reason)
+            lifecycle.move(
+                session, row, EnrollmentState.WAITING, at, reason="waiting for its open task"
+            )
         else:
             if row.next_run_at is None and not _awaits_a_message(session, row):
                 row.next_run_at = at
