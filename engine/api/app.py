@@ -17,6 +17,7 @@ from engine.api import (
     inbox_pages,
     problems,
     rest,
+    rest_sequences,
     rest_writes,
     unsubscribe,
     users,
@@ -49,6 +50,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     problems.install(app)
     app.include_router(rest.router)
     app.include_router(rest_writes.router)
+    app.include_router(rest_sequences.router)
     app.include_router(unsubscribe.router)
     app.include_router(bookings.router)
     app.include_router(inbox.router)

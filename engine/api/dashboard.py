@@ -15,7 +15,8 @@ from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import InvalidInput, KadenzError
 from engine.inbound import inbox
-from engine.people import task_queue
+from engine.outbound import forecast, review
+from engine.people import controls, task_queue
 from engine.reporting import activity, overview, reports, rollups
 from engine.store.models import (
     ApiToken,
@@ -279,6 +280,7 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
         total = reports.build_report(s, by="sequence", sequence=key).total
         comparisons = reports.variant_comparisons(s, key)
         weeks = overview.sends_per_week(s, seq.id)
+        by_version = overview.live_by_version(s, seq.id)
     rank = {step: i for i, step in enumerate(order) if step}
     steps = sorted(by_step.rows, key=lambda r: (rank.get(r.key[1], 999), r.group))
     funnel = charts.bar_chart(
@@ -309,9 +311,47 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
             "funnel": funnel,
             "comparisons": ci_charts,
             "week_chart": week_chart,
+            "by_version": by_version,
         },
         who=who,
     )
+
+
+@router.post("/sequences/{key}/control", response_model=None)
+def sequence_control(
+    request: Request,
+    who: SignedIn,
+    key: str,
+    action: str = Form(...),
+    reason: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """The pause/resume buttons of the sequence page (kadenz sequence pause|resume)."""
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request, "error.html", {"message": "The form expired; reload the page."}, who=who,
+            status=403,
+        )  # fmt: skip
+    if who.role not in ("growth", "admin"):
+        return render(
+            request, "error.html", {"message": "Only growth and admins pause sequences."},
+            who=who, status=403,
+        )  # fmt: skip
+    try:
+        with st.db.session() as s:
+            if action == "pause":
+                controls.pause_sequence(s, key, at=st.clock.now(), reason=reason.strip() or None)
+            elif action == "resume":
+                controls.resume_sequence(s, key, at=st.clock.now())
+            else:
+                return render(
+                    request, "error.html", {"message": f"Unknown action {action!r}."}, who=who,
+                    status=400,
+                )  # fmt: skip
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+    return RedirectResponse(f"/sequences/{quote(key)}", status_code=303)
 
 
 @router.get("/mailboxes", response_class=HTMLResponse, response_model=None)
@@ -320,7 +360,23 @@ def mailboxes_page(request: Request, who: SignedIn) -> Response:
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
         health = overview.mailbox_health(s, st.clock.now())
-    return render(request, "mailboxes.html", {"health": health}, who=who)
+        ahead = forecast.forecast(s, st.clock.now(), 14)
+    by_mailbox: dict[str, list[forecast.DayRow]] = {}
+    for row in ahead.rows:
+        by_mailbox.setdefault(row.mailbox, []).append(row)
+    forecasts = [
+        (
+            name,
+            rows,
+            charts.bar_chart(
+                [r.day.strftime("%a %d") for r in rows],
+                [r.planned for r in rows],
+                title=f"{name}: emails planned per day (cap {rows[0].cap})",
+            ),
+        )
+        for name, rows in by_mailbox.items()
+    ]
+    return render(request, "mailboxes.html", {"health": health, "forecasts": forecasts}, who=who)
 
 
 @router.get("/queue", response_class=HTMLResponse, response_model=None)
@@ -332,12 +388,57 @@ def queue_page(
         owner = who.owner
     with st.db.session() as s:
         items = task_queue.queue(s, st.clock.now(), owner=owner or None, tz=st.settings.zone)
+        reviews = review.pending(s, owner=owner or None)
     return render(
         request,
         "queue.html",
-        {"items": items, "owner": owner, "outcomes": OUTCOME_LABELS, "done": done, "error": None},
+        {
+            "items": items,
+            "reviews": reviews,
+            "owner": owner,
+            "outcomes": OUTCOME_LABELS,
+            "done": done,
+            "error": None,
+        },
         who=who,
     )
+
+
+@router.post("/reviews/{message_id}", response_model=None)
+def review_action(
+    request: Request,
+    who: SignedIn,
+    message_id: int,
+    action: str = Form(...),
+    subject: str = Form(""),
+    body: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """The queue's review form: save the edits, approve (send) or skip a manual email."""
+    st = _state(request)
+    if not session.csrf_ok(st.secret, request.cookies.get(session.COOKIE), csrf):
+        return render(
+            request, "error.html", {"message": "The form expired; reload the page."}, who=who,
+            status=403,
+        )  # fmt: skip
+    if who.role not in ("sdr", "admin") or action not in ("save", "approve", "skip"):
+        return render(
+            request, "error.html", {"message": "Only SDRs and admins review emails."}, who=who,
+            status=403,
+        )  # fmt: skip
+    owner = who.owner if who.role == "sdr" else None
+    by, now = who.owner or who.name, st.clock.now()
+    try:
+        with st.db.session() as s:
+            if action != "skip":
+                review.edit(s, message_id, at=now, by=by, subject=subject, body=body, owner=owner)
+            if action == "approve":
+                review.approve(s, message_id, at=now, by=by, owner=owner)
+            elif action == "skip":
+                review.skip(s, message_id, at=now, by=by, owner=owner)
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+    return RedirectResponse("/queue", status_code=303)
 
 
 @router.post("/queue/{task_id}", response_model=None)

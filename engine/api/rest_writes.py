@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import object_session
 from starlette.concurrency import run_in_threadpool
 
 from engine.api.auth import require
@@ -21,7 +22,7 @@ from engine.api.state import AppState
 from engine.errors import NotFound
 from engine.people import enrollment, erasure, prospects
 from engine.people.field_map import PROSPECT_COLUMNS
-from engine.store.models import Enrollment
+from engine.store.models import Enrollment, SequenceVersion
 from engine.workspace.tokens import Principal
 
 router = APIRouter(prefix="/api/v1")
@@ -156,9 +157,12 @@ def _own(s: Any, who: Principal, body: EnrollmentAction) -> None:
 
 
 def _enrollment_json(row: Enrollment) -> dict[str, Any]:
+    session = object_session(row)
+    version = session.get(SequenceVersion, row.version_id) if session is not None else None
     return {
         "id": row.id,
         "state": row.state,
+        "version": version.version if version is not None else None,
         "reason": row.state_reason,
         "step": row.step_id,
         "next_run_at": row.next_run_at.isoformat() if row.next_run_at else None,

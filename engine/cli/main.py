@@ -7,14 +7,16 @@ import sys
 import typer
 
 from engine.cli import (
-    bi,
+    context,
     demo,
     enrollments,
     inbound,
     inbox,
     mailboxes,
+    policy,
     prospects,
     reports,
+    review,
     running,
     sequences,
     suppressions,
@@ -22,7 +24,6 @@ from engine.cli import (
     users,
     web,
     workers,
-    workspace,
 )
 from engine.errors import ConfigError, KadenzError
 
@@ -56,11 +57,21 @@ def _root(
         raise typer.Exit()
 
 
+@app.command("init")
+def init(ctx: typer.Context) -> None:
+    """Create the workspace database, or upgrade it to the newest schema. Safe to run twice."""
+    c = context.get(ctx)
+    c.settings.home.mkdir(parents=True, exist_ok=True)
+    db = c.db  # migrates on first use
+    c.settings.resolved_secret_key()
+    c.out.print(f"workspace ready: {c.settings.home} (database: {db.dialect})")
+
+
 for module in (
-    workspace,
     users,
     sequences,
     mailboxes,
+    policy,
     prospects,
     enrollments,
     suppressions,
@@ -68,13 +79,14 @@ for module in (
     inbound,
     inbox,
     tasks,
+    review,
     reports,
-    bi,
     web,
     workers,
     demo,
 ):
     module.register(app)
+reports.register_bi(app)
 reports.register_activity(app)
 
 

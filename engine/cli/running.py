@@ -90,6 +90,14 @@ def simulate_command(
     mailboxes: int | None = typer.Option(
         None, "--mailboxes", min=1, help="Spread prospects over N mailboxes (default: the pool)."
     ),
+    also: Annotated[
+        list[str] | None,
+        typer.Option("--also", help="Another sequence (key or file) the prospects are in at once."),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="A workspace policy file (contact limits) to apply."),
+    ] = None,
 ) -> None:
     """Dry-run a sequence on a virtual clock: every email, call and task, when, in local time.
 
@@ -104,13 +112,24 @@ def simulate_command(
     rows, issues = read_prospects(prospects)
     for issue in issues:
         c.err.print(f"skipped: {issue}")
-    actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes)
+    others = [_sequence_input(c, one)[0] for one in also or []]
+    rules = None
+    if policy is not None:
+        from engine.sequence_language.policy import load_policy
+
+        rules = load_policy(policy)
+    actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes,
+                       also=others, policy=rules)  # fmt: skip
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))
         return
-    table = Table("UTC", "local", "timezone", "prospect", "step", "type", "mailbox")
-    for row in iter_table(actions):
-        table.add_row(*row)
+    extra = ["sequence"] if others else []
+    extra += ["held by"] if any(a.held for a in actions) else []
+    table = Table("UTC", "local", "timezone", "prospect", "step", "type", "mailbox", *extra)
+    for action, row in zip(actions, iter_table(actions), strict=True):
+        more = [action.sequence] if others else []
+        more += [action.held.split(";")[0]] if "held by" in extra else []
+        table.add_row(*row, *more)
     c.out.print(table)
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
 

@@ -1,4 +1,5 @@
-"""CLI: `kadenz sequence validate|schema|push|list|show|preview` (docs/sequences.md)."""
+"""CLI: `kadenz sequence validate|schema|push|list|show|preview` (docs/sequences.md); migrate
+and pause|resume|archive live in their own modules."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from engine.cli import context
+from engine.cli import context, sequence_controls
+from engine.outbound import migration
 from engine.sequence_language.loader import LoadedSequence, load_paths
 from engine.sequence_language.model import EmailStep, Step, WaitStep
 from engine.sequence_language.schema import sequence_schema
@@ -66,11 +68,17 @@ def schema() -> None:
 
 @sequence_app.command()
 def push(
-    typer_ctx: typer.Context, paths: list[Path] = PATHS, templates: Path | None = TEMPLATES
+    typer_ctx: typer.Context,
+    paths: list[Path] = PATHS,
+    templates: Path | None = TEMPLATES,
+    migrate: bool = typer.Option(
+        False, "--migrate", help="Then migrate live enrollments to the pushed version."
+    ),
 ) -> None:
     """Validate, then store each sequence as a new version (unchanged content: no new version).
 
-    Enrolled prospects stay on the version they were enrolled in.
+    Enrolled prospects stay on the version they were enrolled in, unless --migrate moves
+    them (as `kadenz sequence migrate KEY` would; nothing is pushed when that is refused).
     """
     ctx = context.get(typer_ctx)
     loaded = _report(ctx, paths, templates)
@@ -81,10 +89,17 @@ def push(
             ctx.err.print(escape(problem), soft_wrap=True)
         if problems:
             raise typer.Exit(1)
+        if migrate:
+            for one in loaded:
+                migration.precheck(session, one.spec.key, one.spec, dict(one.templates))
         for one in loaded:
             version, created = service.push(session, one, at)
             word = "pushed" if created else "unchanged"
             ctx.out.print(f"{word} {one.spec.key} v{version.version}")
+    if migrate:
+        for one in loaded:
+            report = migration.migrate(ctx.db, one.spec.key, None, at)
+            sequence_controls.show_migration(ctx, report, "table")
 
 
 @sequence_app.command("list")
@@ -96,7 +111,7 @@ def list_(typer_ctx: typer.Context) -> None:
     if not rows:
         ctx.out.print("no sequences yet (push one: kadenz sequence push sequences/)")
         return
-    table = Table("key", "name", "current", "versions", "updated (UTC)", box=None)
+    table = Table("key", "name", "current", "versions", "updated (UTC)", "state", box=None)
     for row in rows:
         table.add_row(
             row.key,
@@ -104,6 +119,7 @@ def list_(typer_ctx: typer.Context) -> None:
             f"v{row.current_version}" if row.current_version else "-",
             str(row.versions),
             row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "-",
+            "archived" if row.archived else "paused" if row.paused else "live",
         )
     ctx.out.print(table)
 
@@ -212,4 +228,5 @@ def _missing_line(names: list[str]) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    sequence_controls.register(sequence_app)
     app.add_typer(sequence_app, name="sequence")

@@ -35,6 +35,8 @@ class EventType(StrEnum):
     MESSAGE_REPLANNED = "message.replanned"  # data: reason (claimed, never started: a crash)
     MESSAGE_RESOLVED = "message.resolved"  # data: by, verdict, evidence (an ambiguous send)
     MESSAGE_CANCELLED = "message.cancelled"  # data: reason
+    MESSAGE_EDITED = "message.edited"  # a manual email changed by a person; data: by, fields
+    MESSAGE_APPROVED = "message.approved"  # a manual email released for sending; data: by
     # inbound
     INBOUND_RECEIVED = "inbound.received"  # data: class, intent
     REPLY_RECEIVED = "reply.received"  # a human reply; data: intent

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -47,7 +47,7 @@ from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.outbound import leases
+from engine.outbound import contact_limits, leases
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.outbound.connections import SendLoop
 from engine.outbound.outcomes import Outcome, record_results
@@ -332,6 +332,8 @@ def claim(
             .where(
                 OutboundMessage.state == MessageState.PLANNED,
                 OutboundMessage.not_before <= now,
+                # a manual email waits for its owner's approval (engine.outbound.review)
+                or_(OutboundMessage.review.is_(None), OutboundMessage.review != "pending"),
                 Mailbox.paused.is_(False),
                 # paused/waiting enrollments keep their message planned and untouched
                 Enrollment.state.in_(
@@ -530,6 +532,14 @@ def _check_one(
         )
         report.replanned += 1
         return None
+    # --- contact limits across sequences (issue 13): the one call into contact_limits ---
+    limited = contact_limits.check(session, message, placement, now)
+    if limited is not None:
+        hold(session, message, now, limited.until, limited.reason)
+        report.held += 1
+        report.held_reasons.append(limited.reason)
+        return None
+    # --- end of contact limits ---
     domain = addresses.domain_of(message.to_address)
     decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
     if not decision.allowed:

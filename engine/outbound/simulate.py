@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from engine.clock import VirtualClock
+from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.mail.smtp import SendOutcome, SendResult
 from engine.outbound.caps import MemoryRateLimiter
@@ -30,10 +31,12 @@ from engine.people import csv_import
 from engine.people.csv_import import RowIssue
 from engine.people.field_map import PROSPECT_COLUMNS
 from engine.people.tasks import complete_task
+from engine.sequence_language.policy import LoadedPolicy
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
+    Event,
     Mailbox,
     OutboundMessage,
     Prospect,
@@ -41,6 +44,7 @@ from engine.store.models import (
     SequenceVersion,
     Task,
 )
+from engine.workspace import policy as stored_policy
 
 MAILBOX_CAPS = (
     "daily_cap",
@@ -63,9 +67,11 @@ class PlannedAction:
     at: datetime  # UTC
     local_time: datetime
     timezone: str
+    sequence: str = ""  # set when several sequences were simulated together
+    held: str = ""  # what held the email later than planned (a contact limit), if anything
 
     def as_json(self) -> dict[str, str]:
-        return {
+        out = {
             "prospect": self.prospect,
             "step": self.step,
             "type": self.type,
@@ -74,6 +80,11 @@ class PlannedAction:
             "local_time": self.local_time.isoformat(),
             "timezone": self.timezone,
         }
+        if self.sequence:
+            out["sequence"] = self.sequence
+        if self.held:
+            out["held"] = self.held
+        return out
 
 
 @dataclass
@@ -116,8 +127,14 @@ def simulate(
     *,
     mailbox_settings: dict[str, dict[str, Any]] | None = None,
     mailboxes: int | None = None,
+    also: list[SequenceInput] | None = None,
+    policy: LoadedPolicy | None = None,
 ) -> list[PlannedAction]:
-    """Every email, call and task the engine would execute from `start` for `days` days."""
+    """Every email, call and task the engine would execute from `start` for `days` days.
+
+    `also`: more sequences every prospect is enrolled in at the same time; `policy`: the
+    workspace policy whose contact limits hold across them (as `kadenz policy push` would).
+    """
     end = start + timedelta(days=days)
     pool = list(sequence.pool)
     if mailboxes is not None or not pool:
@@ -131,9 +148,13 @@ def simulate(
         try:
             db.upgrade()
             clock = VirtualClock(start)
-            _seed(db, sequence, prospects, pool, mailbox_settings or {}, start)
+            for one in [sequence, *(also or [])]:
+                _seed(db, one, prospects, pool, mailbox_settings or {}, start)
+            if policy is not None:
+                with db.session() as session:
+                    stored_policy.push(session, policy, start)
             _run(db, clock, settings, end)
-            return _actions(db, end)
+            return _actions(db, end, several=bool(also))
         finally:
             db.dispose()
 
@@ -171,7 +192,11 @@ def _seed(
         first = build_runtime(version).step_at(0)
         boxes: dict[str, Mailbox] = {}
         names = set(pool) | {p["mailbox"] for p in prospects if p.get("mailbox")}
+        existing = {m.name: m for m in session.scalars(select(Mailbox))}
         for name in sorted(names):
+            if name in existing:
+                boxes[name] = existing[name]
+                continue
             known = {k: v for k, v in mailbox_settings.get(name, {}).items() if k in MAILBOX_CAPS}
             values: dict[str, Any] = {
                 "address": f"{name}@simulation.example",
@@ -184,9 +209,9 @@ def _seed(
         session.flush()
         for i, fields in enumerate(prospects):
             data = {k: v for k, v in fields.items() if k != "mailbox"}
-            prospect = Prospect(
-                email_key=fields["email"].lower(), created_at=at, updated_at=at, **data
-            )
+            prospect = session.scalar(
+                select(Prospect).where(Prospect.email_key == fields["email"].lower())
+            ) or Prospect(email_key=fields["email"].lower(), created_at=at, updated_at=at, **data)
             session.add(prospect)
             session.flush()
             mailbox = boxes[fields.get("mailbox") or pool[i % len(pool)]]
@@ -267,11 +292,21 @@ def _next_event(db: Database, now: datetime) -> datetime | None:
     return nxt if nxt > now else now + timedelta(seconds=1)
 
 
-def _actions(db: Database, end: datetime) -> list[PlannedAction]:
+def _actions(db: Database, end: datetime, *, several: bool = False) -> list[PlannedAction]:
     out: list[PlannedAction] = []
     runtimes = Runtimes()
     with db.session() as session:
         mailbox_names = {m.id: m.name for m in session.scalars(select(Mailbox))}
+        keys = {q.id: q.key for q in session.scalars(select(Sequence))} if several else {}
+        held: dict[int, str] = {}
+        for outbound_id, data in session.execute(
+            select(Event.outbound_id, Event.data)
+            .where(Event.type == EventType.MESSAGE_HELD)
+            .order_by(Event.id)
+        ):
+            reason = str((data or {}).get("reason", ""))
+            if outbound_id is not None and reason.startswith("contact limit"):
+                held[outbound_id] = reason
 
         def where(enrollment_id: int | None) -> tuple[Prospect, Enrollment, Any]:
             enrollment = session.get(Enrollment, enrollment_id)
@@ -296,6 +331,8 @@ def _actions(db: Database, end: datetime) -> list[PlannedAction]:
                     at=message.sent_at,
                     local_time=message.sent_at.astimezone(placement.tz),
                     timezone=placement.tz.key,
+                    sequence=keys.get(message.sequence_id, ""),
+                    held=held.get(message.id, ""),
                 )
             )
         for task in session.scalars(select(Task).where(Task.due_at <= end)):
@@ -311,6 +348,7 @@ def _actions(db: Database, end: datetime) -> list[PlannedAction]:
                     at=task.due_at,
                     local_time=task.due_at.astimezone(placement.tz),
                     timezone=placement.tz.key,
+                    sequence=keys.get(enrollment.sequence_id, ""),
                 )
             )
     out.sort(key=lambda a: (a.at, a.prospect, a.step))

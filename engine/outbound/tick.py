@@ -50,6 +50,7 @@ from engine.store.models import (
     Mailbox,
     OutboundMessage,
     Prospect,
+    Sequence,
     Task,
 )
 
@@ -224,6 +225,8 @@ def _resume_expired_pauses(
         Enrollment.state == EnrollmentState.PAUSED,
         Enrollment.paused_until.is_not(None),
         Enrollment.paused_until <= now,
+        # a paused sequence holds everyone, out-of-office returns too (people.controls)
+        Enrollment.sequence_id.not_in(select(Sequence.id).where(Sequence.paused)),
     )
     if dialect == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
@@ -460,7 +463,12 @@ def _email_step(
         "updated_at": now,
     }
     planned_data = {"not_before": slot.at.isoformat(), "local": slot.local.isoformat()}
-    if ahead is not None:
+    if step.review:  # a manual email: held for its owner's review (engine.outbound.review)
+        owner = enrollment.owner or prospect.owner or "the owner"
+        row["review"] = "pending"
+        row["held_reason"] = f"awaiting review by {owner}; approve or skip it: kadenz review list"
+        planned_data["review"] = "pending"
+    if ahead is not None and not step.review:
         # Batched: inserted with the batch (`_insert_emails`), events after it (they need
         # the message's id); the enrollment moves on in one UPDATE for the batch, so its
         # ORM object is left as loaded.
@@ -487,6 +495,8 @@ def _email_step(
             data=planned_data,
         )
         report.emails_planned += 1
+        if step.review:
+            _review_task(session, enrollment, prospect, step, message, now, report)
     events.record(
         session,
         EventType.STEP_EXECUTED,
@@ -497,6 +507,45 @@ def _email_step(
     )
     _advance(enrollment, runtime, now)
     enrollment.next_run_at = None  # wait for the send: the sender sets it (module docstring)
+
+
+def _review_task(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    step: EmailStep,
+    message: OutboundMessage,
+    now: datetime,
+    report: TickReport,
+) -> None:
+    """The manual email's entry in its owner's queue (done when approved, skipped when
+    skipped: engine.outbound.review)."""
+    task = Task(
+        kind="manual_email",
+        prospect_id=prospect.id,
+        enrollment_id=enrollment.id,
+        step_id=f"{step.id}#review",
+        owner=enrollment.owner or prospect.owner,
+        title=f"Review the email {message.subject!r} to {prospect.email or prospect.id}",
+        notes=f"kadenz review show {message.id}; then approve or skip it",
+        state=TaskState.OPEN,
+        blocking=False,
+        due_at=message.not_before,
+        created_at=now,
+    )
+    with session.begin_nested():
+        session.add(task)
+        session.flush()
+    events.record(
+        session,
+        EventType.TASK_CREATED,
+        now,
+        enrollment=enrollment,
+        task_id=task.id,
+        outbound_id=message.id,
+        data={"kind": "manual_email", "review": message.id},
+    )
+    report.tasks_created += 1
 
 
 def plan_send(placement: Placement, due: datetime, spread_key: str) -> Slot:

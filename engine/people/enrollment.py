@@ -34,6 +34,7 @@ from engine.store.models import (
 from engine.store.models import (
     Sequence as SequenceRow,
 )
+from engine.workspace import policy as workspace_policy
 
 # Port: which template variables a prospect lacks (no default) for this version.
 VariableChecker = Callable[[SequenceVersion, Prospect], list[str]]
@@ -91,6 +92,11 @@ def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVe
         )
     if sequence.archived:
         raise Conflict(f"sequence {key!r} is archived; enroll into another sequence")
+    if sequence.paused:
+        raise Conflict(
+            f"sequence {key!r} is paused ({sequence.paused_reason}); resume it first: "
+            f"kadenz sequence resume {key}"
+        )
     version = (
         session.get(SequenceVersion, sequence.current_version_id)
         if sequence.current_version_id is not None
@@ -193,6 +199,8 @@ def enroll(
     pool = _pool(session, spec, mailbox)
     owned = _owned(session) if spec.get("sender") == "owner" else []
     load = _live_load(session, [m.id for m in [*pool, *owned]])
+    rules = workspace_policy.current(session)
+    concurrent = rules.concurrent_sequences_per_person if rules is not None else None
     result = EnrollResult(sequence=key, version=version.version)
 
     def refuse(email: str, reason: str, fix: str, prospect: Prospect | None = None) -> None:
@@ -248,6 +256,22 @@ def enroll(
                 prospect,
             )
             continue
+        if concurrent is not None:
+            elsewhere = session.scalars(
+                select(SequenceRow.key)
+                .join(Enrollment, Enrollment.sequence_id == SequenceRow.id)
+                .where(Enrollment.prospect_id == prospect.id, Enrollment.state.in_(_LIVE))
+            ).all()
+            if len(elsewhere) >= concurrent:
+                refuse(
+                    email,
+                    f"already live in {len(elsewhere)} sequence(s) "
+                    f"({', '.join(sorted(elsewhere))}); the workspace policy allows "
+                    f"{concurrent} at once (concurrent_sequences_per_person)",
+                    "stop one first (kadenz enrollment stop), or raise the limit in the policy",
+                    prospect,
+                )
+                continue
         missing = check_variables(version, prospect)
         if missing:
             refuse(
@@ -378,6 +402,12 @@ def resume(session: Session, email: str, key: str, *, at: datetime) -> Enrollmen
     row = find_enrollment(session, email, key)
     if row.state != EnrollmentState.PAUSED:
         raise Conflict(f"{email} is {row.state} in {key}, not paused; nothing to resume")
+    paused_sequence = session.get(SequenceRow, row.sequence_id)
+    if paused_sequence is not None and paused_sequence.paused:
+        raise Conflict(
+            f"the whole sequence {key} is paused ({paused_sequence.paused_reason}); "
+            f"resume it: kadenz sequence resume {key}"
+        )
     _move(row, EnrollmentState.ACTIVE, "resume")
     row.state_reason = None
     row.paused_until = None

@@ -82,6 +82,11 @@ def complete(
     task = get_task(session, task_id, owner)
     if task.state != TaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
+    if task.kind == "manual_email":
+        raise Conflict(
+            f"task {task_id} is an email to review: approve or skip the email itself "
+            "(kadenz review list, then kadenz review approve|skip ID)"
+        )
     # complete_task records MEETING_BOOKED (and stops the sequence when it says so).
     task = tasks.complete_task(
         session,

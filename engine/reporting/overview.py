@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from engine.store.models import (
     Prospect,
     ReportRollup,
     Sequence,
+    SequenceVersion,
     Task,
 )
 
@@ -96,6 +97,7 @@ class Timeline:
     enrollments: list[tuple[Enrollment, str]]  # with the sequence key
     tasks: list[Task]
     explanations: dict[int, str]  # enrollment id -> "why it is where it is"
+    versions: dict[int, int] = field(default_factory=dict)  # version id -> version number
 
 
 def timeline(session: Session, prospect_id: int, now: datetime) -> Timeline | None:
@@ -130,7 +132,35 @@ def timeline(session: Session, prospect_id: int, now: datetime) -> Timeline | No
         enrollments,
         tasks,
         {e.id: engine_says.get(e.id) or explain(session, e, now) for e, _ in enrollments},
+        enrollment_versions(session, [e.version_id for e, _ in enrollments]),
     )
+
+
+def enrollment_versions(session: Session, version_ids: list[int]) -> dict[int, int]:
+    """version id -> version number, for showing which version an enrollment is on."""
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(SequenceVersion.id, SequenceVersion.version).where(
+            SequenceVersion.id.in_(set(version_ids))
+        )
+    )
+    return {version_id: number for version_id, number in rows}
+
+
+def live_by_version(session: Session, sequence_id: int) -> list[tuple[int, str, int]]:
+    """(version number, state, enrollments) of a sequence's live enrollments."""
+    rows = session.execute(
+        select(SequenceVersion.version, Enrollment.state, func.count())
+        .join(SequenceVersion, SequenceVersion.id == Enrollment.version_id)
+        .where(
+            Enrollment.sequence_id == sequence_id,
+            Enrollment.state.in_(["active", "waiting", "paused"]),
+        )
+        .group_by(SequenceVersion.version, Enrollment.state)
+        .order_by(SequenceVersion.version, Enrollment.state)
+    )
+    return [(int(v), str(state), int(n)) for v, state, n in rows]
 
 
 def explanations(session: Session, prospect: Prospect, now: datetime) -> dict[int, str]:

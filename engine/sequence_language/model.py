@@ -32,6 +32,11 @@ from engine.sequence_language import types as t
 STEP_TYPES = ("email", "wait", "call", "task")
 
 
+def _unset(value: object) -> bool:
+    """Optional keys added later stay out of stored specs when not used (stable JSON)."""
+    return value is None
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -172,6 +177,8 @@ class EmailStep(_Model):
     type: Literal["email"] = "email"
     id: str = Field(examples=["intro"])
     """Stable id: keep it when editing, so enrolled prospects can be migrated."""
+    renamed_from: str | None = Field(default=None, examples=["bump"], exclude_if=_unset)
+    """The id this step had in the previous version (migration maps prospects by it)."""
     subject: str | None = Field(default=None, examples=["Quick question, {{ first_name }}"])
     """Jinja, one line. Optional with `thread: previous` (then `Re: <previous subject>`)."""
     template: str | None = Field(default=None, examples=["intro.md.j2"])
@@ -182,6 +189,9 @@ class EmailStep(_Model):
     """A/B/n variants by name; each may override subject/template/body and set a weight."""
     thread: Literal["new", "previous"] = "new"
     """`previous`: reply in the thread of the previous email step."""
+    review: bool = Field(default=False, exclude_if=lambda value: value is False)
+    """A manual email: rendered into the owner's queue, sent only once a person approves it
+    (after editing it, if they like), or skipped."""
 
     @model_validator(mode="before")
     @classmethod
@@ -192,6 +202,11 @@ class EmailStep(_Model):
     @classmethod
     def _id(cls, value: str) -> str:
         return t.check_slug(value, "step id")
+
+    @field_validator("renamed_from")
+    @classmethod
+    def _renamed_from(cls, value: str | None) -> str | None:
+        return None if value is None else t.check_slug(value, "renamed_from step id")
 
     @field_validator("variants")
     @classmethod
@@ -249,6 +264,8 @@ class WaitStep(_Model):
     type: Literal["wait"] = "wait"
     id: str = Field(default="", examples=["wait-1"])
     """Optional; waits without one get `wait-<n>` (n counts the waits from 1)."""
+    renamed_from: str | None = Field(default=None, exclude_if=_unset)
+    """The id this wait had in the previous version (migration maps prospects by it)."""
     duration: t.DurationField
 
     @model_validator(mode="before")
@@ -256,10 +273,17 @@ class WaitStep(_Model):
     def _authoring(cls, data: Any) -> Any:
         return _unwrap(data, "wait", scalar_key="duration")
 
+    @field_validator("renamed_from")
+    @classmethod
+    def _renamed_from(cls, value: str | None) -> str | None:
+        return None if value is None else t.check_slug(value, "renamed_from step id")
+
 
 class _HumanStep(_Model):
     id: str = Field(examples=["call-1"])
     """Stable id: keep it when editing, so enrolled prospects can be migrated."""
+    renamed_from: str | None = Field(default=None, examples=["call-1"], exclude_if=_unset)
+    """The id this step had in the previous version (migration maps prospects by it)."""
     title: str = Field(examples=["Call {{ first_name }} at {{ company }}"])
     """Jinja: what the SDR sees in the queue."""
     notes: str | None = None
@@ -273,6 +297,11 @@ class _HumanStep(_Model):
     @classmethod
     def _id(cls, value: str) -> str:
         return t.check_slug(value, "step id")
+
+    @field_validator("renamed_from")
+    @classmethod
+    def _renamed_from(cls, value: str | None) -> str | None:
+        return None if value is None else t.check_slug(value, "renamed_from step id")
 
 
 class CallStep(_HumanStep):
@@ -534,8 +563,41 @@ class SequenceSpec(_Model):
                         )
                     )
                 emails_before += 1
+        problems += self._rename_problems()
         if not self.action_steps:
             problems.append((("steps",), "the sequence has no email, call or task step (add one)"))
+        return problems
+
+    def _rename_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """`renamed_from` must name a step that no longer exists, and only once."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        ids = {step.id for step in self.steps}
+        claimed: dict[str, str] = {}
+        for i, step in enumerate(self.steps):
+            old = step.renamed_from
+            if old is None:
+                continue
+            where = ("steps", i, "renamed_from")
+            if old == step.id:
+                problems.append((where, f"step {step.id!r} is renamed from itself (remove it)"))
+            elif old in ids:
+                problems.append(
+                    (
+                        where,
+                        f"step {step.id!r} says renamed_from {old!r}, but a step {old!r} is "
+                        "still in this file: a renamed step's old id must be gone (remove "
+                        "`renamed_from`, or give the other step a new id)",
+                    )
+                )
+            elif old in claimed:
+                problems.append(
+                    (
+                        where,
+                        f"steps {claimed[old]!r} and {step.id!r} both say renamed_from "
+                        f"{old!r}: prospects on {old!r} can only go to one (keep it on one)",
+                    )
+                )
+            claimed.setdefault(old, step.id)
         return problems
 
     def step_index(self, step_id: str) -> int:

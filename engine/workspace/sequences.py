@@ -105,6 +105,7 @@ class SequenceSummary:
     versions: int
     archived: bool
     updated_at: datetime | None
+    paused: bool = False
 
 
 def list_sequences(session: Session) -> list[SequenceSummary]:
@@ -126,6 +127,7 @@ def list_sequences(session: Session) -> list[SequenceSummary]:
                 versions=int(count),
                 archived=sequence.archived,
                 updated_at=current.created_at if current else None,
+                paused=sequence.paused,
             )
         )
     return out

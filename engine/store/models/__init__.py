@@ -7,7 +7,7 @@ from engine.store.models.inbound import ImapCheckpoint, InboundMessage, Prospect
 from engine.store.models.mailboxes import Mailbox
 from engine.store.models.messages import OutboundMessage
 from engine.store.models.people import Account, Prospect, Suppression
-from engine.store.models.sequences import Enrollment, Sequence, SequenceVersion
+from engine.store.models.sequences import Enrollment, PolicyVersion, Sequence, SequenceVersion
 from engine.store.models.tasks import Task
 from engine.store.models.web import (
     ReportCursor,
@@ -28,6 +28,7 @@ __all__ = [
     "InboundMessage",
     "Mailbox",
     "OutboundMessage",
+    "PolicyVersion",
     "Prospect",
     "ProspectNote",
     "ReportCursor",

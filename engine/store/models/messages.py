@@ -42,6 +42,7 @@ class OutboundMessage(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # extra, validated
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())  # earliest send (window, retry)
     held_reason: Mapped[str | None] = mapped_column(Text)  # why it is still planned (cap, window)
+    review: Mapped[str | None] = mapped_column(String(16))  # manual email: pending | approved
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # while `sending`
     # Who holds the `sending` claim (a random token per claim): a sender only starts, records

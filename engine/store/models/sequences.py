@@ -19,7 +19,9 @@ class Sequence(Base):
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     current_version_id: Mapped[int | None] = mapped_column(Integer)  # newest pushed version
-    archived: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)  # no new enrollments
+    paused: Mapped[bool] = mapped_column(default=False)  # every enrollment held (kill switch)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -83,3 +85,17 @@ Index(
     postgresql_where=text("state IN ('active', 'waiting', 'paused')"),
     sqlite_where=text("state IN ('active', 'waiting', 'paused')"),
 )
+
+
+class PolicyVersion(Base):
+    """One pushed workspace policy file (contact limits across sequences); the newest wins."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source_path: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(Text)  # the YAML as pushed
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONType)  # the validated policy, as JSON
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
