@@ -121,3 +121,12 @@ def _table(c: context.Context, h: health.Health) -> None:
             b.name, str(b.last_hour), str(b.last_24h), str(b.planned_due), "yes" if b.paused else ""
         )
     c.out.print(table)
+    for r in h.degraded:
+        paused = "; sending paused" if r.sending_paused else ""
+        c.out.print(
+            f"[bold red]unreachable[/]: {r.name} {r.direction} for {r.failing_seconds:.0f}s "
+            f"({r.kind}: {r.error}){paused}; {r.failures_total} failures in all",
+            markup=True,
+            highlight=False,
+        )
+        c.out.print(f"  fix: {r.fix}", markup=False, highlight=False)

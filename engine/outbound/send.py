@@ -19,7 +19,6 @@ so only a person may decide (`kadenz message resolve`).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 import threading
@@ -38,6 +37,7 @@ from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
+from engine.mail.failures import FailureKind, kind_of
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
@@ -49,6 +49,7 @@ from engine.settings import Settings
 from engine.store import event_log as events
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
+from engine.workspace import links, mailboxes
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mail
 
 def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
     """The real transport: one reused SMTP connection to the mailbox's smtp_url."""
-    endpoint = parse_smtp_url(mailbox.smtp_url)
-    if mailbox.username and not endpoint.username:
-        endpoint = dataclasses.replace(endpoint, username=mailbox.username)
+    endpoint = mailboxes.login_endpoint(
+        parse_smtp_url(mailbox.smtp_url), username=mailbox.username, address=mailbox.address
+    )
     return SmtpSender(endpoint, password=password)
 
 
@@ -516,9 +517,10 @@ async def _send_group(
     recorder: Recorder,
 ) -> None:
     mailbox = group[0].mailbox
-    password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
     pending = list(group)
+    reach = _Reach()
     try:
+        password = mailboxes.read_password(mailbox.password_env, os.environ)
         async with factory(mailbox, password) as mailer:
             while pending:
                 if stop is not None and stop.is_set():
@@ -534,18 +536,45 @@ async def _send_group(
                     log.warning("send of message %s raised %s", item.id, type(exc).__name__)
                     result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
                 recorder.add(item.id, result)
+                reach.saw(result)
                 if result.outcome == SendOutcome.MAILBOX_ERROR:
                     break
+    except mailboxes.MissingPassword as exc:
+        # Sending without the password would only earn a "530 authentication required".
+        failed = SendResult(
+            SendOutcome.MAILBOX_ERROR, None, None, str(exc), FailureKind.PASSWORD_MISSING
+        )
+        recorder.add(pending.pop(0).id, failed)
+        reach.saw(failed)
     except Exception as exc:
         # Opening (or closing) the connection failed: nothing unsent was transmitted.
         log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
-        retry = SendResult(SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}")
+        retry = SendResult(
+            SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}", kind_of(exc)
+        )
+        reach.saw(retry)
         while pending:
             recorder.add(pending.pop(0).id, retry)
     recorder.flush()  # before releasing the rest: their states must not be stale
+    if reach.known:
+        links.note(db, clock, mailbox.id, links.SMTP, reach.failure)
     for item in pending:  # shutdown or mailbox error: back to planned, untouched
         release(db, clock, item.id, "not attempted (stopped before its turn)")
         report.released += 1
+
+
+class _Reach:
+    """Whether one mailbox's SMTP server was reached in this batch (engine.workspace.links)."""
+
+    def __init__(self) -> None:
+        self.known = False
+        self.failure: tuple[FailureKind, str] | None = None
+
+    def saw(self, result: SendResult) -> None:
+        if result.unreachable is not None:
+            self.known, self.failure = True, (result.unreachable, result.message)
+        elif result.code is not None and self.failure is None:
+            self.known = True  # the server answered: reached
 
 
 ONE_SEND = timedelta(seconds=120)  # longer than one SMTP transaction may take (timeouts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from engine.store.models import (
     Sequence,
     Task,
 )
+from engine.workspace import links
 
 
 def sends_per_week(session: Session, sequence_id: int | None = None) -> list[tuple[str, int]]:
@@ -50,6 +51,7 @@ class MailboxHealth:
     contacted: int
     bounced: int
     bounce_rate: float | None
+    problems: list[links.Problem] = field(default_factory=list)  # SMTP/IMAP unreachable now
 
 
 def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
@@ -58,6 +60,9 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
         row.key[0]: row for row in reports.build_report(session, by="mailbox").rows if row.key
     }
     out = []
+    problems: dict[str, list[links.Problem]] = {}
+    for problem in links.problems(session):
+        problems.setdefault(problem.mailbox, []).append(problem)
     for box in session.scalars(select(Mailbox).order_by(Mailbox.name)):
 
         def sent_since(start: datetime, box_id: int = box.id) -> int:
@@ -83,6 +88,7 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
                 contacted=row.contacted if row else 0,
                 bounced=row.bounced if row else 0,
                 bounce_rate=row.bounce_rate if row else None,
+                problems=problems.get(box.name, []),
             )
         )
     return out
