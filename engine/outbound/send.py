@@ -37,7 +37,7 @@ from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
-from engine.mail.failures import FailureKind, kind_of
+from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
@@ -571,8 +571,11 @@ class _Reach:
         self.failure: tuple[FailureKind, str] | None = None
 
     def saw(self, result: SendResult) -> None:
-        if result.unreachable is not None:
-            self.known, self.failure = True, (result.unreachable, result.message)
+        kind = result.unreachable
+        if kind is None and result.outcome == SendOutcome.MAILBOX_ERROR:
+            kind = kind_of_text(result.message)
+        if kind is not None:
+            self.known, self.failure = True, (kind, result.message)
         elif result.code is not None and self.failure is None:
             self.known = True  # the server answered: reached
 
