@@ -11,6 +11,7 @@ from tests.support.web import SeededApp
 
 pytestmark = pytest.mark.browser
 
+
 def test_pages_render_and_queue_done_works(server: tuple[str, SeededApp]) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -32,16 +32,13 @@ VARIABLE = "ANNA_SMTP_PASSWORD"
 def _add_as_in_getting_started(db: Database, home: Path, smtp_url: str) -> None:
     """docs/getting-started.md step 2, with the sink's address in place of the real host."""
     env = {"KADENZ_DATABASE_URL": db.url, "KADENZ_HOME": str(home), VARIABLE: "s3cret"}
-    result = CliRunner().invoke(
-        app,
-        [
-            "mailbox", "add", "anna", "--address", "anna@acme.example",
-            "--smtp", smtp_url, "--imap", "imaps://mail.acme.example:993",
-            "--password-env", VARIABLE, "--display-name", "Anna Berg",
-            "--daily-cap", "40", "--timezone", "Europe/Berlin",
-        ],  # fmt: skip
-        env=env,
+    command = (
+        "mailbox add anna --address anna@acme.example "
+        f"--smtp {smtp_url} --imap imaps://mail.acme.example:993 "
+        f"--password-env {VARIABLE} --display-name Anna "
+        "--daily-cap 40 --timezone Europe/Berlin"
     )
+    result = CliRunner().invoke(app, command.split(), env=env)
     assert result.exit_code == 0, result.output
     assert "mailbox anna added: anna@acme.example" in result.output
 
