@@ -89,6 +89,28 @@ def fetch_new(
             conn.logout()
 
 
+def open_session(
+    endpoint: Endpoint,
+    password: str | None,
+    *,
+    timeout: float = 30.0,
+    tls_context: ssl.SSLContext | None = None,
+) -> imaplib.IMAP4:
+    """A connected, logged-in session (for IDLE); ImapError with its kind otherwise."""
+    conn = _connect(endpoint, timeout, tls_context)
+    try:
+        _login(conn, endpoint, password)
+    except (imaplib.IMAP4.abort, OSError) as exc:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.shutdown()
+        raise ImapError(f"{endpoint}: connection failed at login: {exc}", kind_of(exc)) from exc
+    except BaseException:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.shutdown()
+        raise
+    return conn
+
+
 def _connect(
     endpoint: Endpoint, timeout: float, tls_context: ssl.SSLContext | None
 ) -> imaplib.IMAP4:
