@@ -205,3 +205,24 @@ def test_health_endpoint_reports_degraded_with_mailbox_and_reason(
     assert item["kind"] == "password_missing" and VARIABLE in item["reason"]
     assert f"export {VARIABLE}" in item["fix"]
     assert item["sending_paused"] is False
+
+
+def test_embedded_runner_polls_pause_a_dark_mailbox_too(
+    db: Database, clock: VirtualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.embedded.runner import Runner
+
+    monkeypatch.delenv(VARIABLE, raising=False)
+    with db.session() as s:
+        build_world(
+            s, clock.now(), [], imap_url="imaps://mail.acme.example:993", password_env=VARIABLE
+        )
+    settings = Settings(
+        home=tmp_path, database_url=db.url, secret_key="k", inbound_dark_minutes=10, idle=False
+    )
+    runner = Runner(db, clock, settings)
+    runner.round(poll=True)
+    assert not _mailbox(db).paused
+    clock.advance(timedelta(minutes=10))
+    runner.round(poll=True)
+    assert (_mailbox(db).paused_reason or "").startswith("inbound dark for 10 min")

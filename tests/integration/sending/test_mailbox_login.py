@@ -124,3 +124,36 @@ def test_login_rule_is_one_function() -> None:
     )
     assert mailboxes.login_endpoint(smtp, username="anna", address="x@y.example").username == "anna"
     assert mailboxes.login_endpoint(imap, username="anna", address="x@y.example").username == "ops"
+
+
+def test_smtp_refused_is_recorded_then_cleared_by_a_good_send(
+    db: Database, clock: VirtualClock, settings: Settings
+) -> None:
+    with SmtpSink() as sink:
+        with db.session() as s:
+            mailboxes.add(
+                s,
+                "anna",
+                mailboxes.MailboxSettings(address="anna@acme.example", smtp_url=sink.url),
+                at=clock.now(),
+            )
+        _enroll_one(db, clock)
+        tick(db, clock, settings)
+    # The sink is gone: nothing listens on its port any more.
+    send_due(db, clock, settings)
+    with db.session() as s:
+        link = s.scalars(select(MailboxLink)).one()
+        mailbox = s.scalars(select(Mailbox)).one()
+        message = s.scalars(select(OutboundMessage)).one()
+        assert (link.direction, link.error_kind) == ("smtp", "refused")
+        assert link.fix is not None and "check the port" in link.fix
+        assert not mailbox.paused  # a refused connection is retried, the mailbox not paused
+        not_before = message.not_before
+    with SmtpSink() as sink:
+        with db.session() as s:  # the server is back (here: on another port)
+            mailboxes.update(s, "anna", mailboxes.MailboxSettings(smtp_url=sink.url))
+        clock.set(not_before)
+        assert send_due(db, clock, settings).sent == 1
+    with db.session() as s:
+        link = s.scalars(select(MailboxLink)).one()
+    assert link.failing_since is None and link.failures_total == 1
