@@ -60,11 +60,13 @@ class PollReport:
     duplicates: int = 0
     failed: int = 0
     error: str | None = None  # the whole mailbox could not be polled (login, network…)
+    fix: str | None = None  # what to do about `error` (engine.mail.failures)
     kinds: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.error:
-            return f"{self.mailbox}: not polled: {self.error}"
+            fix = f" — fix: {self.fix}" if self.fix else ""
+            return f"{self.mailbox}: not polled: {self.error}{fix}"
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())) or "nothing new"
         return (
             f"{self.mailbox}: {self.fetched} fetched, {self.ingested} new, "
@@ -169,7 +171,8 @@ def poll_mailbox(
     except mailboxes.MissingPassword as exc:
         report.error = str(exc)
         failure = (FailureKind.PASSWORD_MISSING, str(exc))
-        links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        problem = links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        report.fix = problem.fix if problem else None
         return report
     try:
         messages, new_checkpoints = (fetch or imap_fetch)(url, username, password, folders, saved)
@@ -178,7 +181,8 @@ def poll_mailbox(
         kind = getattr(exc, "kind", None)
         kind = kind if isinstance(kind, FailureKind) else kind_of(exc)
         failure = (kind, str(exc) or type(exc).__name__)
-        links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        problem = links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        report.fix = problem.fix if problem else None
         return report
     links.note(db, clock, mailbox_id, links.IMAP, None)
     report.fetched = len(messages)

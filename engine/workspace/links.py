@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -72,16 +73,29 @@ def note(
     failure: tuple[FailureKind, str] | None,
     *,
     dark_after: timedelta | None = None,
-) -> None:
-    """Record one attempt's result in its own transaction: None = reached, else (kind, error)."""
-    with db.session() as session:
-        box = session.get(Mailbox, mailbox_id)
-        if box is None:
-            return
-        if failure is None:
-            record_ok(session, box, direction, clock.now())
-        else:
-            record_failure(session, box, direction, clock.now(), *failure, dark_after=dark_after)
+) -> Problem | None:
+    """Record one attempt's result in its own transaction: None = reached, else (kind, error).
+    Returns the problem recorded. Never raises: recording must not break a poll or a send
+    (a failure to record is logged with its traceback)."""
+    for attempt in (1, 2):  # two processes may create the same row at once: retry once
+        try:
+            with db.session() as session:
+                box = session.get(Mailbox, mailbox_id)
+                if box is None:
+                    return None
+                if failure is None:
+                    record_ok(session, box, direction, clock.now())
+                    return None
+                return record_failure(
+                    session, box, direction, clock.now(), *failure, dark_after=dark_after
+                )
+        except IntegrityError:
+            if attempt == 2:
+                log.exception("mailbox.link_not_recorded mailbox_id=%s", mailbox_id)
+        except Exception:
+            log.exception("mailbox.link_not_recorded mailbox_id=%s", mailbox_id)
+            break
+    return None
 
 
 def record_ok(session: Session, mailbox: Mailbox, direction: str, at: datetime) -> None:
