@@ -141,3 +141,18 @@ def _dark_mailbox_scenario(
     assert "(password_missing: environment variable KADENZ_TEST_WORKER_IMAP" in table.output
     assert "sending paused; 2 failures in all" in table.output
     assert "fix: export KADENZ_TEST_WORKER_IMAP_PASSWORD" in table.output
+
+
+def test_kadenz_idle_rings_into_the_poll_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kadenz idle` sends the ordinary poll task by id, routed to `kadenz.poll` (the
+    send itself is replaced here: this process's broker is not the test's Redis)."""
+    from workers import idle
+    from workers.app import app as celery_app
+
+    sent: list[tuple[str, list[int]]] = []
+    monkeypatch.setattr(idle.app, "send_task", lambda name, args: sent.append((name, list(args))))
+    idle.ring(7)
+    assert sent == [("kadenz.poll_mailbox", [7])]
+    assert celery_app.conf.task_routes["kadenz.poll_mailbox"] == {"queue": "kadenz.poll"}
+    help_text = CliRunner().invoke(app, ["idle", "--help"]).output
+    assert "IMAP IDLE" in help_text and "enqueue a poll" in help_text
