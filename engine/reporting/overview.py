@@ -52,6 +52,7 @@ class MailboxHealth:
     bounced: int
     bounce_rate: float | None
     problems: list[links.Problem] = field(default_factory=list)  # SMTP/IMAP unreachable now
+    checked: bool = False  # a send or poll has tried to reach its servers at least once
 
 
 def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
@@ -63,6 +64,7 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
     problems: dict[str, list[links.Problem]] = {}
     for problem in links.problems(session):
         problems.setdefault(problem.mailbox, []).append(problem)
+    checked = {name for name, _ in links.all_links(session)}
     for box in session.scalars(select(Mailbox).order_by(Mailbox.name)):
 
         def sent_since(start: datetime, box_id: int = box.id) -> int:
@@ -89,6 +91,7 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
                 bounced=row.bounced if row else 0,
                 bounce_rate=row.bounce_rate if row else None,
                 problems=problems.get(box.name, []),
+                checked=box.name in checked,
             )
         )
     return out
