@@ -9,7 +9,7 @@ servers without IDLE, the other folders, and any mail announced while a watcher 
 
 - IDLE is renewed every `KADENZ_IDLE_SECONDS` (default 25 min, below RFC 2177's 29).
 - After every (re)connect the watcher rings once, to catch what arrived while it was away.
-- A dropped connection is retried at once; a failed login or connect is recorded like a
+- A dropped connection is retried after a second; a failed login or connect is recorded like a
   failed poll (engine.workspace.links: logged with the fix, counted, shown in health) and
   retried with exponential backoff from 1 s to 5 min.
 
@@ -113,6 +113,7 @@ def watch(
             # Servers drop idle connections now and then: reconnect at once; a reconnect
             # that fails is recorded above.
             log.warning("idle.dropped mailbox=%s error=%s; reconnecting", target.name, exc)
+            stop.wait(BACKOFF_FIRST)  # never a tight loop against a server that keeps dropping
         finally:
             bell.close()
     return "stopped"
