@@ -57,9 +57,9 @@ class Runner:
     wait: Callable[[float], bool] | None = None  # how to sleep; default: stop.wait
     # Sequence versions are immutable: each is parsed once per process, not once per round.
     runtimes: Runtimes = field(default_factory=Runtimes)
-    _rung: set[int] = field(default_factory=set)  # mailboxes whose IDLE watcher rang
-    _bell: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _rung: set[int] = field(default_factory=set, init=False, repr=False)  # IDLE rang for these
+    _bell: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         _freeze_startup_heap()
