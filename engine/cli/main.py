@@ -7,9 +7,11 @@ import sys
 import typer
 
 from engine.cli import (
+    bi,
     demo,
     enrollments,
     inbound,
+    inbox,
     mailboxes,
     prospects,
     reports,
@@ -62,13 +64,16 @@ for module in (
     suppressions,
     running,
     inbound,
+    inbox,
     tasks,
     reports,
+    bi,
     web,
     workers,
     demo,
 ):
     module.register(app)
+reports.register_activity(app)
 
 
 def run() -> None:

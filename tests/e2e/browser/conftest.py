@@ -1,4 +1,4 @@
-"""The browser tests' shared parts: a seeded dashboard served by uvicorn, and Chromium."""
+"""Headless Chromium against the dashboard served by uvicorn on a free local port."""
 
 from __future__ import annotations
 

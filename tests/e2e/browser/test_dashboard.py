@@ -56,7 +56,7 @@ def test_pages_render_and_queue_done_works(server: tuple[str, SeededApp]) -> Non
             assert page.locator("svg.chart rect.bar").count() == 2  # weeks 10 and 11
             page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
 
-            page.click("text=saas-founders")
+            page.click("table a:has-text('saas-founders')")
             page.wait_for_url(f"{base}/sequences/saas-founders")
             assert "not enough data yet" in page.content()
             assert page.locator("svg.chart circle.dot").count() == 2  # variants a and b
