@@ -19,6 +19,7 @@ from engine.api import (
     rest,
     rest_writes,
     unsubscribe,
+    users,
 )
 from engine.api.state import AppState
 from engine.clock import Clock, SystemClock
@@ -51,6 +52,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     app.include_router(unsubscribe.router)
     app.include_router(bookings.router)
     app.include_router(inbox.router)
+    app.include_router(users.router)
     app.include_router(inbox_pages.router)
     dashboard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -19,6 +19,7 @@ from engine.cli import (
     sequences,
     suppressions,
     tasks,
+    users,
     web,
     workers,
     workspace,
@@ -57,6 +58,7 @@ def _root(
 
 for module in (
     workspace,
+    users,
     sequences,
     mailboxes,
     prospects,

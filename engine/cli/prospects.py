@@ -60,8 +60,19 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and count, write nothing.")
     ] = False,
+    create_owners: Annotated[
+        bool,
+        typer.Option(
+            "--create-owners",
+            help="Add an owner the column names but no user matches as a new user (role sdr).",
+        ),
+    ] = False,
 ) -> None:
     """Import prospects from a CSV file; re-importing the same file changes nothing.
+
+    Owners are matched to users (kadenz user list) by handle, email, full name or alias,
+    without case or accents: "María López" finds the user maria. An unknown owner is a row
+    warning (or a new user with --create-owners).
 
     Headers of common CRM exports are recognised (Email, First Name, Company Name, Vorname,
     Person - Email…); other columns become custom fields. Comma, semicolon and tab files
@@ -92,11 +103,12 @@ def import_(
             report = prospects.import_csv(
                 db, file, clock=c.clock, mapping=map_, owner=owner,
                 check_dns=check_dns, dry_run=dry_run, progress=progress,
+                create_owners=create_owners,
             )  # fmt: skip
     else:
         report = prospects.import_csv(
             db, file, clock=c.clock, mapping=map_, owner=owner,
-            check_dns=check_dns, dry_run=dry_run,
+            check_dns=check_dns, dry_run=dry_run, create_owners=create_owners,
         )  # fmt: skip
     print_report(c, report)
     if report.rows and len(report.refused) == report.rows:

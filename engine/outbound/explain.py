@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
+from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import NotFound
 from engine.outbound.runtime import Placement, Runtimes, VersionRuntime
@@ -22,6 +23,7 @@ from engine.schedule.planner import SendPolicy
 from engine.schedule.planner import explain as explain_slot
 from engine.store.models import (
     Enrollment,
+    Event,
     Mailbox,
     OutboundMessage,
     Prospect,
@@ -100,7 +102,7 @@ def _one(
         state=e.state,
         reason=e.state_reason,
         step=e.step_id,
-        mailbox=mailbox.name if mailbox else None,
+        mailbox=_sender(session, e, mailbox),
         timezone=f"{placement.tz.key} ({placement.tz_source})",
         next_action="",
         holidays=_holidays(
@@ -208,3 +210,14 @@ def _holidays(per_prospect: bool, policy: SendPolicy, *, own: bool) -> str:
     return (
         f"{region} (the sequence's)" if region else "none (the sequence skips no public holidays)"
     )
+
+
+def _sender(session: Session, e: Enrollment, mailbox: Mailbox | None) -> str | None:
+    """ "anna (the mailbox of their owner anna)": the choice the enrollment recorded."""
+    if mailbox is None:
+        return None
+    enrolled = session.scalars(
+        select(Event.data).where(Event.enrollment_id == e.id, Event.type == str(EventType.ENROLLED))
+    ).first()
+    why = enrolled.get("why") if isinstance(enrolled, dict) else None
+    return f"{mailbox.name} ({why})" if why else mailbox.name

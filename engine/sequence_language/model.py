@@ -456,7 +456,18 @@ class SequenceSpec(_Model):
     name: str = Field(examples=["SaaS founders — Q1"])
     description: str | None = None
     mailboxes: list[str] = Field(default_factory=list, examples=[["anna", "ben"]])
-    """Sender pool by mailbox name (a prospect sticks to one). Empty: any mailbox."""
+    """Sender pool by mailbox name (a prospect sticks to one). Empty: any mailbox.
+    `mailboxes: owner` sends each prospect's emails from their owner's mailbox."""
+    sender: Literal["pool", "owner"] = "pool"
+    """`owner`: from a mailbox of the prospect's owner (set by `mailboxes: owner`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_sender(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("mailboxes") == "owner":
+            return {**data, "mailboxes": [], "sender": "owner"}
+        return data
+
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     stop_on: list[StopOn] = Field(
         default_factory=lambda: [StopOn.REPLY, StopOn.BOUNCE, StopOn.UNSUBSCRIBE]

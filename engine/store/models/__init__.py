@@ -1,6 +1,6 @@
 """The data model. Import `engine.store.models` to register every table on `Base.metadata`."""
 
-from engine.store.models.access import ApiToken
+from engine.store.models.access import ApiToken, User
 from engine.store.models.base import Base
 from engine.store.models.events import Event
 from engine.store.models.inbound import ImapCheckpoint, InboundMessage, ProspectNote
@@ -39,6 +39,7 @@ __all__ = [
     "SequenceVersion",
     "Suppression",
     "Task",
+    "User",
     "Webhook",
     "WebhookDelivery",
 ]

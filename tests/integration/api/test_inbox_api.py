@@ -68,3 +68,22 @@ def test_sdrs_see_and_answer_their_own(web: SeededApp) -> None:
         ).all()
         assert [a.body_text.splitlines()[0] for a in answers] == ["Hi, happy to talk."]
         assert [n.text for n in s.scalars(select(ProspectNote))] == ["Prefers calls after 3pm"]
+
+
+def test_users_over_the_api(web: SeededApp) -> None:
+    with TestClient(web.app) as client:
+        added = client.post(
+            "/api/v1/users",
+            json={"name": "maria", "full_name": "Maria Lopez", "email": "maria@acme.example"},
+            headers=_auth(web, "admin"),
+        )
+        by_manager = client.post("/api/v1/users", json={"name": "x"}, headers=_auth(web, "manager"))
+        bad = client.post(
+            "/api/v1/users", json={"name": "Not A Handle"}, headers=_auth(web, "admin")
+        )
+        listed = client.get("/api/v1/users", headers=_auth(web, "manager")).json()["items"]
+        by_sdr = client.get("/api/v1/users", headers=_auth(web, "sdr"))
+    assert added.status_code == 201 and added.json()["role"] == "sdr"
+    assert by_manager.status_code == 403 and by_sdr.status_code == 403
+    assert bad.status_code == 422 and "is not a user name" in bad.json()["detail"]
+    assert [u["name"] for u in listed] == ["maria"]

@@ -1,15 +1,15 @@
 """mailbox links: whether each mailbox's SMTP and IMAP could be reached lately
 
-Revision ID: 0006_mailbox_links
-Revises: 0005_inbox
+Revision ID: 0007_mailbox_links
+Revises: 0006_users
 """
 from alembic import op
 import sqlalchemy as sa
 
 import engine.store.types
 
-revision = '0006_mailbox_links'
-down_revision = '0005_inbox'
+revision = '0007_mailbox_links'
+down_revision = '0006_users'
 branch_labels = None
 depends_on = None
 
