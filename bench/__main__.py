@@ -27,6 +27,7 @@ FIGURES = {
     "reports": "bench.reports",
     "classify": "bench.classify",
     "forecast": "bench.forecast",
+    "replies": "bench.replies",
 }
 RESULTS = Path(__file__).parent / "RESULTS.md"
 GENERATED_END = "<!-- end of generated results; commentary below is kept across runs -->"

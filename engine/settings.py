@@ -48,6 +48,24 @@ class Settings(BaseSettings):
     )
     tick_seconds: float = Field(default=5.0, gt=0, description="How often `kadenz run` ticks.")
     poll_seconds: float = Field(default=60.0, gt=0, description="How often mailboxes are polled.")
+    inbound_dark_minutes: float = Field(
+        default=30.0,
+        ge=0,
+        description="Pause a mailbox's sending when its IMAP inbox could not be read for this "
+        "long (replies unseen must not keep sequences going); lifted by the next good poll. "
+        "0: never pause.",
+    )
+    idle: bool = Field(
+        default=True,
+        description="Watch each inbox with IMAP IDLE where the server offers it, so replies "
+        "are read within seconds; polling stays the fallback.",
+    )
+    idle_seconds: float = Field(
+        default=1500.0,
+        gt=0,
+        le=1740,
+        description="Renew IDLE after this long (RFC 2177: servers may end it after 29 minutes).",
+    )
     batch_size: int = Field(default=500, gt=0, description="Enrollments claimed per tick batch.")
     send_batch: int = Field(
         default=50,

@@ -157,7 +157,13 @@ def poll_mailbox(mailbox_id: int) -> None:
     if poll is None:
         return
     s = runtime.services()
-    poll(s.db, s.clock, mailbox_id)
+    dark_after = _optional("engine.inbound.poll", "dark_limit")
+    limit = dark_after(s.settings) if dark_after is not None else None
+    report = poll(s.db, s.clock, mailbox_id, dark_after=limit)
+    if report.error:  # already logged as an error with its fix; the task says so too
+        log.error("poll_mailbox %s: %s", mailbox_id, report.summary())
+    elif report.fetched:
+        log.info("poll_mailbox %s", report.summary())
 
 
 @app.task(name="kadenz.refresh_rollups")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +20,10 @@ from engine.store.models import Prospect
 from engine.workspace.tokens import Principal
 
 router = APIRouter(prefix="/api/v1", tags=["inbox"])
+
+
+# Inbound ids are 64-bit: a larger number is a 422, never an overflow in the driver.
+InboundId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _state(request: Request) -> AppState:
@@ -81,7 +85,7 @@ def list_inbox(
 
 @router.post("/inbox/{inbound_id}/done", summary="Take a message out of the inbox")
 def mark_done(
-    request: Request, inbound_id: int, who: Principal = Depends(require("sdr"))
+    request: Request, inbound_id: InboundId, who: Principal = Depends(require("sdr"))
 ) -> dict[str, Any]:
     st = _state(request)
     with st.db.session() as s:
@@ -93,7 +97,7 @@ def mark_done(
 
 @router.post("/inbox/{inbound_id}/reply", summary="Answer in the thread (the send path sends it)")
 async def reply(
-    request: Request, inbound_id: int, body: ReplyIn, who: Principal = Depends(require("sdr"))
+    request: Request, inbound_id: InboundId, body: ReplyIn, who: Principal = Depends(require("sdr"))
 ) -> dict[str, Any]:
     st = _state(request)
 
@@ -117,7 +121,7 @@ async def reply(
 @router.post("/inbox/{inbound_id}/reclassify", summary="Correct the classification")
 def reclassify_one(
     request: Request,
-    inbound_id: int,
+    inbound_id: InboundId,
     body: ReclassifyIn,
     who: Principal = Depends(require("sdr", "manager")),
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from engine.people import suppression, task_queue
 from engine.reporting import activity, reports, rollups
 from engine.reporting import health as health_figures
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
+from engine.workspace import links
 from engine.workspace.tokens import Principal
 
 router = APIRouter(prefix="/api/v1")
@@ -489,11 +490,36 @@ async def post_inbound(request: Request, _: Principal = Depends(require())) -> A
     return JSONResponse(body, status_code=202)
 
 
-@router.get("/health", tags=["meta"], summary="Liveness (no token needed)")
+@router.get(
+    "/health",
+    tags=["meta"],
+    summary="Liveness and degradation (no token needed)",
+    description="`status` is `ok`, or `degraded` while a mailbox's SMTP or IMAP server cannot "
+    "be reached: `mailboxes` then lists each with the reason, since when, whether its sending "
+    "is paused and the fix. The answer is 200 either way (the process is alive); a database "
+    "that cannot be read is a 500.",
+)
 def health(request: Request) -> dict[str, Any]:
     with _state(request).db.session() as s:
         s.scalar(select(func.count()).select_from(Sequence))
-    return {"status": "ok"}
+        problems = links.problems(s)
+    if not problems:
+        return {"status": "ok", "mailboxes": []}
+    return {
+        "status": "degraded",
+        "mailboxes": [
+            {
+                "mailbox": p.mailbox,
+                "direction": p.direction,
+                "kind": p.kind,
+                "reason": p.error,
+                "failing_since": p.failing_since.isoformat(),
+                "sending_paused": p.sending_paused,
+                "fix": p.fix,
+            }
+            for p in problems
+        ],
+    }
 
 
 # --- metrics -------------------------------------------------------------------------------

@@ -438,9 +438,10 @@ def poll_command(
 
     c = context.get(ctx)
     if mailbox:
-        reports = [poll.poll_mailbox(c.db, c.clock, _mailbox_id(c, mailbox))]
+        dark_after = poll.dark_limit(c.settings)
+        reports = [poll.poll_mailbox(c.db, c.clock, _mailbox_id(c, mailbox), dark_after=dark_after)]
     else:
-        reports = poll.poll_all(c.db, c.clock)
+        reports = poll.poll_all(c.db, c.clock, c.settings)
         if not reports:
             c.out.print("no mailbox has an imap_url (set one with `kadenz mailboxes`)")
     for report in reports:

@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("worker", rich_help_panel="Production")(worker)
     app.command("beat", rich_help_panel="Production")(beat)
+    app.command("idle", rich_help_panel="Production")(idle)
     app.command("metrics", rich_help_panel="Production")(metrics)
 
 
@@ -76,6 +77,34 @@ def beat(
     celery_app.start(["beat", "-s", schedule_file, "--loglevel", loglevel])
 
 
+def idle(
+    loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="DEBUG, INFO, WARNING…"),
+) -> None:
+    """Watch every mailbox's inbox with IMAP IDLE and enqueue a poll when mail arrives.
+
+    For a Celery deployment: run one next to beat, so replies are read within seconds
+    instead of on the next KADENZ_POLL_SECONDS poll (`kadenz run` does this by itself).
+    It needs the mailboxes' password variables, like the workers. Servers without IDLE are
+    left to the polls. Ctrl-C (or SIGTERM) stops it.
+    """
+    import logging
+    import signal
+    import threading
+    from types import FrameType
+
+    from workers import idle as idle_process
+
+    logging.basicConfig(level=loglevel.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    idle_process.run(stop)
+
+
 def metrics(
     ctx: typer.Context,
     prometheus: bool = typer.Option(
@@ -121,3 +150,12 @@ def _table(c: context.Context, h: health.Health) -> None:
             b.name, str(b.last_hour), str(b.last_24h), str(b.planned_due), "yes" if b.paused else ""
         )
     c.out.print(table)
+    for r in h.degraded:
+        paused = "; sending paused" if r.sending_paused else ""
+        c.out.print(
+            f"[bold red]unreachable[/]: {r.name} {r.direction} for {r.failing_seconds:.0f}s "
+            f"({r.kind}: {r.error}){paused}; {r.failures_total} failures in all",
+            markup=True,
+            highlight=False,
+        )
+        c.out.print(f"  fix: {r.fix}", markup=False, highlight=False)

@@ -3,6 +3,10 @@
 Shutdown is cooperative: SIGINT/SIGTERM set `stop`; the SMTP transaction in flight finishes
 and is recorded, messages claimed but not yet started go back to `planned`, and the loop
 exits. After a crash, the next start turns expired `sending` leases into `ambiguous`.
+
+With `KADENZ_IDLE` (the default), `run_forever` also keeps an IMAP IDLE watcher thread per
+mailbox (engine.inbound.idle); a watcher's ring wakes the loop at once, which polls that
+mailbox before its next round, so a reply stops its enrollment within seconds.
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.clock import Clock
-from engine.inbound import poll
+from engine.inbound import idle, poll
 from engine.outbound import leases, sent_proof
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, seed_from_database
 from engine.outbound.connections import SendLoop
@@ -56,6 +61,9 @@ class Runner:
     wait: Callable[[float], bool] | None = None  # how to sleep; default: stop.wait
     # Sequence versions are immutable: each is parsed once per process, not once per round.
     runtimes: Runtimes = field(default_factory=Runtimes)
+    _rung: set[int] = field(default_factory=set, init=False, repr=False)  # IDLE rang for these
+    _bell: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         _freeze_startup_heap()
@@ -109,28 +117,71 @@ class Runner:
         return total
 
     def run_forever(self) -> None:
-        """Round after round every `tick_seconds`, polling every `poll_seconds`, until stop."""
-        wait = self.wait or self.stop.wait
+        """Round after round every `tick_seconds`, polling every `poll_seconds`, until stop;
+        a mailbox whose IDLE watcher rang is polled at once."""
+        watchers: idle.Watchers | None = None
+        if self.settings.idle:
+            watchers = idle.Watchers(self.db, self.clock, self.settings, ring=self.ring)
         last_poll: float | None = None
         elapsed = 0.0
+        try:
+            while not self.stop.is_set():
+                poll = last_poll is None or elapsed - last_poll >= self.settings.poll_seconds
+                if poll:
+                    last_poll = elapsed
+                try:
+                    rung = self.take_rung()
+                    if not poll:  # a full poll round reads every mailbox anyway
+                        self.poll_mailboxes(rung)
+                    report = self.round(poll=poll)
+                    busy = report.tick.executed or report.send.claimed
+                    if busy or report.ambiguous or report.replanned:
+                        log.info("%s", report.summary())
+                    if poll and watchers is not None:
+                        watchers.sync()  # mailboxes added since start get a watcher too
+                except Exception:
+                    log.exception("round failed; retrying after the next interval")
+                stopped, rang = self._sleep(self.settings.tick_seconds)
+                if stopped:
+                    break
+                if not rang:
+                    elapsed += self.settings.tick_seconds
+        finally:
+            if watchers is not None:
+                watchers.close()
+
+    def ring(self, mailbox_id: int) -> None:
+        """An IDLE watcher saw new mail in this mailbox: wake the loop to poll it."""
+        with self._lock:
+            self._rung.add(mailbox_id)
+        self._bell.set()
+
+    def take_rung(self) -> list[int]:
+        """The mailboxes whose watcher rang since the last call."""
+        with self._lock:
+            rung, self._rung = sorted(self._rung), set()
+        return rung
+
+    def poll_mailboxes(self, ids: list[int]) -> list[poll.PollReport]:
+        dark_after = poll.dark_limit(self.settings)
+        return [
+            poll.poll_mailbox(self.db, self.clock, mailbox_id, dark_after=dark_after)
+            for mailbox_id in ids
+        ]
+
+    def _sleep(self, seconds: float) -> tuple[bool, bool]:
+        """Wait up to `seconds`; (stopped, rang). An injected `wait` is used as it is."""
+        if self.wait is not None:
+            return self.wait(seconds), False
+        deadline = time.monotonic() + seconds
         while not self.stop.is_set():
-            poll = last_poll is None or elapsed - last_poll >= self.settings.poll_seconds
-            if poll:
-                last_poll = elapsed
-            try:
-                report = self.round(poll=poll)
-                if (
-                    report.tick.executed
-                    or report.send.claimed
-                    or report.ambiguous
-                    or report.replanned
-                ):
-                    log.info("%s", report.summary())
-            except Exception:
-                log.exception("round failed; retrying after the next interval")
-            if wait(self.settings.tick_seconds):
-                break
-            elapsed += self.settings.tick_seconds
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False, False
+            if self._bell.wait(min(remaining, 0.5)):
+                self._bell.clear()
+                return self.stop.is_set(), True
+        return True, False
 
 
 _frozen = threading.Event()  # set once the process's start-up heap is frozen

@@ -13,14 +13,17 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from engine.clock import Clock
 from engine.inbound.ingest import Classifier, ingest
+from engine.mail.failures import FailureKind, kind_of
 from engine.store.db import Database
 from engine.store.models import ImapCheckpoint, Mailbox
+from engine.workspace import links, mailboxes
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +60,13 @@ class PollReport:
     duplicates: int = 0
     failed: int = 0
     error: str | None = None  # the whole mailbox could not be polled (login, network…)
+    fix: str | None = None  # what to do about `error` (engine.mail.failures)
     kinds: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         if self.error:
-            return f"{self.mailbox}: not polled: {self.error}"
+            fix = f" — fix: {self.fix}" if self.fix else ""
+            return f"{self.mailbox}: not polled: {self.error}{fix}"
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items())) or "nothing new"
         return (
             f"{self.mailbox}: {self.fetched} fetched, {self.ingested} new, "
@@ -102,6 +107,7 @@ def poll_all(
     env: Mapping[str, str] | None = None,
 ) -> list[PollReport]:
     """Poll every mailbox with an IMAP URL (paused ones too: replies still arrive). Never raises."""
+    dark_after = dark_limit(settings)
     with db.session() as session:
         ids = list(
             session.scalars(
@@ -109,9 +115,23 @@ def poll_all(
             )
         )
     return [
-        poll_mailbox(db, clock, mailbox_id, fetch=fetch, classifier=classifier, env=env)
+        poll_mailbox(
+            db,
+            clock,
+            mailbox_id,
+            fetch=fetch,
+            classifier=classifier,
+            env=env,
+            dark_after=dark_after,
+        )
         for mailbox_id in ids
     ]
+
+
+def dark_limit(settings: object | None) -> timedelta | None:
+    """`KADENZ_INBOUND_DARK_MINUTES` as a duration; None when unset or 0 (never pause)."""
+    minutes = getattr(settings, "inbound_dark_minutes", None)
+    return timedelta(minutes=float(minutes)) if minutes else None
 
 
 def poll_mailbox(
@@ -122,13 +142,18 @@ def poll_mailbox(
     fetch: Fetch | None = None,
     classifier: Classifier | None = None,
     env: Mapping[str, str] | None = None,
+    dark_after: timedelta | None = None,
 ) -> PollReport:
+    """Fetch and ingest one mailbox's new mail. A mailbox that cannot be read is recorded
+    (engine.workspace.links: logged with the fix, counted, shown, and its sending paused
+    after `dark_after`); a good poll clears that. Never raises for a mailbox problem."""
     env = os.environ if env is None else env
     with db.session() as session:
         mailbox = session.get(Mailbox, mailbox_id)
         if mailbox is None:
             return PollReport(mailbox=f"#{mailbox_id}", error="no such mailbox")
-        name, url, username = mailbox.name, mailbox.imap_url, mailbox.username or mailbox.address
+        name, url = mailbox.name, mailbox.imap_url
+        username = mailboxes.login_name(mailbox.username, mailbox.address)  # as for SMTP
         folders = list(mailbox.imap_folders or DEFAULT_FOLDERS)
         password_env = mailbox.password_env
         saved = {
@@ -141,16 +166,25 @@ def poll_mailbox(
     if not url:
         report.error = "no imap_url configured"
         return report
-    password = env.get(password_env) if password_env else None
-    if password_env and not password:
-        report.error = f"environment variable {password_env} is not set (it holds the password)"
+    try:
+        password = mailboxes.read_password(password_env, env)
+    except mailboxes.MissingPassword as exc:
+        report.error = str(exc)
+        failure = (FailureKind.PASSWORD_MISSING, str(exc))
+        problem = links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        report.fix = problem.fix if problem else None
         return report
     try:
         messages, new_checkpoints = (fetch or imap_fetch)(url, username, password, folders, saved)
     except Exception as exc:  # a network or login problem ends this mailbox's poll only
         report.error = f"{type(exc).__name__}: {exc}"[:300]
-        log.warning("poll.fetch_failed mailbox=%s error=%s", name, type(exc).__name__)
+        kind = getattr(exc, "kind", None)
+        kind = kind if isinstance(kind, FailureKind) else kind_of(exc)
+        failure = (kind, str(exc) or type(exc).__name__)
+        problem = links.note(db, clock, mailbox_id, links.IMAP, failure, dark_after=dark_after)
+        report.fix = problem.fix if problem else None
         return report
+    links.note(db, clock, mailbox_id, links.IMAP, None)
     report.fetched = len(messages)
     failed_uids: dict[str, int] = {}  # folder -> lowest UID that failed
     for item in sorted(messages, key=lambda m: (m.folder, m.uid)):

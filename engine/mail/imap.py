@@ -19,6 +19,7 @@ import ssl
 from dataclasses import dataclass
 
 from engine.errors import KadenzError
+from engine.mail.failures import FailureKind, kind_of
 from engine.mail.urls import Endpoint
 
 _UID = re.compile(rb"\bUID (\d+)")
@@ -27,6 +28,10 @@ _FETCH_BATCH = 50
 
 class ImapError(KadenzError):
     """The IMAP server could not be reached, refused the login, or lacks a folder."""
+
+    def __init__(self, message: str, kind: FailureKind = FailureKind.PROTOCOL) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,34 @@ def fetch_new(
             updated[folder] = checkpoint
         return fetched, updated
     except (imaplib.IMAP4.abort, OSError) as exc:
-        raise ImapError(f"{endpoint}: connection failed while reading mail: {exc}") from exc
+        raise ImapError(
+            f"{endpoint}: connection failed while reading mail: {exc}", kind_of(exc)
+        ) from exc
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             conn.logout()
+
+
+def open_session(
+    endpoint: Endpoint,
+    password: str | None,
+    *,
+    timeout: float = 30.0,
+    tls_context: ssl.SSLContext | None = None,
+) -> imaplib.IMAP4:
+    """A connected, logged-in session (for IDLE); ImapError with its kind otherwise."""
+    conn = _connect(endpoint, timeout, tls_context)
+    try:
+        _login(conn, endpoint, password)
+    except (imaplib.IMAP4.abort, OSError) as exc:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.shutdown()
+        raise ImapError(f"{endpoint}: connection failed at login: {exc}", kind_of(exc)) from exc
+    except BaseException:
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            conn.shutdown()
+        raise
+    return conn
 
 
 def _connect(
@@ -99,23 +128,29 @@ def _connect(
                 conn.shutdown()
                 raise ImapError(
                     f"{endpoint}: STARTTLS failed ({exc}); use imaps:// (port 993) or fix "
-                    "the server"
+                    "the server",
+                    FailureKind.TLS,
                 ) from exc
         return conn
     except ssl.SSLError as exc:
         raise ImapError(
-            f"{endpoint}: TLS failed: {exc} (check the host name, port and certificate)"
+            f"{endpoint}: TLS failed: {exc} (check the host name, port and certificate)",
+            FailureKind.TLS,
         ) from exc
     except OSError as exc:
-        raise ImapError(f"{endpoint}: cannot connect: {exc}") from exc
+        raise ImapError(f"{endpoint}: cannot connect: {exc}", kind_of(exc)) from exc
 
 
 def _login(conn: imaplib.IMAP4, endpoint: Endpoint, password: str | None) -> None:
     if not endpoint.username:
-        raise ImapError(f"{endpoint}: no username; write it in the URL (imaps://user@host)")
+        raise ImapError(
+            f"{endpoint}: no username; write it in the URL (imaps://user@host)",
+            FailureKind.USERNAME_MISSING,
+        )
     if password is None:
         raise ImapError(
-            f"{endpoint}: no password; set the environment variable named by --password-env"
+            f"{endpoint}: no password; set the environment variable named by --password-env",
+            FailureKind.PASSWORD_MISSING,
         )
     try:
         conn.login(endpoint.username, password)
@@ -123,7 +158,8 @@ def _login(conn: imaplib.IMAP4, endpoint: Endpoint, password: str | None) -> Non
         # The server's words, never the password.
         raise ImapError(
             f"{endpoint}: login as {endpoint.username!r} refused ({_text(exc)}); "
-            "check the password variable"
+            "check the password variable",
+            FailureKind.AUTH,
         ) from exc
 
 
@@ -138,7 +174,8 @@ def _fetch_folder(
     if typ != "OK":
         raise ImapError(
             f"{endpoint}: folder {folder!r} cannot be opened ({_text(data)}); "
-            "check the mailbox's IMAP folder list"
+            "check the mailbox's IMAP folder list",
+            FailureKind.FOLDER,
         )
     _, validity_data = conn.response("UIDVALIDITY")
     uidvalidity = int(validity_data[0]) if validity_data and validity_data[0] else 0

@@ -10,6 +10,7 @@ docs/mailboxes.md.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import logging
 import re
@@ -21,6 +22,7 @@ from typing import Protocol
 
 import aiosmtplib
 
+from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.urls import Endpoint
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ class SendResult:
     code: int | None  # the SMTP reply code, None when there was no reply
     status: str | None  # the enhanced status code ("5.1.1") from the reply text
     message: str  # what happened, with the server's words; never a secret
+    # Set when the mailbox itself could not be reached or logged in to (connect, TLS, AUTH,
+    # sender refused): why, for engine.workspace.links. None once the server took MAIL.
+    unreachable: FailureKind | None = None
 
 
 class Mailer(Protocol):
@@ -118,8 +123,13 @@ class SmtpSender:
         self, envelope_from: str, recipient: str, data: bytes, *, retry_fresh: bool
     ) -> SendResult:
         try:
-            smtp = await self._connection()
-            return await self._transaction(smtp, envelope_from, recipient, data)
+            try:
+                smtp = await self._connection()
+            except _Failed as failed:
+                failed.result = dataclasses.replace(failed.result, unreachable=kind_of(failed))
+                raise
+            result = await self._transaction(smtp, envelope_from, recipient, data)
+            return result
         except asyncio.CancelledError:
             # Cancelled mid-transaction: the connection's state is unknown, never reuse it.
             # (If the payload had started, the caller must treat the message as ambiguous.)
@@ -127,6 +137,9 @@ class SmtpSender:
                 self._smtp.close()
             raise
         except _Failed as failed:
+            if failed.result.outcome == SendOutcome.MAILBOX_ERROR and not failed.result.unreachable:
+                kind = kind_of_text(failed.result.message)
+                failed.result = dataclasses.replace(failed.result, unreachable=kind)
             await self._reset_after_failure()
             if failed.fresh_retry and retry_fresh:
                 # The server dropped (or 421-closed) a connection we kept open between

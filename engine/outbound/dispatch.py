@@ -94,11 +94,8 @@ class MailboxLocks:
 
 
 def pollable_mailboxes(db: Database) -> list[int]:
-    """Ids of unpaused mailboxes that have an IMAP inbox to poll."""
+    """Ids of mailboxes that have an IMAP inbox to poll, paused ones too: replies still
+    arrive, and a pause for a dark inbox is lifted by the next good poll."""
     with db.session() as session:
-        stmt = (
-            select(Mailbox.id)
-            .where(Mailbox.imap_url.is_not(None), Mailbox.paused.is_(False))
-            .order_by(Mailbox.id)
-        )
+        stmt = select(Mailbox.id).where(Mailbox.imap_url.is_not(None)).order_by(Mailbox.id)
         return list(session.scalars(stmt).all())

@@ -45,6 +45,7 @@ from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
 from engine.mail.compose import OutgoingEmail, build_mime
+from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound import contact_limits, leases
@@ -58,6 +59,7 @@ from engine.settings import Settings
 from engine.store import event_log as events
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
+from engine.workspace import links, mailboxes
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,9 @@ MailerFactory = Callable[[Mailbox, str | None], AbstractAsyncContextManager[Mail
 
 def smtp_mailer_factory(mailbox: Mailbox, password: str | None) -> SmtpSender:
     """The real transport: one reused SMTP connection to the mailbox's smtp_url."""
-    endpoint = parse_smtp_url(mailbox.smtp_url)
-    if mailbox.username and not endpoint.username:
-        endpoint = dataclasses.replace(endpoint, username=mailbox.username)
+    endpoint = mailboxes.login_endpoint(
+        parse_smtp_url(mailbox.smtp_url), username=mailbox.username, address=mailbox.address
+    )
     return SmtpSender(endpoint, password=password)
 
 
@@ -634,11 +636,12 @@ async def _send_group(
     inside an SMTP transaction without its outcome committed.
     """
     mailbox = group[0].mailbox
-    password = os.environ.get(mailbox.password_env) if mailbox.password_env else None
     pending = list(group)
     done: Outcome | None = None
     unsent: list[Outcome] = []
+    reach = _Reach()
     try:
+        password = mailboxes.read_password(mailbox.password_env, os.environ)
         async with factory(mailbox, password) as mailer:
             while pending:
                 if stop is not None and stop.is_set():
@@ -662,21 +665,36 @@ async def _send_group(
                     log.warning("send of message %s raised %s", item.id, type(exc).__name__)
                     result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
                 done = (item.id, item.token, result)
+                reach.saw(result)
                 if result.outcome == SendOutcome.MAILBOX_ERROR:
                     break
             if done is not None:  # recorded before the connection's QUIT
                 await journal.commit([done], None)
                 done = None
+    except mailboxes.MissingPassword as exc:
+        # Sending without the password would only earn a "530 authentication required";
+        # nothing was started, so the message's outcome is recorded as not sent.
+        failed = SendResult(
+            SendOutcome.MAILBOX_ERROR, None, None, str(exc), FailureKind.PASSWORD_MISSING
+        )
+        first_item = pending.pop(0)
+        unsent.append((first_item.id, first_item.token, failed))
+        reach.saw(failed)
     except Exception as exc:
         # Opening (or closing) the connection failed: nothing unsent was transmitted.
         log.warning("mailbox %s: %s", mailbox.name, _describe(exc))
-        retry = _no_send(f"connection: {_describe(exc)}")
+        retry = SendResult(
+            SendOutcome.RETRY, None, None, f"connection: {_describe(exc)}", kind_of(exc)
+        )
+        reach.saw(retry)
         unsent.extend((item.id, item.token, retry) for item in pending)
         pending = []
     if done is not None:
         unsent.insert(0, done)
     if unsent:
         await journal.commit(unsent, None)
+    if reach.known:
+        links.note(db, clock, mailbox.id, links.SMTP, reach.failure)
     # Shutdown or a mailbox error: the rest were never started, back to planned untouched.
     report.released += leases.release_unstarted(
         db,
@@ -688,6 +706,23 @@ async def _send_group(
 
 def _no_send(why: str) -> SendResult:
     return SendResult(SendOutcome.RETRY, None, None, why)
+
+
+class _Reach:
+    """Whether one mailbox's SMTP server was reached in this batch (engine.workspace.links)."""
+
+    def __init__(self) -> None:
+        self.known = False
+        self.failure: tuple[FailureKind, str] | None = None
+
+    def saw(self, result: SendResult) -> None:
+        kind = result.unreachable
+        if kind is None and result.outcome == SendOutcome.MAILBOX_ERROR:
+            kind = kind_of_text(result.message)
+        if kind is not None:
+            self.known, self.failure = True, (kind, result.message)
+        elif result.code is not None and self.failure is None:
+            self.known = True  # the server answered: reached
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from engine.clock import Clock
 from engine.core.states import EnrollmentState, MessageState
 from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage
+from engine.workspace import links
 
 QUEUES = ("kadenz", "kadenz.send", "kadenz.poll")
 
@@ -30,6 +31,21 @@ class MailboxSends:
     last_24h: int
     planned_due: int
     paused: bool
+
+
+@dataclass
+class MailboxReach:
+    """One mailbox direction (smtp out, imap in): reached at its last attempt or not."""
+
+    name: str
+    direction: str
+    reachable: bool
+    failures_total: int  # only grows: a Prometheus counter
+    failing_seconds: float  # how long it has been failing (0 while it works)
+    kind: str | None  # why it failed (engine.mail.failures.FailureKind)
+    error: str | None
+    fix: str | None
+    sending_paused: bool  # the outage paused the mailbox's sending
 
 
 @dataclass
@@ -47,6 +63,11 @@ class Health:
     sent_last_hour: int = 0
     sent_last_24h: int = 0
     mailboxes: list[MailboxSends] = field(default_factory=list)
+    reach: list[MailboxReach] = field(default_factory=list)
+
+    @property
+    def degraded(self) -> list[MailboxReach]:
+        return [r for r in self.reach if not r.reachable]
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +125,22 @@ def collect(db: Database, clock: Clock, redis_client: Any | None = None) -> Heal
             _, last_hour, last_day = per_box.get(box.id, (box.id, 0, 0))
             health.mailboxes.append(
                 MailboxSends(box.name, last_hour, last_day, due_box.get(box.id, 0), box.paused)
+            )
+        paused = {b.name: b.paused for b in health.mailboxes}
+        for name, link in links.all_links(s):
+            since = link.failing_since
+            health.reach.append(
+                MailboxReach(
+                    name=name,
+                    direction=link.direction,
+                    reachable=since is None,
+                    failures_total=link.failures_total or 0,
+                    failing_seconds=max(0.0, (now - since).total_seconds()) if since else 0.0,
+                    kind=link.error_kind,
+                    error=link.error,
+                    fix=link.fix,
+                    sending_paused=bool(link.paused_sending and paused.get(name)),
+                )
             )
     health.sent_last_hour = sum(b.last_hour for b in health.mailboxes)
     health.sent_last_24h = sum(b.last_24h for b in health.mailboxes)
@@ -186,6 +223,34 @@ def to_prometheus(health: Health) -> str:
         "gauge",
         "Messages sent in the last 24 hours, per mailbox.",
         [(f'{{mailbox="{_label(b.name)}"}}', b.last_24h) for b in health.mailboxes],
+    )
+    if health.reach:
+        reach = [
+            (f'{{mailbox="{_label(r.name)}",direction="{r.direction}"}}', r) for r in health.reach
+        ]
+        metric(
+            "mailbox_reachable",
+            "gauge",
+            "1 if the mailbox's SMTP/IMAP server was reached at the last attempt, else 0.",
+            [(labels, 1 if r.reachable else 0) for labels, r in reach],
+        )
+        metric(
+            "mailbox_unreachable_seconds",
+            "gauge",
+            "How long the mailbox's SMTP/IMAP server has been failing (0 while it works).",
+            [(labels, r.failing_seconds) for labels, r in reach],
+        )
+        metric(
+            "mailbox_connect_failures_total",
+            "counter",
+            "Failed attempts to reach the mailbox (auth, TLS, DNS, refused, timeout, password).",
+            [(labels, r.failures_total) for labels, r in reach],
+        )
+    metric(
+        "mailboxes_degraded",
+        "gauge",
+        "Mailbox directions failing now (details: /api/v1/health, kadenz metrics).",
+        [("", len(health.degraded))],
     )
     return "\n".join(lines) + "\n"
 

@@ -24,6 +24,7 @@ from engine.store.models import (
     SequenceVersion,
     Task,
 )
+from engine.workspace import links
 
 
 def sends_per_week(session: Session, sequence_id: int | None = None) -> list[tuple[str, int]]:
@@ -51,6 +52,8 @@ class MailboxHealth:
     contacted: int
     bounced: int
     bounce_rate: float | None
+    problems: list[links.Problem] = field(default_factory=list)  # SMTP/IMAP unreachable now
+    checked: bool = False  # a send or poll has tried to reach its servers at least once
 
 
 def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
@@ -59,6 +62,10 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
         row.key[0]: row for row in reports.build_report(session, by="mailbox").rows if row.key
     }
     out = []
+    problems: dict[str, list[links.Problem]] = {}
+    for problem in links.problems(session):
+        problems.setdefault(problem.mailbox, []).append(problem)
+    checked = {name for name, _ in links.all_links(session)}
     for box in session.scalars(select(Mailbox).order_by(Mailbox.name)):
 
         def sent_since(start: datetime, box_id: int = box.id) -> int:
@@ -84,6 +91,8 @@ def mailbox_health(session: Session, now: datetime) -> list[MailboxHealth]:
                 contacted=row.contacted if row else 0,
                 bounced=row.bounced if row else 0,
                 bounce_rate=row.bounce_rate if row else None,
+                problems=problems.get(box.name, []),
+                checked=box.name in checked,
             )
         )
     return out

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.core.events import EventType
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.mail.urls import parse_imap_url, parse_smtp_url
+from engine.errors import Conflict, InvalidInput, KadenzError, NotFound
+from engine.mail.urls import Endpoint, parse_imap_url, parse_smtp_url
 from engine.schedule import zones
 from engine.store import event_log as events
 from engine.store.models import Mailbox
@@ -182,3 +183,38 @@ def resume(session: Session, name: str, *, at: datetime, reason: str | None = No
             data={"reason": reason or "resumed by a person"},
         )
     return mailbox
+
+
+# --- logging in: one rule for SMTP and IMAP ---------------------------------------------
+
+
+class MissingPassword(KadenzError):
+    """The mailbox names a password variable that the process's environment lacks."""
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(f"environment variable {variable} is not set (it holds the password)")
+        self.variable = variable
+
+
+def login_name(username: str | None, address: str) -> str:
+    """`--username`, else the mailbox's address: the documented default of
+    `kadenz mailbox add --username`, for SMTP and IMAP alike."""
+    return username or address
+
+
+def login_endpoint(endpoint: Endpoint, *, username: str | None, address: str) -> Endpoint:
+    """The endpoint to log in to: a user written in the URL wins, else `login_name`."""
+    if endpoint.username:
+        return endpoint
+    return dataclasses.replace(endpoint, username=login_name(username, address))
+
+
+def read_password(password_env: str | None, env: Mapping[str, str]) -> str | None:
+    """The password from the named variable; None when the mailbox names none (no login).
+    A named but unset (or empty) variable is MissingPassword, never a silent "no login"."""
+    if not password_env:
+        return None
+    value = env.get(password_env)
+    if not value:
+        raise MissingPassword(password_env)
+    return value

@@ -4,7 +4,7 @@ from engine.store.models.access import ApiToken, User
 from engine.store.models.base import Base
 from engine.store.models.events import Event
 from engine.store.models.inbound import ImapCheckpoint, InboundMessage, ProspectNote
-from engine.store.models.mailboxes import Mailbox
+from engine.store.models.mailboxes import Mailbox, MailboxLink
 from engine.store.models.messages import OutboundMessage
 from engine.store.models.people import Account, Prospect, Suppression
 from engine.store.models.sequences import Enrollment, PolicyVersion, Sequence, SequenceVersion
@@ -27,6 +27,7 @@ __all__ = [
     "ImapCheckpoint",
     "InboundMessage",
     "Mailbox",
+    "MailboxLink",
     "OutboundMessage",
     "PolicyVersion",
     "Prospect",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.store.models.base import Base
@@ -42,3 +42,28 @@ class Mailbox(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MailboxLink(Base):
+    """Whether a mailbox could be reached lately, per direction (`smtp` out, `imap` in).
+
+    One row per (mailbox, direction), written by every poll and every send batch: the last
+    success, since when it has been failing (None while it works), the last error with its
+    kind and fix, and a failure counter that only grows (a Prometheus counter).
+    """
+
+    __tablename__ = "mailbox_links"
+    __table_args__ = (UniqueConstraint("mailbox_id", "direction"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailboxes.id"))
+    direction: Mapped[str] = mapped_column(String(8))  # "smtp" | "imap"
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    fix: Mapped[str | None] = mapped_column(Text)
+    failures_total: Mapped[int] = mapped_column(Integer, default=0)
+    # True while this row's outage paused the mailbox's sending (lifted on the next success)
+    paused_sending: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -45,15 +45,18 @@ def resolved() -> dict[str, Any]:
 
 def test_the_file_validates_and_has_the_production_topology(resolved: dict[str, Any]) -> None:
     services = resolved["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "worker", "beat", "api", "mailpit"}
+    assert set(services) == {
+        "postgres", "redis", "migrate", "worker", "beat", "idle", "api", "mailpit",
+    }  # fmt: skip
     assert services["migrate"]["command"] == ["kadenz", "init"]
     assert services["migrate"]["restart"] == "no"
-    for name in ("worker", "beat", "api"):
+    for name in ("worker", "beat", "idle", "api"):
         after = services[name]["depends_on"]
         assert after["migrate"]["condition"] == "service_completed_successfully", name
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert services["worker"]["command"][:2] == ["kadenz", "worker"]
     assert services["beat"]["command"][:2] == ["kadenz", "beat"]
+    assert services["idle"]["command"] == ["kadenz", "idle"]
     assert services["api"]["command"][:2] == ["kadenz", "serve"]
     env = services["worker"]["environment"]
     assert env["KADENZ_DATABASE_URL"].startswith("postgresql+psycopg://kadenz:pw-from-env@postgres")

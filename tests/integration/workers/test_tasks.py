@@ -3,15 +3,19 @@ the thin wrappers call the engine services with the signatures those services ha
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from engine.cli.main import app
+from engine.outbound import dispatch
 from engine.store.db import Database
-from engine.store.models import OutboundMessage
+from engine.store.models import Mailbox, OutboundMessage
 from tests.integration.sending.factory import build_world
 from workers import runtime, tasks
 
@@ -87,3 +91,69 @@ def test_a_tick_nudged_while_another_ticks_leaves_the_workers_to_sending(
 def _planned(db: Database) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).select_from(OutboundMessage)) or 0
+
+
+def test_poll_task_with_a_missing_password_is_loud_and_pauses_sending_after_the_dark_time(
+    services_env: runtime.Services,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The issue's worker: its environment lacks the IMAP password variable. The poll task
+    logs the error with the fix, the metrics count it, and 30 minutes (the default
+    KADENZ_INBOUND_DARK_MINUTES) later the mailbox's sending is paused; beat keeps polling
+    the paused mailbox, so the pause can lift."""
+    offset = tmp_path / "clock-offset"
+    offset.write_text("0")
+    monkeypatch.setenv(runtime.CLOCK_OFFSET_FILE_ENV, str(offset))
+    monkeypatch.delenv("KADENZ_TEST_WORKER_IMAP_PASSWORD", raising=False)
+    runtime.reset()
+    s = runtime.services()  # again: its clock reads the offset file
+    try:
+        _dark_mailbox_scenario(s, caplog, offset)
+    finally:
+        s.db.dispose()
+        s.redis.close()
+
+
+def _dark_mailbox_scenario(
+    s: runtime.Services, caplog: pytest.LogCaptureFixture, offset: Path
+) -> None:
+    with s.db.session() as session:
+        world = build_world(
+            session, s.clock.now(), ["a@beta.example"],
+            imap_url="imaps://mail.acme.example", password_env="KADENZ_TEST_WORKER_IMAP_PASSWORD",
+        )  # fmt: skip
+    with caplog.at_level(logging.ERROR):
+        tasks.poll_mailbox(world.mailbox_id)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "mailbox.unreachable mailbox=anna direction=imap kind=password_missing" in logged
+    assert "export KADENZ_TEST_WORKER_IMAP_PASSWORD" in logged
+    offset.write_text(str(31 * 60))
+    tasks.poll_mailbox(world.mailbox_id)
+    with s.db.session() as session:
+        mailbox = session.get(Mailbox, world.mailbox_id)
+        assert mailbox is not None and mailbox.paused
+        assert (mailbox.paused_reason or "").startswith("inbound dark for 31 min")
+    assert dispatch.pollable_mailboxes(s.db) == [world.mailbox_id]  # paused: still polled
+    table = CliRunner().invoke(app, ["metrics"])
+    assert table.exit_code == 0, table.output
+    assert "unreachable: anna imap for " in table.output  # (the CLI's clock is the wall's)
+    assert "(password_missing: environment variable KADENZ_TEST_WORKER_IMAP" in table.output
+    assert "sending paused; 2 failures in all" in table.output
+    assert "fix: export KADENZ_TEST_WORKER_IMAP_PASSWORD" in table.output
+
+
+def test_kadenz_idle_rings_into_the_poll_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kadenz idle` sends the ordinary poll task by id, routed to `kadenz.poll` (the
+    send itself is replaced here: this process's broker is not the test's Redis)."""
+    from workers import idle
+    from workers.app import app as celery_app
+
+    sent: list[tuple[str, list[int]]] = []
+    monkeypatch.setattr(idle.app, "send_task", lambda name, args: sent.append((name, list(args))))
+    idle.ring(7)
+    assert sent == [("kadenz.poll_mailbox", [7])]
+    assert celery_app.conf.task_routes["kadenz.poll_mailbox"] == {"queue": "kadenz.poll"}
+    help_text = CliRunner().invoke(app, ["idle", "--help"]).output
+    assert "IMAP IDLE" in help_text and "enqueue a poll" in help_text
