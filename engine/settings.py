@@ -60,6 +60,21 @@ class Settings(BaseSettings):
     send_lease_seconds: int = Field(
         default=300, gt=0, description="A message in `sending` longer than this is resolved."
     )
+    dns_nameservers: str = Field(
+        default="",
+        description="DNS servers for domain checks, comma-separated `host` or `host:port`; "
+        "default: the system's resolver.",
+    )
+    dns_timeout: float = Field(default=5.0, gt=0, description="Seconds a DNS lookup may take.")
+    domain_check_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="How old a sending domain's DNS check may be before the sender re-checks it.",
+    )
+    dkim_keys_dir: str = Field(
+        default="",
+        description="Where `kadenz domain add` keeps generated DKIM keys; default: `home`/dkim.",
+    )
     timezone: str = Field(
         default="UTC", description='The team\'s IANA timezone: where "today" in the SDR queue ends.'
     )

@@ -7,7 +7,9 @@ import sys
 import typer
 
 from engine.cli import (
+    consent,
     demo,
+    domains,
     enrollments,
     inbound,
     mailboxes,
@@ -57,7 +59,9 @@ for module in (
     workspace,
     sequences,
     mailboxes,
+    domains,
     prospects,
+    consent,
     enrollments,
     suppressions,
     running,

@@ -2,6 +2,7 @@
 
 from engine.store.models.access import ApiToken
 from engine.store.models.base import Base
+from engine.store.models.domains import DkimKey, SendingDomain, WorkspacePolicy
 from engine.store.models.events import Event
 from engine.store.models.inbound import ImapCheckpoint, InboundMessage
 from engine.store.models.mailboxes import Mailbox
@@ -22,6 +23,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "Base",
+    "DkimKey",
     "Enrollment",
     "Event",
     "ImapCheckpoint",
@@ -33,10 +35,12 @@ __all__ = [
     "ReportFact",
     "ReportGap",
     "ReportRollup",
+    "SendingDomain",
     "Sequence",
     "SequenceVersion",
     "Suppression",
     "Task",
     "Webhook",
     "WebhookDelivery",
+    "WorkspacePolicy",
 ]
