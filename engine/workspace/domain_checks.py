@@ -17,6 +17,7 @@ unless a person overrode it (`kadenz domain override`).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -102,6 +103,14 @@ def refresh_stale(session: Session, settings: Settings, at: datetime) -> int:
     return len(stale)
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _mailboxes_of(session: Session, domain: str) -> list[Mailbox]:
     """Mailboxes whose From address is at `domain` or one of its subdomains."""
     boxes = session.scalars(select(Mailbox).order_by(Mailbox.name)).all()
@@ -131,7 +140,7 @@ def _spf(
     out: list[Finding] = []
     hosts = sorted({parse_smtp_url(m.smtp_url).host for m in boxes})
     for host in hosts:
-        ips = resolver.addresses(host)
+        ips = [host] if _is_ip(host) else resolver.addresses(host)
         if not ips:
             out.append(
                 Finding("spf", WARNING, f"SMTP host {host} does not resolve; coverage not checked")
