@@ -126,14 +126,17 @@ def activate(
         if not force:
             resolver = domain_checks.resolver_for(c.settings)
             key = next((k for k in domains.keys_of(session, row) if k.selector == selector), None)
-            if key is not None and key.state == domains.PENDING:
-                if not domain_checks.serves_key(resolver, row.domain, selector, key.public_key):
-                    c.err.print(
-                        f"error: DNS does not serve the key of {selector}._domainkey."
-                        f"{row.domain} yet; publish it (see `kadenz domain list`) and wait, "
-                        "or pass --force"
-                    )
-                    raise typer.Exit(1)
+            pending = key is not None and key.state == domains.PENDING
+            if (
+                key is not None
+                and pending
+                and not domain_checks.serves_key(resolver, row.domain, selector, key.public_key)
+            ):
+                c.err.print(
+                    f"error: DNS does not serve the key of {selector}._domainkey.{row.domain} "
+                    "yet; publish it (see `kadenz domain list`) and wait, or pass --force"
+                )
+                raise typer.Exit(1)
         domains.activate(session, domain, selector, at=c.clock.now())
     c.out.print(f"{selector} now signs for {row.domain}; keep the old record published a few days")
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import dkim
 import pytest
-from sqlalchemy import select
 from click.testing import Result
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from engine.clock import VirtualClock
 from engine.cli.context import Context
 from engine.cli.main import app
+from engine.clock import VirtualClock
 from engine.core.states import MessageState
 from engine.mail.resolver import Resolver, get_txt_for_dkim
 from engine.outbound.send import send_due
