@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from engine.clock import Clock
 from engine.core.states import EnrollmentState, MessageState
 from engine.store.db import Database
-from engine.store.models import Enrollment, Mailbox, OutboundMessage
+from engine.store.models import Enrollment, Mailbox, OutboundMessage, SendingDomain
 
 QUEUES = ("kadenz", "kadenz.send", "kadenz.poll")
 
@@ -30,6 +30,14 @@ class MailboxSends:
     last_24h: int
     planned_due: int
     paused: bool
+
+
+@dataclass
+class DomainHealth:
+    domain: str
+    status: str  # ok | warning | unknown | fail | unchecked (engine.workspace.domain_checks)
+    problems: list[str]  # failed and unknown checks, each with its fix
+    override: str | None  # a person allowed sending despite failures
 
 
 @dataclass
@@ -47,6 +55,8 @@ class Health:
     sent_last_hour: int = 0
     sent_last_24h: int = 0
     mailboxes: list[MailboxSends] = field(default_factory=list)
+    domains: list[DomainHealth] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)  # planned messages held, by kind
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,9 +115,41 @@ def collect(db: Database, clock: Clock, redis_client: Any | None = None) -> Heal
             health.mailboxes.append(
                 MailboxSends(box.name, last_hour, last_day, due_box.get(box.id, 0), box.paused)
             )
+        _deliverability(health, s)
     health.sent_last_hour = sum(b.last_hour for b in health.mailboxes)
     health.sent_last_24h = sum(b.last_24h for b in health.mailboxes)
     return health
+
+
+# held_reason prefixes the sender writes (engine.outbound.gate, caps, window)
+HELD_KINDS = {
+    "consent": "consent:",
+    "domain": "sending domain ",
+    "postal_address": "postal address:",
+}
+
+
+def _deliverability(health: Health, s: Any) -> None:
+    for row in s.scalars(select(SendingDomain).order_by(SendingDomain.domain)).all():
+        problems = [
+            f"{f.get('check')}: {f.get('message')}"
+            + (f" (fix: {f['fix']})" if f.get("fix") else "")
+            for f in row.check_findings or []
+            if f.get("level") in ("fail", "unknown")
+        ]
+        health.domains.append(
+            DomainHealth(row.domain, row.check_status, problems, row.override_reason)
+        )
+    m = OutboundMessage
+    for kind, prefix in HELD_KINDS.items():
+        health.held[kind] = (
+            s.scalar(
+                select(func.count())
+                .select_from(m)
+                .where(m.state == MessageState.PLANNED, m.held_reason.startswith(prefix))
+            )
+            or 0
+        )
 
 
 def _queues(health: Health, client: Any) -> None:
@@ -186,6 +228,19 @@ def to_prometheus(health: Health) -> str:
         "gauge",
         "Messages sent in the last 24 hours, per mailbox.",
         [(f'{{mailbox="{_label(b.name)}"}}', b.last_24h) for b in health.mailboxes],
+    )
+    if health.domains:
+        metric(
+            "domain_check_failing",
+            "gauge",
+            "1 when a sending domain fails a hard DNS check (SPF, DKIM, DMARC, alignment).",
+            [(f'{{domain="{_label(d.domain)}"}}', int(d.status == "fail")) for d in health.domains],
+        )
+    metric(
+        "messages_held",
+        "gauge",
+        "Planned messages held by consent, a failing sending domain or a missing postal address.",
+        [(f'{{reason="{kind}"}}', n) for kind, n in health.held.items()],
     )
     return "\n".join(lines) + "\n"
 

@@ -125,15 +125,16 @@ class DnsServer:
         # The TCP listener takes the UDP server's port: clients retry a truncated answer there.
         for _ in range(20):
             udp = socketserver.ThreadingUDPServer(("127.0.0.1", 0), Udp)
+            tcp = socketserver.ThreadingTCPServer(
+                ("127.0.0.1", udp.server_address[1]), Tcp, bind_and_activate=False
+            )
             try:
-                tcp = socketserver.ThreadingTCPServer(
-                    ("127.0.0.1", udp.server_address[1]), Tcp, bind_and_activate=False
-                )
                 tcp.allow_reuse_address = True
                 tcp.server_bind()
                 tcp.server_activate()
-            except OSError:
+            except OSError:  # the port is taken for TCP: try another pair
                 udp.server_close()
+                tcp.server_close()
                 continue
             break
         else:
