@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
+from engine.mail import dkim
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick
 from engine.reporting import health
 from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import OutboundMessage
-from engine.mail import dkim
 from engine.workspace import domain_checks
 from engine.workspace.domain_checks import Finding
 from tests.integration.deliverability.test_dkim_signing import invoke, kadenz, published_record
