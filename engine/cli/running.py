@@ -21,6 +21,7 @@ from engine.outbound.explain import explain_prospect
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate
+from engine.people import consent, consent_records
 from engine.store.models import Mailbox, Sequence, SequenceVersion
 
 message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
@@ -88,6 +89,13 @@ def simulate_command(
     mailboxes: int | None = typer.Option(
         None, "--mailboxes", min=1, help="Spread prospects over N mailboxes (default: the pool)."
     ),
+    consent_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--consent-policy",
+            help="Simulate under this consent policy file (default: the workspace's pushed one).",
+        ),
+    ] = None,
 ) -> None:
     """Dry-run a sequence on a virtual clock: every email, call and task, when, in local time.
 
@@ -102,15 +110,36 @@ def simulate_command(
     rows, issues = read_prospects(prospects)
     for issue in issues:
         c.err.print(f"skipped: {issue}")
-    actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes)
+    policy = _consent_document(c, consent_file)
+    held: list[str] = []
+    actions = simulate(
+        seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes,
+        consent_policy=policy, postal_address=c.settings.postal_address, held=held,
+    )  # fmt: skip
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))
+        for line in held:
+            c.err.print(f"not sent: {line}", markup=False)
         return
     table = Table("UTC", "local", "timezone", "prospect", "step", "type", "mailbox")
     for row in iter_table(actions):
         table.add_row(*row)
     c.out.print(table)
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
+    for line in held:
+        c.out.print(f"not sent: {line}", markup=False)
+
+
+def _consent_document(c: context.Context, path: Path | None) -> dict[str, Any] | None:
+    """The consent policy to simulate with: the file given, else the workspace's."""
+    if path is not None:
+        policy, _ = consent_records.read_file(path)
+        return consent.to_document(policy)
+    if not _workspace_exists(c):
+        return None
+    with c.db.session() as session:
+        found = consent_records.load(session)
+    return consent.to_document(found) if found is not None else None
 
 
 def _parse_start(text: str) -> datetime:
@@ -189,6 +218,8 @@ def explain_command(
     c.out.print(f"[bold]{report.email}[/bold]")
     if report.suppressed:
         c.out.print(f"  suppressed: {report.suppressed} — nothing will be sent")
+    if report.consent:
+        c.out.print(f"  consent: {report.consent}", markup=False)
     if not report.enrollments:
         c.out.print("  not enrolled in any sequence")
     for e in report.enrollments:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,18 @@ from engine.store.db import Database
 from engine.store.models import Account, Event, Prospect, Suppression
 
 BATCH_SIZE = 2000
-_COLUMNS = ("first_name", "last_name", "company", "title", "phone", "timezone", "country", "region")
+_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "timezone",
+    "country",
+    "region",
+    "consent_source",
+    "consent_date",
+)
 
 
 @dataclass(slots=True)
@@ -183,7 +194,9 @@ def _merged(row: CleanRow, old: Any, accounts: dict[str, int]) -> dict[str, Any]
     """The row's values over the stored ones: an empty cell never erases what we know."""
     new: dict[str, Any] = {"email": row.email}
     for column in (*_COLUMNS, "owner"):
-        value = row.values.get(column)
+        value: Any = row.values.get(column)
+        if column == "consent_date" and value is not None:
+            value = date.fromisoformat(value)  # checked by csv_import
         new[column] = value if value is not None else (getattr(old, column) if old else None)
     new["custom"] = {**(old.custom if old is not None and old.custom else {}), **row.custom}
     account_id = accounts.get(row.domain)

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from engine.core import metrics
 from engine.errors import InvalidInput, NotFound
-from engine.store.models import Mailbox, ReportFact, ReportRollup, Sequence, SequenceVersion
+from engine.store.models import (
+    Mailbox,
+    OutboundMessage,
+    ReportFact,
+    ReportRollup,
+    Sequence,
+    SequenceVersion,
+)
 
 GroupBy = Literal["sequence", "version", "step", "variant", "mailbox", "owner", "week"]
 GROUPINGS: tuple[str, ...] = ("sequence", "version", "step", "variant", "mailbox", "owner", "week")
@@ -82,9 +89,12 @@ class Report:
     rows: list[ReportRow] = field(default_factory=list)
     total: ReportRow | None = None
     definitions: dict[str, str] = field(default_factory=lambda: dict(metrics.DEFINITIONS))
+    # Emails not sent, now: held for missing consent, skipped for it, held by the footer rule.
+    held: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "held": self.held,
             "by": self.by,
             "sequence": self.sequence,
             "since": self.since.isoformat() if self.since else None,
@@ -136,7 +146,28 @@ def build_report(
                 total_counts[metric] += n
     all_median = _median_hours(session, None, sequence_id, since).get(())
     total = _row("total", (), total_counts, all_median, per_step=False)
-    return Report(by=by, sequence=sequence, since=since, rows=rows, total=total)
+    held = _held(session, sequence_id)
+    return Report(by=by, sequence=sequence, since=since, rows=rows, total=total, held=held)
+
+
+HELD = {  # kind → (message state, how its held_reason starts): see engine.outbound.gate
+    "held_for_consent": ("planned", "consent:"),
+    "skipped_for_consent": ("cancelled", "consent:"),
+    "held_for_postal_address": ("planned", "postal address:"),
+}
+
+
+def _held(session: Session, sequence_id: int | None) -> dict[str, int]:
+    """Messages the consent policy keeps from leaving, counted from their current state."""
+    out: dict[str, int] = {}
+    for kind, (state, prefix) in HELD.items():
+        stmt = select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.state == state, OutboundMessage.held_reason.startswith(prefix)
+        )
+        if sequence_id is not None:
+            stmt = stmt.where(OutboundMessage.sequence_id == sequence_id)
+        out[kind] = session.scalar(stmt) or 0
+    return out
 
 
 def _row(

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from engine.cli.context import Context
 from engine.cli.main import app
-from engine.clock import VirtualClock
+from engine.clock import Clock, VirtualClock
 from engine.core.states import MessageState
 from engine.mail.resolver import Resolver, get_txt_for_dkim
 from engine.outbound.send import send_due
@@ -35,15 +35,17 @@ _dmarc   TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.example"
 """
 
 
-def invoke(settings: Settings, db: Database, *args: str) -> Result:
-    """`kadenz ARGS` in this process, on the test's database and settings."""
+def invoke(settings: Settings, db: Database, *args: str, clock: Clock | None = None) -> Result:
+    """`kadenz ARGS` in this process, on the test's database, settings (and clock)."""
     ctx = Context(settings=settings.model_copy(update={"database_url": db.url}))
+    if clock is not None:
+        ctx.clock = clock
     ctx.__dict__["db"] = db  # the cached property: the test's engine, disposed by its fixture
     return CliRunner().invoke(app, list(args), obj=ctx)
 
 
-def kadenz(settings: Settings, db: Database, *args: str) -> str:
-    result = invoke(settings, db, *args)
+def kadenz(settings: Settings, db: Database, *args: str, clock: Clock | None = None) -> str:
+    result = invoke(settings, db, *args, clock=clock)
     assert result.exit_code == 0, result.output
     return result.output
 
