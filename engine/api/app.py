@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
-from engine.api import dashboard, problems, rest, rest_writes, unsubscribe
+from engine.api import dashboard, problems, rest, rest_mailboxes, rest_writes, unsubscribe
 from engine.api.state import AppState
 from engine.clock import Clock, SystemClock
 from engine.settings import Settings
@@ -39,6 +39,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     problems.install(app)
     app.include_router(rest.router)
     app.include_router(rest_writes.router)
+    app.include_router(rest_mailboxes.router)
     app.include_router(unsubscribe.router)
     dashboard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

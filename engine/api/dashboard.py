@@ -13,7 +13,9 @@ from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import KadenzError
+from engine.outbound import warmup
 from engine.people import task_queue
+from engine.reporting import health as health_figures
 from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
 from engine.workspace import tokens
@@ -214,9 +216,18 @@ def sequence_page(request: Request, who: SignedIn, key: str) -> Response:
 def mailboxes_page(request: Request, who: SignedIn) -> Response:
     st = _state(request)
     rollups.refresh_rollups(st.db)
+    now = st.clock.now()
     with st.db.session() as s:
-        health = overview.mailbox_health(s, st.clock.now())
-    return render(request, "mailboxes.html", {"health": health}, who=who)
+        health = overview.mailbox_health(s, now)
+        caps = {h.mailbox.id: warmup.capacity_lines(s, now, h.mailbox.name) for h in health}
+        domains = health_figures.domains(s)
+        unsigned = health_figures.unsigned_domains(s)
+    return render(
+        request,
+        "mailboxes.html",
+        {"health": health, "caps": caps, "domains": domains, "unsigned": unsigned},
+        who=who,
+    )
 
 
 @router.get("/queue", response_class=HTMLResponse, response_model=None)

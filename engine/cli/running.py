@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine.cli import context
 from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
+from engine.outbound import warmup
 from engine.outbound.explain import explain_prospect
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
@@ -253,6 +254,9 @@ def outbox_command(
     c = context.get(ctx)
     with c.db.session() as session:
         lines = outbox(session, states=state or None, mailbox=mailbox, limit=limit)
+        capacity = warmup.capacity_lines(session, c.clock.now(), mailbox)
+    for text in capacity:  # what each mailbox may send today: the warm-up ramp, day by day
+        c.out.print(text, markup=False)
     if not lines:
         c.out.print("the outbox is empty")
         return

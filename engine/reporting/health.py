@@ -129,17 +129,34 @@ HELD_KINDS = {
 }
 
 
-def _deliverability(health: Health, s: Any) -> None:
+def domains(s: Any) -> list[DomainHealth]:
+    """Each sending domain's last DNS check, its problems with their fixes."""
+    out = []
     for row in s.scalars(select(SendingDomain).order_by(SendingDomain.domain)).all():
         problems = [
             f"{f.get('check')}: {f.get('message')}"
             + (f" (fix: {f['fix']})" if f.get("fix") else "")
             for f in row.check_findings or []
-            if f.get("level") in ("fail", "unknown")
+            if f.get("level") in ("fail", "unknown", "warning")
         ]
-        health.domains.append(
-            DomainHealth(row.domain, row.check_status, problems, row.override_reason)
-        )
+        out.append(DomainHealth(row.domain, row.check_status, problems, row.override_reason))
+    return out
+
+
+def unsigned_domains(s: Any) -> list[str]:
+    """Domains mailboxes send from that no sending domain covers: their mail is not signed."""
+    registered = set(s.scalars(select(SendingDomain.domain)).all())
+    out = set()
+    for address in s.scalars(select(Mailbox.address)).all():
+        domain = address.rpartition("@")[2].lower()
+        labels = domain.split(".")
+        if not any(".".join(labels[i:]) in registered for i in range(len(labels) - 1)):
+            out.add(domain)
+    return sorted(out)
+
+
+def _deliverability(health: Health, s: Any) -> None:
+    health.domains = domains(s)
     m = OutboundMessage
     for kind, prefix in HELD_KINDS.items():
         health.held[kind] = (
