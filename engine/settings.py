@@ -7,6 +7,7 @@ Nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,6 +79,27 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC", description='The team\'s IANA timezone: where "today" in the SDR queue ends.'
     )
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers(cls, value: str) -> str:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            host, port = item, "53"
+            if item.startswith("["):
+                host, _, rest = item[1:].partition("]")
+                port = rest.lstrip(":") or "53"
+            elif item.count(":") == 1:
+                host, _, port = item.partition(":")
+            try:
+                ipaddress.ip_address(host)
+                if not 0 < int(port) < 65536:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address with an optional port (e.g. 10.0.0.53 or "
+                    "127.0.0.1:5353)"
+                ) from None
+        return value
 
     @field_validator("timezone")
     @classmethod

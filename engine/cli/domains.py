@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from engine.cli import context
+from engine.mail import dkim
 from engine.workspace import domain_checks, domains
 from engine.workspace.domains import Added, KeySource
 
@@ -181,6 +182,7 @@ def list_(ctx: typer.Context) -> None:
             c.out.print("no sending domains yet (kadenz domain add DOMAIN)")
             return
         table = Table("domain", "selector", "state", "key kept in", "last check", "override")
+        records: list[str] = []
         for row in rows:
             checked = (
                 f"{row.check_status} {row.checked_at:%Y-%m-%d %H:%M}"
@@ -192,7 +194,12 @@ def list_(ctx: typer.Context) -> None:
                 table.add_row(
                     row.domain, key.selector, key.state, where, checked, row.override_reason or "-"
                 )
+                if key.state != domains.RETIRED:
+                    records.append(dkim.zone_line(row.domain, key.selector, key.public_key))
         c.out.print(table)
+        c.out.print("DNS records to publish (zone-file form):")
+        for line in records:
+            c.out.print(f"  {line}", markup=False)
 
 
 @app.command("override")
