@@ -18,18 +18,23 @@ from engine.workspace.tokens import Principal
 router = APIRouter(prefix="/api/v1")
 
 
+MAX = 1_000_000  # far above any sane cap, well inside every database's integer
+
+
 class WarmupIn(BaseModel):
     start: date = Field(..., description="first day of the ramp", examples=["2026-03-02"])
-    first: int = Field(..., ge=1, alias="from", description="emails allowed on the first day")
-    step: int = Field(5, ge=1, description="emails added each day, up to daily_cap")
+    first: int = Field(
+        ..., ge=1, le=MAX, alias="from", description="emails allowed on the first day"
+    )
+    step: int = Field(5, ge=1, le=MAX, description="emails added each day, up to daily_cap")
 
 
 class CapsIn(BaseModel):
-    daily_cap: int | None = Field(None, ge=1)
-    hourly_cap: int | None = Field(None, ge=1)
-    min_gap_seconds: int | None = Field(None, ge=0)
+    daily_cap: int | None = Field(None, ge=1, le=MAX)
+    hourly_cap: int | None = Field(None, ge=1, le=MAX)
+    min_gap_seconds: int | None = Field(None, ge=0, le=MAX)
     per_domain_daily_cap: int | None = Field(
-        None, ge=0, description="per recipient domain per rolling 24 h; 0 removes the cap"
+        None, ge=0, le=MAX, description="per recipient domain per rolling 24 h; 0 removes the cap"
     )
     warmup: WarmupIn | None = Field(None, description="a ramp; see clear_warmup to remove one")
     clear_warmup: bool = False

@@ -200,5 +200,5 @@ def parse_date(value: str, where: str) -> date:
             day, month, year = (int(p) for p in text.split("."))
             return date(year, month, day)
         return date.fromisoformat(text[:10])
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInput(f"{where}: {value!r} is not a date (write 2026-03-01)") from None

@@ -222,3 +222,32 @@ def test_a_bad_policy_file_gets_one_line_naming_the_key(
         f"{bad}: consent: countries.DE: 'consent_requird' is not a rule "
         "(use consent_required, opt_out, opt_out_corporate)"
     )
+
+
+def test_consent_through_the_api(db: Database, tmp_path: Path) -> None:
+    from tests.support.web import TestClient, seeded_app
+
+    web = seeded_app(db, tmp_path)
+    sdr = {"Authorization": f"Bearer {web.tokens['sdr']}"}
+    with db.session() as s:
+        email = s.scalars(select(Prospect.email).order_by(Prospect.id)).first()
+    assert email is not None
+    with TestClient(web.app) as client:
+        put = client.put(
+            f"/api/v1/prospects/{email}/consent",
+            json={"source": "form:demo", "date": "2026-03-01"},
+            headers=sdr,
+        )
+        bad = client.put(
+            f"/api/v1/prospects/{email}/consent",
+            json={"source": "form:demo", "date": "yesterday"},
+            headers=sdr,
+        )
+        gone = client.delete(f"/api/v1/prospects/{email}/consent", headers=sdr)
+    assert put.status_code == 200, put.text
+    assert put.json()["consent_date"] == "2026-03-01"
+    assert bad.status_code == 422 and "'yesterday' is not a date" in bad.text
+    assert gone.json()["consent_date"] is None
+    with db.session() as s:
+        prospect = s.scalars(select(Prospect).where(Prospect.email == email)).one()
+        assert (prospect.consent_source, prospect.consent_date) == (None, None)
