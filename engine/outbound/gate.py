@@ -113,6 +113,8 @@ def _crlf(data: bytes) -> bytes:
     """SMTP line endings before signing, so the SMTP client changes no byte it was given."""
     if b"\n" in data.replace(b"\r\n", b""):
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
     return data
 
 
