@@ -49,6 +49,18 @@ def read_file(path: Path) -> tuple[Policy, str]:
 
 def push(session: Session, path: Path, at: datetime) -> Policy:
     policy, source = read_file(path)
+    return store(session, policy, source, at)
+
+
+def push_section(
+    session: Session, section: object, source: str, where: str, at: datetime
+) -> Policy:
+    """Store the `consent:` section of a document another command already parsed (a joined
+    workspace policy file): `where` names it in errors, e.g. "policy.yaml: consent"."""
+    return store(session, consent.parse(section, where), source, at)
+
+
+def store(session: Session, policy: Policy, source: str, at: datetime) -> Policy:
     row = session.get(WorkspacePolicy, consent.POLICY_NAME)
     if row is None:
         row = WorkspacePolicy(name=consent.POLICY_NAME, source=source, updated_at=at)

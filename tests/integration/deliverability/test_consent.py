@@ -251,3 +251,21 @@ def test_consent_through_the_api(db: Database, tmp_path: Path) -> None:
     with db.session() as s:
         prospect = s.scalars(select(Prospect).where(Prospect.email == email)).one()
         assert (prospect.consent_source, prospect.consent_date) == (None, None)
+
+
+def test_a_joined_policy_document_stores_its_consent_section(
+    db: Database, clock: VirtualClock
+) -> None:
+    from engine.people import consent, consent_records
+
+    joined = {
+        "limits": {"per_account_weekly": 3},
+        "consent": {"countries": {"DE": "consent_required"}},
+    }
+    with db.session() as s:
+        consent_records.push_section(
+            s, joined["consent"], "# policy.yaml", "policy.yaml: consent", clock.now()
+        )
+    with db.session() as s:
+        loaded = consent_records.load(s)
+    assert loaded is not None and loaded.rule_for("DE") == consent.Rule.CONSENT_REQUIRED
