@@ -7,11 +7,13 @@ import sys
 import typer
 
 from engine.cli import (
+    bi,
     consent,
     demo,
     domains,
     enrollments,
     inbound,
+    inbox,
     mailboxes,
     prospects,
     reports,
@@ -66,13 +68,16 @@ for module in (
     suppressions,
     running,
     inbound,
+    inbox,
     tasks,
     reports,
+    bi,
     web,
     workers,
     demo,
 ):
     module.register(app)
+reports.register_activity(app)
 
 
 def run() -> None:

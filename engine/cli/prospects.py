@@ -153,7 +153,8 @@ def list_(
 
 @one.command("show")
 def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spelling.")]) -> None:
-    """Show one prospect, its custom fields and enrollments.
+    """Show one prospect: fields (the timezone with where it came from, the region as ISO
+    3166-2), custom fields and enrollments.
 
     Example: kadenz prospect show erik@acme.example
     """
@@ -167,9 +168,9 @@ def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spel
             "company": p.company,
             "title": p.title,
             "phone": p.phone,
-            "timezone": p.timezone,
+            "timezone": _zone(p.timezone, p.timezone_source),
             "country": p.country,
-            "region": p.region,
+            "region": f"{p.country}-{p.region}" if p.country and p.region else p.region,
             "owner": p.owner,
             "score": p.score,
         }
@@ -213,3 +214,10 @@ def erase(
         f"stopped, {result.outbound_blanked} outbound and {result.inbound_blanked} inbound "
         "message(s) blanked; the address stays suppressed"
     )
+
+
+def _zone(zone: str | None, source: str | None) -> str | None:
+    """ "Europe/Berlin (inferred from country DE)"; a zone without a source was given."""
+    if zone is None:
+        return "— (none: the sequence's fallback_timezone, then the mailbox's, applies)"
+    return f"{zone} ({source})" if source else zone

@@ -41,6 +41,9 @@ class EventType(StrEnum):
     COMPLAINT_RECEIVED = "complaint.received"
     UNSUBSCRIBED = "prospect.unsubscribed"  # data: via (link, reply, api)
     INBOUND_RECLASSIFIED = "inbound.reclassified"  # data: from, to, by
+    INBOX_HANDLED = "inbox.handled"  # a person marked an inbound message done; data: by
+    INBOX_REPLIED = "inbox.replied"  # a person answered it from the inbox; data: by, message
+    NOTE_ADDED = "prospect.note_added"  # data: by
     # suppressions
     SUPPRESSED = "suppression.added"
     UNSUPPRESSED = "suppression.removed"

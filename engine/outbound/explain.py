@@ -18,6 +18,7 @@ from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import NotFound
 from engine.outbound.runtime import Placement, Runtimes, VersionRuntime
 from engine.people import consent, consent_records, suppression
+from engine.schedule.planner import SendPolicy
 from engine.schedule.planner import explain as explain_slot
 from engine.store.models import (
     Enrollment,
@@ -51,6 +52,7 @@ class EnrollmentExplanation:
     mailbox: str | None
     timezone: str
     next_action: str
+    holidays: str = "none"
     holds: list[str] = field(default_factory=list)
     messages: list[MessageLine] = field(default_factory=list)
 
@@ -122,6 +124,11 @@ def _one(
         mailbox=mailbox.name if mailbox else None,
         timezone=f"{placement.tz.key} ({placement.tz_source})",
         next_action="",
+        holidays=_holidays(
+            runtime.spec.schedule.per_prospect_holidays,
+            placement.policy,
+            own=placement.policy is not runtime.policy,
+        ),
         messages=[_line(m) for m in messages],
     )
     if mailbox is not None and mailbox.paused:
@@ -209,3 +216,16 @@ def _version_number(session: Session, version_id: int) -> int:
     """The number users see (`v2`), not the row id."""
     row = session.get(SequenceVersion, version_id)
     return row.version if row is not None else version_id
+
+
+def _holidays(per_prospect: bool, policy: SendPolicy, *, own: bool) -> str:
+    """ "DE-BY (the prospect's own)", "GB (the sequence's)" or "none …"."""
+    region = policy.calendar.region if policy.skip_holidays else None
+    if per_prospect and own:
+        return f"{region or 'none'} (the prospect's own country and region, holidays: prospect)"
+    if per_prospect:
+        where = region or "none"
+        return f"{where} (holidays: prospect, but the prospect's country is unknown: the fallback)"
+    return (
+        f"{region} (the sequence's)" if region else "none (the sequence skips no public holidays)"
+    )

@@ -101,6 +101,7 @@ def read_prospects(path: Path) -> tuple[list[dict[str, Any]], list[RowIssue]]:
             continue
         custom = dict(clean.custom)
         fields: dict[str, Any] = {k: clean.values.get(k) or None for k in PROSPECT_COLUMNS}
+        fields["timezone_source"] = clean.values.get("timezone_source")
         if fields.get("consent_date"):
             fields["consent_date"] = date.fromisoformat(fields["consent_date"])
         fields["email"] = clean.email

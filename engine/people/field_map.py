@@ -119,6 +119,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "billingcountry",
         "personcountry",
         "land",
+        "addresscountry",
+        "organizationaddresscountry",  # Pipedrive
+        "personaddresscountry",
     ),
     "region": (
         "state",
@@ -128,6 +131,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "mailingstate",
         "mailingstateprovince",
         "bundesland",
+        "province",
+        "addressstate",
+        "addressstatecounty",
+        "organizationaddressstatecounty",  # Pipedrive
+        "personaddressstatecounty",
     ),
     "owner": ("owner", "contactowner", "ownername", "personowner", "leadowner"),
     # Consent to be emailed (docs/compliance.md): where and when it was given.

@@ -34,6 +34,7 @@ _COLUMNS = (
     "title",
     "phone",
     "timezone",
+    "timezone_source",
     "country",
     "region",
     "consent_source",
@@ -199,6 +200,9 @@ def _merged(row: CleanRow, old: Any, accounts: dict[str, int]) -> dict[str, Any]
             value = date.fromisoformat(value)  # checked by csv_import
         new[column] = value if value is not None else (getattr(old, column) if old else None)
     new["custom"] = {**(old.custom if old is not None and old.custom else {}), **row.custom}
+    if old is not None and old.timezone and _inferred(new) and not _inferred_row(old):
+        # A zone someone gave (a column, the API) beats one guessed from the country.
+        new["timezone"], new["timezone_source"] = old.timezone, old.timezone_source
     account_id = accounts.get(row.domain)
     new["account_id"] = account_id if account_id is not None else (old.account_id if old else None)
     return new
@@ -318,3 +322,11 @@ def _key(email: str) -> str:
         return addresses.normalise(email).key
     except addresses.InvalidAddress:
         return addresses.key_of(email)
+
+
+def _inferred(values: dict[str, Any]) -> bool:
+    return str(values.get("timezone_source") or "").startswith(csv_import.INFERRED)
+
+
+def _inferred_row(row: Any) -> bool:
+    return str(row.timezone_source or "").startswith(csv_import.INFERRED)

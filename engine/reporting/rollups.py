@@ -55,7 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from engine.core import metrics
+from engine.core import metrics, person_replies
 from engine.core.events import EventType
 from engine.reporting import rollup_gaps
 from engine.store.db import Database
@@ -151,7 +151,10 @@ def fold(session: Session, span: Span) -> None:
 
 def _own_facts(session: Session, span: Span) -> Select[Any]:
     """Enrolled, contacted and per-step sent: dated and dimensioned by their own event."""
-    sent = Event.type == EventType.MESSAGE_SENT.value
+    # A person's answer from the inbox is neither a first contact nor a step's email.
+    sent = (Event.type == EventType.MESSAGE_SENT.value) & ~func.coalesce(
+        Event.step_id, ""
+    ).startswith(person_replies.PREFIX)
     facts = union_all(
         _candidates(session, span, metrics.ENROLLED, Event.type == EventType.ENROLLED.value),
         _candidates(session, span, metrics.CONTACTED, sent),

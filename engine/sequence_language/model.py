@@ -39,6 +39,9 @@ class _Model(BaseModel):
 # --- schedule ----------------------------------------------------------------------------
 
 
+PROSPECT_HOLIDAYS = "prospect"  # `holidays: prospect`: each prospect's own calendar
+
+
 class ScheduleSpec(_Model):
     """When steps may run, in local time."""
 
@@ -50,8 +53,11 @@ class ScheduleSpec(_Model):
     """Weekly send window, local time. Default `Mon-Fri 09:00-17:00` unless `cron` is given."""
     cron: str | None = Field(default=None, examples=["*/10 9-16 * * mon-fri"])
     """Alternative to `window`: a 5-field cron expression of allowed minutes, local time."""
-    holidays: str | None = Field(default=None, examples=["DE-BY", "US", "GB-ENG"])
-    """Public holidays to skip: country, optionally with region (`holidays` package codes)."""
+    holidays: str | None = Field(default=None, examples=["DE-BY", "US", "GB-ENG", "prospect"])
+    """Public holidays to skip: country, optionally with region (`holidays` package codes),
+    or `prospect`: each prospect's own country and region (see `fallback_holidays`)."""
+    fallback_holidays: str | None = Field(default=None, examples=["DE", "GB-ENG"])
+    """With `holidays: prospect`: the calendar of prospects whose country is unknown."""
     extra_holidays: list[date] = Field(default_factory=list, examples=[["2026-12-24"]])
     """Additional dates to skip (company days off)."""
     skip_holidays: bool = True
@@ -84,6 +90,13 @@ class ScheduleSpec(_Model):
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: str | None) -> str | None:
+        if value is None or value == PROSPECT_HOLIDAYS:
+            return value
+        return t.check_holiday_region(value)
+
+    @field_validator("fallback_holidays")
+    @classmethod
+    def _fallback_holidays(cls, value: str | None) -> str | None:
         return None if value is None else t.check_holiday_region(value)
 
     @model_validator(mode="after")
@@ -97,15 +110,25 @@ class ScheduleSpec(_Model):
     def send_policy(self) -> SendPolicy:
         """The scheduler's policy: window, business calendar (holidays + extra days)."""
         window, _, extra = self.policy_parts()
-        calendar = BusinessCalendar.from_region(self.holidays, extra)
+        calendar = BusinessCalendar.from_region(self.fixed_holidays, extra)
         return SendPolicy(window=window, calendar=calendar, skip_holidays=self.skip_holidays)
+
+    @property
+    def per_prospect_holidays(self) -> bool:
+        return self.holidays == PROSPECT_HOLIDAYS
+
+    @property
+    def fixed_holidays(self) -> str | None:
+        """The one calendar of the sequence (the fallback one with `holidays: prospect`)."""
+        return self.fallback_holidays if self.per_prospect_holidays else self.holidays
 
     def policy_parts(self) -> tuple[Window, str | None, tuple[date, ...]]:
         """(parsed window, holiday region or None when skipping is off, extra days off)."""
         window: Window = (
             CronWindow.parse(self.cron) if self.cron else WeeklyWindow.parse(self.window or "")
         )
-        return window, self.holidays if self.skip_holidays else None, tuple(self.extra_holidays)
+        holidays = self.fixed_holidays if self.skip_holidays else None
+        return window, holidays, tuple(self.extra_holidays)
 
 
 # --- steps -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from engine.store.models.access import ApiToken
 from engine.store.models.base import Base
 from engine.store.models.domains import DkimKey, SendingDomain, WorkspacePolicy
 from engine.store.models.events import Event
-from engine.store.models.inbound import ImapCheckpoint, InboundMessage
+from engine.store.models.inbound import ImapCheckpoint, InboundMessage, ProspectNote
 from engine.store.models.mailboxes import Mailbox
 from engine.store.models.messages import OutboundMessage
 from engine.store.models.people import Account, Prospect, Suppression
@@ -31,6 +31,7 @@ __all__ = [
     "Mailbox",
     "OutboundMessage",
     "Prospect",
+    "ProspectNote",
     "ReportCursor",
     "ReportFact",
     "ReportGap",

@@ -1,7 +1,7 @@
 """deliverability: sending domains, DKIM keys, workspace policies, prospect consent
 
-Revision ID: 0004_deliverability
-Revises: 0003
+Revision ID: 0006_deliverability
+Revises: 0005_inbox
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from sqlalchemy.dialects import postgresql
 
 import engine.store.types
 
-revision = '0004_deliverability'
-down_revision = '0003'
+revision = '0006_deliverability'
+down_revision = '0005_inbox'
 branch_labels = None
 depends_on = None
 
