@@ -8,9 +8,8 @@ import typer
 
 from engine.cli import (
     bi,
-    consent,
+    deliverability,
     demo,
-    domains,
     enrollments,
     inbound,
     inbox,
@@ -61,9 +60,8 @@ for module in (
     workspace,
     sequences,
     mailboxes,
-    domains,
+    deliverability,
     prospects,
-    consent,
     enrollments,
     suppressions,
     running,

@@ -1,7 +1,10 @@
-"""CLI: `kadenz domain add|rotate|activate|check|list|override` — DKIM keys and DNS checks."""
+"""CLI: `kadenz domain …` (DKIM keys, DNS checks) and `kadenz consent …` (consent by
+jurisdiction) — what decides whether an email may leave, docs/deliverability.md and
+docs/compliance.md."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,10 +12,11 @@ from rich.table import Table
 
 from engine.cli import context
 from engine.mail import dkim
+from engine.people import consent, consent_records
 from engine.workspace import domain_checks, domains
 from engine.workspace.domains import Added, KeySource
 
-app = typer.Typer(
+domain_app = typer.Typer(
     name="domain",
     help="Sending domains: DKIM keys (with rotation) and DNS checks (SPF, DKIM, DMARC, MX).",
     no_args_is_help=True,
@@ -21,7 +25,8 @@ app = typer.Typer(
 
 
 def register(root: typer.Typer) -> None:
-    root.add_typer(app)
+    root.add_typer(domain_app)
+    root.add_typer(consent_app)
 
 
 Domain = Annotated[str, typer.Argument(help="The domain of your From addresses, e.g. acme.example")]
@@ -53,7 +58,7 @@ def _print_record(c: context.Context, added: Added) -> None:
     c.out.print(f"  {added.zone_line}")
 
 
-@app.command("add")
+@domain_app.command("add")
 def add(
     ctx: typer.Context,
     domain: Domain,
@@ -83,7 +88,7 @@ def add(
     _print_record(c, added)
 
 
-@app.command("rotate")
+@domain_app.command("rotate")
 def rotate(
     ctx: typer.Context,
     domain: Domain,
@@ -107,7 +112,7 @@ def rotate(
     _print_record(c, added)
 
 
-@app.command("activate")
+@domain_app.command("activate")
 def activate(
     ctx: typer.Context,
     domain: Domain,
@@ -142,7 +147,7 @@ def activate(
     c.out.print(f"{selector} now signs for {row.domain}; keep the old record published a few days")
 
 
-@app.command("check")
+@domain_app.command("check")
 def check(
     ctx: typer.Context,
     domain: Domain,
@@ -172,7 +177,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command("list")
+@domain_app.command("list")
 def list_(ctx: typer.Context) -> None:
     """Sending domains, their keys (selector, state, where kept) and the last check."""
     c = context.get(ctx)
@@ -202,7 +207,7 @@ def list_(ctx: typer.Context) -> None:
             c.out.print(f"  {line}", markup=False)
 
 
-@app.command("override")
+@domain_app.command("override")
 def override(
     ctx: typer.Context,
     domain: Domain,
@@ -225,3 +230,101 @@ def override(
         c.out.print(f"{row.domain}: sending allowed despite failed checks ({row.override_reason})")
     else:
         c.out.print(f"{row.domain}: override removed; failed hard checks refuse sending again")
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+consent_app = typer.Typer(
+    name="consent",
+    help="Consent by jurisdiction: the workspace policy and each prospect's recorded consent. "
+    "See docs/compliance.md (not legal advice).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+PolicyFile = Annotated[
+    Path, typer.Argument(help="A YAML file with a `consent:` section, e.g. policies/consent.yaml")
+]
+
+
+def _describe(c: context.Context, policy: consent.Policy) -> None:
+    c.out.print(f"default: {policy.default.value}")
+    for code, rule in sorted(policy.countries.items()):
+        c.out.print(f"{code}: {rule.value}")
+    c.out.print(f"without consent: {policy.without_consent.value}")
+    postal = "all" if "*" in policy.postal_address else ", ".join(sorted(policy.postal_address))
+    c.out.print(f"postal address required for: {postal or 'none'}")
+
+
+@consent_app.command("validate")
+def validate(ctx: typer.Context, path: PolicyFile) -> None:
+    """Check a consent policy file without changing anything.
+
+    Example: kadenz consent validate policies/consent.yaml
+    """
+    c = context.get(ctx)
+    policy, _ = consent_records.read_file(path)
+    c.out.print(f"{path}: valid")
+    _describe(c, policy)
+
+
+@consent_app.command("push")
+def push(ctx: typer.Context, path: PolicyFile) -> None:
+    """Make a consent policy the workspace's (the sender checks it before every email).
+
+    Example: kadenz consent push policies/consent.yaml
+    """
+    c = context.get(ctx)
+    with c.db.session() as session:
+        policy = consent_records.push(session, path, c.clock.now())
+    c.out.print(f"consent policy pushed from {path}")
+    _describe(c, policy)
+
+
+@consent_app.command("show")
+def show(ctx: typer.Context) -> None:
+    """Print the workspace's consent policy. Example: kadenz consent show"""
+    c = context.get(ctx)
+    with c.db.session() as session:
+        policy = consent_records.load(session)
+    if policy is None:
+        c.out.print("no consent policy pushed: no email is held for consent")
+        c.out.print("(push one: kadenz consent push policies/consent.yaml)")
+        return
+    _describe(c, policy)
+
+
+@consent_app.command("record")
+def record(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The prospect's email.")],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Where consent was given, e.g. webinar-2026-03, form:demo"),
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="When it was given, YYYY-MM-DD (default: today).")
+    ] = None,
+    withdraw: Annotated[
+        bool, typer.Option("--withdraw", help="Remove the recorded consent.")
+    ] = False,
+) -> None:
+    """Record a prospect's consent to be emailed (or --withdraw it).
+
+    Emails held for missing consent go at the next send round.
+
+    Example: kadenz consent record erik@acme.example --source webinar-2026-03 --date 2026-03-12
+    """
+    c = context.get(ctx)
+    now = c.clock.now()
+    given = None if withdraw else consent.parse_date(date, "--date") if date else now.date()
+    with c.db.session() as session:
+        prospect = consent_records.record(
+            session, email, source=None if withdraw else source, given=given, at=now
+        )
+        shown = prospect.email
+    if given is None:
+        c.out.print(f"consent of {shown} withdrawn")
+    else:
+        c.out.print(f"consent of {shown} recorded: {given} ({source})")
