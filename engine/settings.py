@@ -7,6 +7,7 @@ Nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +89,21 @@ class Settings(BaseSettings):
             "files every submission is planned again after this long (docs/sending.md)."
         ),
     )
+    dns_nameservers: str = Field(
+        default="",
+        description="DNS servers for domain checks, comma-separated `host` or `host:port`; "
+        "default: the system's resolver.",
+    )
+    dns_timeout: float = Field(default=5.0, gt=0, description="Seconds a DNS lookup may take.")
+    domain_check_hours: float = Field(
+        default=6.0,
+        gt=0,
+        description="How old a sending domain's DNS check may be before the sender re-checks it.",
+    )
+    dkim_keys_dir: str = Field(
+        default="",
+        description="Where `kadenz domain add` keeps generated DKIM keys; default: `home`/dkim.",
+    )
     timezone: str = Field(
         default="UTC", description='The team\'s IANA timezone: where "today" in the SDR queue ends.'
     )
@@ -100,6 +116,27 @@ class Settings(BaseSettings):
     booking_webhook_secret: str = Field(
         default="", description="Secret of the generic booking webhook (POST /hooks/booking)."
     )
+
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameservers(cls, value: str) -> str:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            host, port = item, "53"
+            if item.startswith("["):
+                host, _, rest = item[1:].partition("]")
+                port = rest.lstrip(":") or "53"
+            elif item.count(":") == 1:
+                host, _, port = item.partition(":")
+            try:
+                ipaddress.ip_address(host)
+                if not 0 < int(port) < 65536:
+                    raise ValueError
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address with an optional port (e.g. 10.0.0.53 or "
+                    "127.0.0.1:5353)"
+                ) from None
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -17,6 +17,7 @@ from engine.api import (
     inbox_pages,
     problems,
     rest,
+    rest_mailboxes,
     rest_sequences,
     rest_writes,
     unsubscribe,
@@ -51,6 +52,7 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     app.include_router(rest.router)
     app.include_router(rest_writes.router)
     app.include_router(rest_sequences.router)
+    app.include_router(rest_mailboxes.router)
     app.include_router(unsubscribe.router)
     app.include_router(bookings.router)
     app.include_router(inbox.router)

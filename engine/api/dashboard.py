@@ -15,9 +15,10 @@ from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import InvalidInput, KadenzError
 from engine.inbound import inbox
-from engine.outbound import forecast, review
+from engine.outbound import forecast, review, warmup
 from engine.people import controls, task_queue
 from engine.reporting import activity, overview, reports, rollups
+from engine.reporting import health as health_figures
 from engine.store.models import (
     ApiToken,
     Enrollment,
@@ -358,9 +359,13 @@ def sequence_control(
 def mailboxes_page(request: Request, who: SignedIn) -> Response:
     st = _state(request)
     rollups.refresh_rollups(st.db)
+    now = st.clock.now()
     with st.db.session() as s:
-        health = overview.mailbox_health(s, st.clock.now())
-        ahead = forecast.forecast(s, st.clock.now(), 14)
+        health = overview.mailbox_health(s, now)
+        ahead = forecast.forecast(s, now, 14)
+        caps = {h.mailbox.id: warmup.capacity_lines(s, now, h.mailbox.name) for h in health}
+        domains = health_figures.domains(s)
+        unsigned = health_figures.unsigned_domains(s)
     by_mailbox: dict[str, list[forecast.DayRow]] = {}
     for row in ahead.rows:
         by_mailbox.setdefault(row.mailbox, []).append(row)
@@ -376,7 +381,18 @@ def mailboxes_page(request: Request, who: SignedIn) -> Response:
         )
         for name, rows in by_mailbox.items()
     ]
-    return render(request, "mailboxes.html", {"health": health, "forecasts": forecasts}, who=who)
+    return render(
+        request,
+        "mailboxes.html",
+        {
+            "health": health,
+            "forecasts": forecasts,
+            "caps": caps,
+            "domains": domains,
+            "unsigned": unsigned,
+        },
+        who=who,
+    )
 
 
 @router.get("/queue", response_class=HTMLResponse, response_model=None)

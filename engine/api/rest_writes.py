@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.auth import require
 from engine.api.state import AppState
 from engine.errors import NotFound
-from engine.people import enrollment, erasure, prospects
+from engine.people import consent, consent_records, enrollment, erasure, prospects
 from engine.people.field_map import PROSPECT_COLUMNS
 from engine.store.models import Enrollment, SequenceVersion
 from engine.workspace.tokens import Principal
@@ -46,6 +46,12 @@ class ProspectIn(BaseModel):
     country: str | None = Field(None, max_length=64)
     region: str | None = Field(None, max_length=16)
     owner: str | None = Field(None, max_length=200)
+    consent_source: str | None = Field(
+        None, max_length=200, description="where consent to be emailed was given (compliance)"
+    )
+    consent_date: str | None = Field(
+        None, max_length=10, description="when it was given, YYYY-MM-DD (compliance)"
+    )
     custom: dict[str, str] = Field(default_factory=dict, description="custom template fields")
 
 
@@ -93,6 +99,37 @@ async def upsert_prospects(
     person, one prospect). Bad items are refused one by one with their index and field."""
     forced = who.owner if who.role == "sdr" else None
     return await run_in_threadpool(_import, _state(request), body.prospects, forced)
+
+
+class ConsentIn(BaseModel):
+    source: str = Field(..., min_length=1, max_length=200, examples=["webinar-2026-03"])
+    date: str | None = Field(
+        None, description="YYYY-MM-DD; default: today", examples=["2026-03-12"]
+    )
+
+
+@router.put("/prospects/{email}/consent", tags=["prospects"], summary="Record consent")
+def record_consent(
+    request: Request, email: str, body: ConsentIn, _: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    """Record that the prospect consented to be emailed (docs/compliance.md); emails held
+    for missing consent go at the next send round."""
+    st = _state(request)
+    now = st.clock.now()
+    given = consent.parse_date(body.date, "date") if body.date else now.date()
+    with st.db.session() as s:
+        p = consent_records.record(s, email, source=body.source, given=given, at=now)
+        return {"email": p.email, "consent_source": p.consent_source, "consent_date": str(given)}
+
+
+@router.delete("/prospects/{email}/consent", tags=["prospects"], summary="Withdraw consent")
+def withdraw_consent(
+    request: Request, email: str, _: Principal = Depends(require("sdr"))
+) -> dict[str, Any]:
+    st = _state(request)
+    with st.db.session() as s:
+        p = consent_records.record(s, email, source=None, given=None, at=st.clock.now())
+        return {"email": p.email, "consent_source": None, "consent_date": None}
 
 
 @router.delete("/prospects/{email}", tags=["prospects"], summary="Erase a prospect (GDPR)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ from rich.table import Table
 
 from engine.cli import context
 from engine.errors import InvalidInput
+from engine.outbound import warmup
 from engine.people import users
 from engine.workspace import mailboxes
 from engine.workspace.mailboxes import MailboxSettings
@@ -103,6 +105,56 @@ SentFiles = Annotated[
 ]
 
 
+PerDomainCap = Annotated[
+    int | None,
+    typer.Option(
+        "--per-domain-cap",
+        help="Max emails to one recipient domain per rolling 24 h (e.g. 5: no company gets 40).",
+    ),
+]
+WarmupFrom = Annotated[
+    int | None,
+    typer.Option(
+        "--warmup-from",
+        help="Start a warm-up ramp: this many emails on the first day, then --warmup-step more "
+        "each day, up to --daily-cap.",
+    ),
+]
+WarmupStep = Annotated[
+    int, typer.Option("--warmup-step", help="Emails added each warm-up day (default 5).")
+]
+WarmupStart = Annotated[
+    str | None,
+    typer.Option("--warmup-start", help="First day of the ramp, YYYY-MM-DD (default: today)."),
+]
+NoWarmup = Annotated[bool, typer.Option("--no-warmup", help="Remove the warm-up ramp.")]
+NoPerDomainCap = Annotated[
+    bool, typer.Option("--no-per-domain-cap", help="Remove the per-domain cap.")
+]
+
+
+def _warmup(
+    c: context.Context, first: int | None, step: int, start: str | None
+) -> mailboxes.Warmup | None:
+    if first is None:
+        if start is not None:
+            raise InvalidInput("--warmup-start needs --warmup-from (the first day's emails)")
+        return None
+    try:
+        day = date.fromisoformat(start) if start else c.clock.now().date()
+    except ValueError:
+        raise InvalidInput(f"--warmup-start: {start!r} is not a date (write 2026-03-01)") from None
+    return mailboxes.Warmup(start=day, first=first, step=step)
+
+
+def _clear(no_warmup: bool, no_per_domain_cap: bool) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, flag in (("warmup", no_warmup), ("per_domain_daily_cap", no_per_domain_cap))
+        if flag
+    )
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -121,6 +173,10 @@ def add(
     owner: Owner = None,
     sent_folder: SentFolder = None,
     sent_files_submissions: SentFiles = None,
+    per_domain_cap: PerDomainCap = None,
+    warmup_from: WarmupFrom = None,
+    warmup_step: WarmupStep = 5,
+    warmup_start: WarmupStart = None,
 ) -> None:
     """Add a mailbox.
 
@@ -130,13 +186,17 @@ def add(
         kadenz mailbox add anna --address anna@acme.example \\
           --smtp smtp+starttls://mail.acme.example:587 --imap imaps://mail.acme.example:993 \\
           --username anna@acme.example --password-env ANNA_SMTP_PASSWORD \\
-          --display-name "Anna Berg" --daily-cap 40 --timezone Europe/Berlin
+          --display-name "Anna Berg" --daily-cap 40 --timezone Europe/Berlin \\
+          --per-domain-cap 5 --warmup-from 10 --warmup-step 5
     """
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
         daily_cap, hourly_cap, min_gap, timezone, signature,
-        sent_folder, sent_files_submissions, _owner(c, owner),
+        per_domain_daily_cap=per_domain_cap,
+        warmup=_warmup(c, warmup_from, warmup_step, warmup_start),
+        sent_folder=sent_folder, sent_files_submissions=sent_files_submissions,
+        owner=_owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.add(session, name, settings, at=c.clock.now())
@@ -163,16 +223,26 @@ def update(
     owner: Owner = None,
     sent_folder: SentFolder = None,
     sent_files_submissions: SentFiles = None,
+    per_domain_cap: PerDomainCap = None,
+    warmup_from: WarmupFrom = None,
+    warmup_step: WarmupStep = 5,
+    warmup_start: WarmupStart = None,
+    no_warmup: NoWarmup = False,
+    no_per_domain_cap: NoPerDomainCap = False,
 ) -> None:
     """Change some settings of a mailbox; options not given stay as they are.
 
-    Example: kadenz mailbox update anna --daily-cap 60 --min-gap 90
+    Example: kadenz mailbox update anna --daily-cap 60 --min-gap 90 --warmup-from 15
     """
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
         daily_cap, hourly_cap, min_gap, timezone, signature,
-        sent_folder, sent_files_submissions, _owner(c, owner),
+        per_domain_daily_cap=per_domain_cap,
+        warmup=_warmup(c, warmup_from, warmup_step, warmup_start),
+        clear=_clear(no_warmup, no_per_domain_cap),
+        sent_folder=sent_folder, sent_files_submissions=sent_files_submissions,
+        owner=_owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.update(session, name, settings)
@@ -192,11 +262,7 @@ def list_(ctx: typer.Context) -> None:
             "name", "address", "smtp", "imap", "password from", "caps", "timezone", "state"
         )
         for m in rows:
-            caps = f"{m.daily_cap}/day"
-            if m.hourly_cap:
-                caps += f", {m.hourly_cap}/h"
-            if m.min_gap_seconds:
-                caps += f", gap {m.min_gap_seconds}s"
+            caps = f"{warmup.cap_today(m, c.clock.now())}/day"
             state = f"paused: {m.paused_reason}" if m.paused else "active"
             sender = f"{m.display_name} <{m.address}>" if m.display_name else m.address
             table.add_row(
@@ -210,6 +276,8 @@ def list_(ctx: typer.Context) -> None:
                 state,
             )
         c.out.print(table)
+        for m in rows:  # the caps are sentences: one line each, under the table
+            c.out.print(f"{m.name}: {warmup.caps_line(m, c.clock.now())}", markup=False)
 
 
 @app.command("pause")

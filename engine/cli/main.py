@@ -8,6 +8,7 @@ import typer
 
 from engine.cli import (
     context,
+    deliverability,
     demo,
     enrollments,
     inbound,
@@ -19,7 +20,6 @@ from engine.cli import (
     review,
     running,
     sequences,
-    suppressions,
     tasks,
     users,
     web,
@@ -72,9 +72,9 @@ for module in (
     sequences,
     mailboxes,
     policy,
+    deliverability,
     prospects,
     enrollments,
-    suppressions,
     running,
     inbound,
     inbox,

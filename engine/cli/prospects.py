@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from engine.cli import context
-from engine.people import erasure, prospects
+from engine.people import erasure, prospects, suppression
 from engine.people.prospects import ImportReport
 from engine.store.models import Enrollment, Sequence
 
@@ -33,6 +33,7 @@ one = typer.Typer(
 def register(root: typer.Typer) -> None:
     root.add_typer(many)
     root.add_typer(one)
+    root.add_typer(suppress_app)
 
 
 MapOption = Annotated[
@@ -233,3 +234,82 @@ def _zone(zone: str | None, source: str | None) -> str | None:
     if zone is None:
         return "— (none: the sequence's fallback_timezone, then the mailbox's, applies)"
     return f"{zone} ({source})" if source else zone
+
+
+# --- kadenz suppress: the do-not-contact list -------------------------------------------
+
+suppress_app = typer.Typer(
+    name="suppress",
+    help="Do-not-contact list: addresses and whole domains that are never emailed.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+Target = Annotated[str, typer.Argument(help="An address, or @domain for a whole domain.")]
+
+
+@suppress_app.command("add")
+def suppress_add(
+    ctx: typer.Context,
+    target: Target,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, e.g. do-not-contact, customer, competitor.")
+    ] = "manual",
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+) -> None:
+    """Suppress an address or a domain; their live enrollments stop at once.
+
+    Examples:
+
+      kadenz suppress add erik@acme.example --reason "asked by phone"
+
+      kadenz suppress add @competitor.example --reason competitor
+    """
+    c = context.get(ctx)
+    with c.db.session() as session:
+        row, stopped = suppression.suppress(
+            session, target, reason=reason, at=c.clock.now(), source="cli", note=note
+        )
+        shown = row.value if row.kind == "email" else f"@{row.value}"
+    c.out.print(
+        f"suppressed {shown} ({row.reason}); {stopped} live enrollment(s) stopped",
+        markup=False,
+    )
+
+
+@suppress_app.command("list")
+def suppress_list(
+    ctx: typer.Context,
+    limit: Annotated[int | None, typer.Option("--limit", help="How many to show.")] = None,
+) -> None:
+    """List suppressions (erased people show as a hash only)."""
+    c = context.get(ctx)
+    with c.db.session() as session:
+        rows = suppression.list_all(session, limit=limit)
+        if not rows:
+            c.out.print("no suppressions")
+            return
+        table = Table("address or domain", "reason", "source", "since", "note")
+        for s in rows:
+            shown = (
+                (s.value if s.kind == "email" else f"@{s.value}")
+                if s.value
+                else f"(erased, sha256 {s.value_hash[:12]}…)"
+            )
+            table.add_row(
+                shown, s.reason, s.source or "", f"{s.created_at:%Y-%m-%d %H:%M}", s.note or ""
+            )
+        c.out.print(table)
+
+
+@suppress_app.command("remove")
+def suppress_remove(ctx: typer.Context, target: Target) -> None:
+    """Lift a suppression (stopped enrollments stay stopped; enroll again if you mean it).
+
+    Example: kadenz suppress remove erik@acme.example
+    """
+    c = context.get(ctx)
+    with c.db.session() as session:
+        suppression.remove(session, target, at=c.clock.now())
+    c.out.print(f"{target.strip()} is no longer suppressed", markup=False)

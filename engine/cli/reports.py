@@ -150,6 +150,9 @@ def register(app: typer.Typer) -> None:
         # Piped or narrow: keep every column readable rather than squeezing it to 80 columns.
         out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
         out.print(table.report_table(result))
+        if any(result.held.values()):
+            held = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.held.items())
+            out.print(f"not sent now: {held} (see kadenz outbox, docs/compliance.md)")
         out.print(
             "[dim]reply rate = prospects with a human reply / delivered (auto-replies and "
             "out-of-office excluded); bounce rate = hard-bounced / contacted; opt-out rate = "

@@ -18,11 +18,12 @@ from engine.cli import context
 from engine.core.states import MessageState
 from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
-from engine.outbound import resolve, sent_proof
+from engine.outbound import resolve, sent_proof, warmup
 from engine.outbound.explain import explain_prospect
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate
+from engine.people import consent, consent_records
 from engine.store.models import Mailbox, OutboundMessage, Sequence, SequenceVersion
 
 message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
@@ -98,6 +99,13 @@ def simulate_command(
         Path | None,
         typer.Option("--policy", help="A workspace policy file (contact limits) to apply."),
     ] = None,
+    consent_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--consent-policy",
+            help="Simulate under this consent policy file (default: the workspace's pushed one).",
+        ),
+    ] = None,
 ) -> None:
     """Dry-run a sequence on a virtual clock: every email, call and task, when, in local time.
 
@@ -118,10 +126,17 @@ def simulate_command(
         from engine.sequence_language.policy import load_policy
 
         rules = load_policy(policy)
-    actions = simulate(seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes,
-                       also=others, policy=rules)  # fmt: skip
+    consent_policy = _consent_document(c, consent_file)
+    held: list[str] = []
+    actions = simulate(
+        seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes,
+        also=others, policy=rules, consent_policy=consent_policy,
+        postal_address=c.settings.postal_address, held=held,
+    )  # fmt: skip
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))
+        for line in held:
+            c.err.print(f"not sent: {line}", markup=False)
         return
     extra = ["sequence"] if others else []
     extra += ["held by"] if any(a.held for a in actions) else []
@@ -132,6 +147,20 @@ def simulate_command(
         table.add_row(*row, *more)
     c.out.print(table)
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
+    for line in held:
+        c.out.print(f"not sent: {line}", markup=False)
+
+
+def _consent_document(c: context.Context, path: Path | None) -> dict[str, Any] | None:
+    """The consent policy to simulate with: the file given, else the workspace's."""
+    if path is not None:
+        policy, _ = consent_records.read_file(path)
+        return consent.to_document(policy)
+    if not _workspace_exists(c):
+        return None
+    with c.db.session() as session:
+        found = consent_records.load(session)
+    return consent.to_document(found) if found is not None else None
 
 
 def _parse_start(text: str) -> datetime:
@@ -210,6 +239,8 @@ def explain_command(
     c.out.print(f"[bold]{report.email}[/bold]")
     if report.suppressed:
         c.out.print(f"  suppressed: {report.suppressed} — nothing will be sent")
+    if report.consent:
+        c.out.print(f"  consent: {report.consent}", markup=False)
     if not report.enrollments:
         c.out.print("  not enrolled in any sequence")
     for e in report.enrollments:
@@ -244,6 +275,9 @@ def outbox_command(
     c = context.get(ctx)
     with c.db.session() as session:
         lines = outbox(session, states=state or None, mailbox=mailbox, limit=limit)
+        capacity = warmup.capacity_lines(session, c.clock.now(), mailbox)
+    for text in capacity:  # what each mailbox may send today: the warm-up ramp, day by day
+        c.out.print(text, markup=False)
     if not lines:
         c.out.print("the outbox is empty")
         return

@@ -144,6 +144,13 @@ def _table(c: context.Context, h: health.Health) -> None:
     c.out.print(f"in flight:   {h.sending} sending ({h.sending_expired} past their lease)")
     c.out.print(f"need review: {h.ambiguous} ambiguous, {h.failed} failed, {h.bounced} bounced")
     c.out.print(f"sent:        {h.sent_last_hour} last hour, {h.sent_last_24h} last 24 h")
+    held = ", ".join(f"{n} {kind}" for kind, n in h.held.items())
+    c.out.print(f"held:        {held}")
+    for d in h.domains:
+        note = f" (overridden: {d.override})" if d.override and d.status == "fail" else ""
+        c.out.print(f"domain:      {d.domain} {d.status}{note}")
+        for problem in d.problems:
+            c.out.print(f"             - {problem}", markup=False)
     table = Table("mailbox", "last hour", "last 24 h", "due now", "paused")
     for b in h.mailboxes:
         table.add_row(

@@ -18,7 +18,7 @@ from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import NotFound
 from engine.outbound.runtime import Placement, Runtimes, VersionRuntime
-from engine.people import suppression
+from engine.people import consent, consent_records, suppression
 from engine.schedule.planner import SendPolicy
 from engine.schedule.planner import explain as explain_slot
 from engine.store.models import (
@@ -64,6 +64,7 @@ class ProspectExplanation:
     email: str
     suppressed: str | None
     enrollments: list[EnrollmentExplanation]
+    consent: str | None = None  # the consent policy's verdict (None: no policy pushed)
 
 
 def explain_prospect(session: Session, email: str, now: datetime) -> ProspectExplanation:
@@ -80,7 +81,27 @@ def explain_prospect(session: Session, email: str, now: datetime) -> ProspectExp
         email=prospect.email or key,
         suppressed=f"{found.reason} ({found.kind})" if found else None,
         enrollments=[_one(session, e, prospect, runtimes, now) for e in enrollments],
+        consent=_consent(session, prospect),
     )
+
+
+def _consent(session: Session, prospect: Prospect) -> str | None:
+    """One line: may this prospect be emailed under the workspace's consent policy?"""
+    policy = consent_records.load(session)
+    if policy is None:
+        return None
+    facts = consent_records.facts(session, {prospect.id}).get(prospect.id)
+    if facts is None:
+        return None
+    decision = consent.decide(policy, facts)
+    if decision.allowed:
+        return f"allowed: {decision.reason}"
+    then = (
+        "emails are skipped, calls and tasks go on"
+        if policy.without_consent == consent.WithoutConsent.SKIP_EMAIL
+        else "no email is sent until consent is recorded"
+    )
+    return f"{decision.reason.removeprefix('consent: ')} — {then}"
 
 
 def _one(

@@ -49,6 +49,7 @@ from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
 from engine.outbound import contact_limits, leases
+from engine.outbound import gate as deliverability
 from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
 from engine.outbound.connections import SendLoop
 from engine.outbound.outcomes import Outcome, record_results
@@ -179,6 +180,8 @@ async def send_due_async(
     stop: threading.Event | None = None,
 ) -> SendReport:
     report = SendReport()
+    # Deliverability hook (engine/outbound/gate.py): stale DNS checks, DKIM signing.
+    factory = deliverability.prepare(db, clock, settings, mailer_factory or smtp_mailer_factory)
     claimed = claim(
         db,
         clock,
@@ -191,7 +194,6 @@ async def send_due_async(
     )
     if not claimed:
         return report
-    factory = mailer_factory or smtp_mailer_factory
     groups: dict[int, list[Claimed]] = {}
     for item in claimed:
         groups.setdefault(item.mailbox.id, []).append(item)
@@ -351,6 +353,7 @@ def claim(
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
         due = list(session.scalars(stmt).all())
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
+        ahead.checks = deliverability.Gate.load(session, due, settings)  # consent, domains: gate.py
         for message in fair_order(session, due):
             item = _check_one(
                 session, message, now, settings, limiter, runtimes, report, ahead, token
@@ -390,6 +393,7 @@ class _ClaimReads:
     recipients: dict[int, _Recipient]  # by prospect id
     suppressed: dict[str, str]  # address → reason
     secret_key: str  # for unsubscribe tokens (may be read from a file: once per claim)
+    checks: deliverability.Gate = field(default_factory=deliverability.Gate)
 
     @classmethod
     def load(cls, session: Session, due: list[OutboundMessage], secret_key: str) -> _ClaimReads:
@@ -511,6 +515,18 @@ def _check_one(
             assert stopping is not None
             move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
         report.cancelled += 1
+        return None
+    # Consent and sending-domain checks (engine/outbound/gate.py): may it leave at all?
+    held = ahead.checks.check(message, now)
+    if held is not None:
+        if held.skip:
+            cancel(session, message, now, held.reason)
+            deliverability.continue_without(session, message, now)
+            report.cancelled += 1
+        else:
+            hold(session, message, now, held.until, held.reason)
+            report.held += 1
+            report.held_reasons.append(held.reason)
         return None
     mailbox = ahead.mailboxes[message.mailbox_id]
     recipient = ahead.recipients.get(message.prospect_id)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from engine.outbound.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes, build_runtime
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick
-from engine.people import csv_import
+from engine.people import consent, consent_records, csv_import
 from engine.people.csv_import import RowIssue
 from engine.people.field_map import PROSPECT_COLUMNS
 from engine.people.tasks import complete_task
@@ -43,6 +43,7 @@ from engine.store.models import (
     Sequence,
     SequenceVersion,
     Task,
+    WorkspacePolicy,
 )
 from engine.workspace import policy as stored_policy
 
@@ -112,6 +113,8 @@ def read_prospects(path: Path) -> tuple[list[dict[str, Any]], list[RowIssue]]:
         custom = dict(clean.custom)
         fields: dict[str, Any] = {k: clean.values.get(k) or None for k in PROSPECT_COLUMNS}
         fields["timezone_source"] = clean.values.get("timezone_source")
+        if fields.get("consent_date"):
+            fields["consent_date"] = date.fromisoformat(fields["consent_date"])
         fields["email"] = clean.email
         fields["mailbox"] = custom.pop("mailbox", None) or None
         fields["custom"] = custom
@@ -129,11 +132,16 @@ def simulate(
     mailboxes: int | None = None,
     also: list[SequenceInput] | None = None,
     policy: LoadedPolicy | None = None,
+    consent_policy: dict[str, Any] | None = None,
+    postal_address: str = "",
+    held: list[str] | None = None,
 ) -> list[PlannedAction]:
     """Every email, call and task the engine would execute from `start` for `days` days.
 
     `also`: more sequences every prospect is enrolled in at the same time; `policy`: the
     workspace policy whose contact limits hold across them (as `kadenz policy push` would).
+    With `consent_policy` (the stored document, engine.people.consent) emails are held or
+    skipped as the sender would; `held` then receives one line per email that never left.
     """
     end = start + timedelta(days=days)
     pool = list(sequence.pool)
@@ -141,7 +149,9 @@ def simulate(
         wanted = mailboxes or max(1, len(pool))
         pool = [pool[i] if i < len(pool) else f"mailbox-{i + 1}" for i in range(wanted)]
     with tempfile.TemporaryDirectory(prefix="kadenz-simulate-") as folder:
-        settings = Settings(home=Path(folder), secret_key=secrets.token_urlsafe())
+        settings = Settings(
+            home=Path(folder), secret_key=secrets.token_urlsafe(), postal_address=postal_address
+        )
         db = Database(settings.database_url)
         # A throwaway database: durability buys nothing here, speed does.
         event.listen(db.engine, "connect", _no_sync)
@@ -153,7 +163,19 @@ def simulate(
             if policy is not None:
                 with db.session() as session:
                     stored_policy.push(session, policy, start)
+            if consent_policy is not None:
+                with db.session() as session:
+                    session.add(
+                        WorkspacePolicy(
+                            name=consent.POLICY_NAME,
+                            document=consent_policy,
+                            source="(simulation)",
+                            updated_at=start,
+                        )
+                    )
             _run(db, clock, settings, end)
+            if held is not None:
+                held.extend(_held(db))
             return _actions(db, end, several=bool(also))
         finally:
             db.dispose()
@@ -290,6 +312,21 @@ def _next_event(db: Database, now: datetime) -> datetime | None:
         return None
     nxt = min(times)
     return nxt if nxt > now else now + timedelta(seconds=1)
+
+
+def _held(db: Database) -> list[str]:
+    """Emails the run never sent because the consent policy (or its footer rule) said no."""
+    with db.session() as session:
+        rows = session.execute(
+            select(OutboundMessage.to_address, OutboundMessage.step_id, OutboundMessage.held_reason)
+            .where(
+                OutboundMessage.state.in_([MessageState.PLANNED, MessageState.CANCELLED]),
+                OutboundMessage.held_reason.startswith(consent_records.HELD_PREFIX)
+                | OutboundMessage.held_reason.startswith("postal address:"),
+            )
+            .order_by(OutboundMessage.id)
+        ).all()
+    return [f"{to} {step}: {reason}" for to, step, reason in rows]
 
 
 def _actions(db: Database, end: datetime, *, several: bool = False) -> list[PlannedAction]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.core import addresses
 from engine.errors import InvalidInput, NotFound
-from engine.people import field_map
+from engine.people import consent, field_map
 from engine.people.field_map import Target
 from engine.schedule import regions, zone_inference, zone_labels
 
@@ -289,6 +289,20 @@ def _clean_field(
                 )
             )
         return code
+    if name == "consent_date":
+        try:
+            return consent.parse_date(value, header).isoformat()
+        except InvalidInput:
+            issues.append(
+                RowIssue(
+                    row,
+                    header,
+                    f"{value!r} is not a date; imported without consent",
+                    "write the date the consent was given as YYYY-MM-DD",
+                    "warning",
+                )
+            )
+            return None
     limit = _FIELD_LIMITS.get(name)
     if limit is not None and len(value) > limit:
         issues.append(

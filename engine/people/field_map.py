@@ -28,6 +28,8 @@ PROSPECT_COLUMNS = (
     "country",
     "region",
     "owner",
+    "consent_source",
+    "consent_date",
 )
 # What a CSV header can map to: the columns, plus a full name split into first/last when
 # those columns are absent.
@@ -136,6 +138,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "personaddressstatecounty",
     ),
     "owner": ("owner", "contactowner", "ownername", "personowner", "leadowner"),
+    # Consent to be emailed (docs/compliance.md): where and when it was given.
+    "consent_source": ("consentsource", "optinsource", "einwilligungsquelle", "consentorigin"),
+    "consent_date": (
+        "consentdate",
+        "optindate",
+        "consentgiven",
+        "consentgivenat",
+        "consentat",
+        "einwilligungsdatum",
+        "einwilligungam",
+    ),
     "full_name": ("name", "fullname", "contactname", "personname", "contact"),
 }
 ALIASES: dict[str, str] = {alias: field for field, names in _ALIASES.items() for alias in names}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ _COLUMNS = (
     "timezone_source",
     "country",
     "region",
+    "consent_source",
+    "consent_date",
 )
 
 
@@ -201,7 +203,9 @@ def _merged(row: CleanRow, old: Any, accounts: dict[str, int]) -> dict[str, Any]
     """The row's values over the stored ones: an empty cell never erases what we know."""
     new: dict[str, Any] = {"email": row.email}
     for column in (*_COLUMNS, "owner"):
-        value = row.values.get(column)
+        value: Any = row.values.get(column)
+        if column == "consent_date" and value is not None:
+            value = date.fromisoformat(value)  # checked by csv_import
         new[column] = value if value is not None else (getattr(old, column) if old else None)
     new["custom"] = {**(old.custom if old is not None and old.custom else {}), **row.custom}
     if old is not None and old.timezone and _inferred(new) and not _inferred_row(old):

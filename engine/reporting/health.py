@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from engine.clock import Clock
 from engine.core.states import EnrollmentState, MessageState
 from engine.store.db import Database
-from engine.store.models import Enrollment, Mailbox, OutboundMessage
+from engine.store.models import Enrollment, Mailbox, OutboundMessage, SendingDomain
 from engine.workspace import links
 
 QUEUES = ("kadenz", "kadenz.send", "kadenz.poll")
@@ -49,6 +49,14 @@ class MailboxReach:
 
 
 @dataclass
+class DomainHealth:
+    domain: str
+    status: str  # ok | warning | unknown | fail | unchecked (engine.workspace.domain_checks)
+    problems: list[str]  # failed and unknown checks, each with its fix
+    override: str | None  # a person allowed sending despite failures
+
+
+@dataclass
 class Health:
     queues: dict[str, int | None] = field(default_factory=dict)  # None: broker unreachable
     unacked: int | None = None  # tasks taken by a worker and not yet acknowledged
@@ -68,6 +76,9 @@ class Health:
     @property
     def degraded(self) -> list[MailboxReach]:
         return [r for r in self.reach if not r.reachable]
+
+    domains: list[DomainHealth] = field(default_factory=list)
+    held: dict[str, int] = field(default_factory=dict)  # planned messages held, by kind
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,9 +153,58 @@ def collect(db: Database, clock: Clock, redis_client: Any | None = None) -> Heal
                     sending_paused=bool(link.paused_sending and paused.get(name)),
                 )
             )
+        _deliverability(health, s)
     health.sent_last_hour = sum(b.last_hour for b in health.mailboxes)
     health.sent_last_24h = sum(b.last_24h for b in health.mailboxes)
     return health
+
+
+# held_reason prefixes the sender writes (engine.outbound.gate, caps, window)
+HELD_KINDS = {
+    "consent": "consent:",
+    "domain": "sending domain ",
+    "postal_address": "postal address:",
+}
+
+
+def domains(s: Any) -> list[DomainHealth]:
+    """Each sending domain's last DNS check, its problems with their fixes."""
+    out = []
+    for row in s.scalars(select(SendingDomain).order_by(SendingDomain.domain)).all():
+        problems = [
+            f"{f.get('check')}: {f.get('message')}"
+            + (f" (fix: {f['fix']})" if f.get("fix") else "")
+            for f in row.check_findings or []
+            if f.get("level") in ("fail", "unknown", "warning")
+        ]
+        out.append(DomainHealth(row.domain, row.check_status, problems, row.override_reason))
+    return out
+
+
+def unsigned_domains(s: Any) -> list[str]:
+    """Domains mailboxes send from that no sending domain covers: their mail is not signed."""
+    registered = set(s.scalars(select(SendingDomain.domain)).all())
+    out = set()
+    for address in s.scalars(select(Mailbox.address)).all():
+        domain = address.rpartition("@")[2].lower()
+        labels = domain.split(".")
+        if not any(".".join(labels[i:]) in registered for i in range(len(labels) - 1)):
+            out.add(domain)
+    return sorted(out)
+
+
+def _deliverability(health: Health, s: Any) -> None:
+    health.domains = domains(s)
+    m = OutboundMessage
+    for kind, prefix in HELD_KINDS.items():
+        health.held[kind] = (
+            s.scalar(
+                select(func.count())
+                .select_from(m)
+                .where(m.state == MessageState.PLANNED, m.held_reason.startswith(prefix))
+            )
+            or 0
+        )
 
 
 def _queues(health: Health, client: Any) -> None:
@@ -251,6 +311,19 @@ def to_prometheus(health: Health) -> str:
         "gauge",
         "Mailbox directions failing now (details: /api/v1/health, kadenz metrics).",
         [("", len(health.degraded))],
+    )
+    if health.domains:
+        metric(
+            "domain_check_failing",
+            "gauge",
+            "1 when a sending domain fails a hard DNS check (SPF, DKIM, DMARC, alignment).",
+            [(f'{{domain="{_label(d.domain)}"}}', int(d.status == "fail")) for d in health.domains],
+        )
+    metric(
+        "messages_held",
+        "gauge",
+        "Planned messages held by consent, a failing sending domain or a missing postal address.",
+        [(f'{{reason="{kind}"}}', n) for kind, n in health.held.items()],
     )
     return "\n".join(lines) + "\n"
 

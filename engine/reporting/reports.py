@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from engine.core import metrics
 from engine.errors import InvalidInput, NotFound
-from engine.store.models import Mailbox, ReportFact, ReportRollup, Sequence, SequenceVersion
+from engine.store.models import (
+    Mailbox,
+    OutboundMessage,
+    ReportFact,
+    ReportRollup,
+    Sequence,
+    SequenceVersion,
+)
 
 GroupBy = Literal["sequence", "version", "step", "variant", "mailbox", "owner", "week"]
 GROUPINGS: tuple[str, ...] = ("sequence", "version", "step", "variant", "mailbox", "owner", "week")
@@ -153,6 +160,8 @@ class Report:
     total: ReportRow | None = None
     definitions: dict[str, str] = field(default_factory=lambda: dict(metrics.DEFINITIONS))
     filters: ReportFilter = field(default_factory=ReportFilter)
+    # Emails not sent, now: held for missing consent, skipped for it, held by the footer rule.
+    held: dict[str, int] = field(default_factory=dict)
 
     def as_csv(self) -> str:
         """The rows and the total as CSV, one column per COLUMNS entry (`--format csv`)."""
@@ -165,6 +174,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "held": self.held,
             "by": self.by,
             "sequence": self.sequence,
             "since": self.since.isoformat() if self.since else None,
@@ -221,7 +231,30 @@ def build_report(
                 total_counts[metric] += n
     all_median = _median_hours(session, None, where).get(())
     total = _row("total", (), total_counts, all_median, per_step=False)
-    return Report(by=by, sequence=f.sequence, since=f.since, rows=rows, total=total, filters=f)
+    held = _held(session, where.sequence_id)
+    return Report(
+        by=by, sequence=f.sequence, since=f.since, rows=rows, total=total, filters=f, held=held
+    )
+
+
+HELD = {  # kind → (message state, how its held_reason starts): see engine.outbound.gate
+    "held_for_consent": ("planned", "consent:"),
+    "skipped_for_consent": ("cancelled", "consent:"),
+    "held_for_postal_address": ("planned", "postal address:"),
+}
+
+
+def _held(session: Session, sequence_id: int | None) -> dict[str, int]:
+    """Messages the consent policy keeps from leaving, counted from their current state."""
+    out: dict[str, int] = {}
+    for kind, (state, prefix) in HELD.items():
+        stmt = select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.state == state, OutboundMessage.held_reason.startswith(prefix)
+        )
+        if sequence_id is not None:
+            stmt = stmt.where(OutboundMessage.sequence_id == sequence_id)
+        out[kind] = session.scalar(stmt) or 0
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,9 +39,21 @@ class MailboxSettings:
     min_gap_seconds: int | None = None
     timezone: str | None = None
     signature: str | None = None
+    per_domain_daily_cap: int | None = None  # sends to one recipient domain per rolling 24 h
+    warmup: Warmup | None = None
+    clear: frozenset[str] = frozenset()  # columns to reset: per_domain_daily_cap, warmup
     sent_folder: str | None = None  # "" clears it (back to the folder marked \\Sent)
     sent_files_submissions: bool | None = None
     owner: str | None = None  # the user who sends from it ("" clears); checked by the caller
+
+
+@dataclass(frozen=True, slots=True)
+class Warmup:
+    """A ramp: `first` sends on `start`, `step` more each day, up to the daily cap."""
+
+    start: date
+    first: int
+    step: int = 5
 
 
 def check_url(url: str, option: str) -> str:
@@ -81,6 +93,7 @@ def _validated(s: MailboxSettings) -> dict[str, Any]:
         values["username"] = s.username.strip() or None
     for option, column, number, minimum in (
         ("--daily-cap", "daily_cap", s.daily_cap, 1),
+        ("--per-domain-cap", "per_domain_daily_cap", s.per_domain_daily_cap, 1),
         ("--hourly-cap", "hourly_cap", s.hourly_cap, 1),
         ("--min-gap", "min_gap_seconds", s.min_gap_seconds, 0),
     ):
@@ -105,6 +118,20 @@ def _validated(s: MailboxSettings) -> dict[str, Any]:
         values["sent_folder"] = s.sent_folder.strip() or None
     if s.sent_files_submissions is not None:
         values["sent_folder_files_submissions"] = s.sent_files_submissions
+    if s.warmup is not None:
+        if s.warmup.first < 1:
+            raise InvalidInput(f"--warmup-from: must be at least 1, got {s.warmup.first}")
+        if s.warmup.step < 1:
+            raise InvalidInput(f"--warmup-step: must be at least 1, got {s.warmup.step}")
+        values["warmup"] = {
+            "start": s.warmup.start.isoformat(),
+            "from": s.warmup.first,
+            "step": s.warmup.step,
+        }
+    for column in s.clear:
+        if column in values:
+            raise InvalidInput(f"{column}: set and cleared at once; give one of the two")
+        values[column] = {} if column == "warmup" else None
     return values
 
 
@@ -120,7 +147,8 @@ def add(session: Session, name: str, settings: MailboxSettings, *, at: datetime)
         raise Conflict(
             f"mailbox {name!r} already exists (change it with: kadenz mailbox update {name} …)"
         )
-    mailbox = Mailbox(name=name, created_at=at, imap_folders=[], warmup={}, **_validated(settings))
+    values = {"warmup": {}, **_validated(settings)}
+    mailbox = Mailbox(name=name, created_at=at, imap_folders=[], **values)
     session.add(mailbox)
     session.flush()
     return mailbox

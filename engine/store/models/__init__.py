@@ -2,6 +2,7 @@
 
 from engine.store.models.access import ApiToken, User
 from engine.store.models.base import Base
+from engine.store.models.domains import DkimKey, SendingDomain, WorkspacePolicy
 from engine.store.models.events import Event
 from engine.store.models.inbound import ImapCheckpoint, InboundMessage, ProspectNote
 from engine.store.models.mailboxes import Mailbox, MailboxLink
@@ -22,6 +23,7 @@ __all__ = [
     "Account",
     "ApiToken",
     "Base",
+    "DkimKey",
     "Enrollment",
     "Event",
     "ImapCheckpoint",
@@ -36,6 +38,7 @@ __all__ = [
     "ReportFact",
     "ReportGap",
     "ReportRollup",
+    "SendingDomain",
     "Sequence",
     "SequenceVersion",
     "Suppression",
@@ -43,4 +46,5 @@ __all__ = [
     "User",
     "Webhook",
     "WebhookDelivery",
+    "WorkspacePolicy",
 ]
