@@ -17,7 +17,7 @@ import redis
 from engine.clock import Clock, SystemClock
 from engine.outbound.connections import SendLoop
 from engine.outbound.dispatch import MailboxLocks
-from engine.outbound.redis_limiter import RedisRateLimiter, database_seeder
+from engine.outbound.limits.redis_limiter import RedisRateLimiter, database_seeder
 from engine.outbound.send import smtp_mailer_factory
 from engine.settings import Settings, load_settings
 from engine.store.db import Database

@@ -15,7 +15,8 @@ from engine.api.state import AppState
 from engine.api.templating import render_page
 from engine.errors import InvalidInput, KadenzError
 from engine.inbound import inbox
-from engine.outbound import forecast, review, warmup
+from engine.outbound import forecast, review
+from engine.outbound.limits import warmup
 from engine.people import controls, task_queue
 from engine.reporting import activity, overview, reports, rollups
 from engine.reporting import health as health_figures

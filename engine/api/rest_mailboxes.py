@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from engine.api.auth import require
 from engine.api.state import AppState
-from engine.outbound import warmup
+from engine.outbound.limits import warmup
 from engine.store.models import Mailbox
 from engine.workspace import mailboxes
 from engine.workspace.tokens import Principal

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from engine.cli import context
 from engine.errors import InvalidInput
-from engine.outbound import warmup
+from engine.outbound.limits import warmup
 from engine.people import users
 from engine.workspace import mailboxes
 from engine.workspace.mailboxes import MailboxSettings

@@ -18,8 +18,9 @@ from engine.cli import context
 from engine.core.states import MessageState
 from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
-from engine.outbound import resolve, sent_proof, warmup
+from engine.outbound import resolve, sent_proof
 from engine.outbound.explain import explain_prospect
+from engine.outbound.limits import warmup
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate

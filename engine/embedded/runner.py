@@ -22,8 +22,8 @@ from typing import Any
 from engine.clock import Clock
 from engine.inbound import idle, poll
 from engine.outbound import leases, sent_proof
-from engine.outbound.caps import MemoryRateLimiter, RateLimiter, seed_from_database
 from engine.outbound.connections import SendLoop
+from engine.outbound.limits.caps import MemoryRateLimiter, RateLimiter, seed_from_database
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import MailerFactory, SendReport, send_due, smtp_mailer_factory
 from engine.outbound.tick import TickReport, tick

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core.states import EnrollmentState, MessageState
-from engine.outbound.caps import limits_for
+from engine.outbound.limits.caps import limits_for
 from engine.outbound.runtime import Placement, Runtimes, Slot
 from engine.outbound.tick import plan_send
 from engine.sequence_language.model import CallStep, EmailStep, TaskStep, WaitStep

@@ -48,10 +48,16 @@ from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.outbound import contact_limits, leases
 from engine.outbound import gate as deliverability
-from engine.outbound.caps import MemoryRateLimiter, RateLimiter, limits_for, seed_from_database
+from engine.outbound import leases
 from engine.outbound.connections import SendLoop
+from engine.outbound.limits import contact_limits
+from engine.outbound.limits.caps import (
+    MemoryRateLimiter,
+    RateLimiter,
+    limits_for,
+    seed_from_database,
+)
 from engine.outbound.outcomes import Outcome, record_results
 from engine.outbound.prefetch import suppressed_among
 from engine.outbound.runtime import Runtimes

@@ -23,7 +23,7 @@ from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.mail.smtp import SendOutcome, SendResult
-from engine.outbound.caps import MemoryRateLimiter
+from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes, build_runtime
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from engine.outbound.caps import Limits, RateLimiter
+from engine.outbound.limits.caps import Limits, RateLimiter
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 MakeLimiter = Callable[[], RateLimiter]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.clock import VirtualClock
-from engine.outbound.caps import Limits, MemoryRateLimiter, seed_from_database
+from engine.outbound.limits.caps import Limits, MemoryRateLimiter, seed_from_database
 from engine.store.db import Database
 from tests.integration.sending.caps_contract import *  # noqa: F403
 from tests.integration.sending.caps_contract import MakeLimiter

@@ -14,8 +14,8 @@ from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.mail.smtp import SmtpSender
 from engine.mail.urls import parse_smtp_url
-from engine.outbound.caps import MemoryRateLimiter
 from engine.outbound.leases import resolve_expired, resolve_expired_leases
+from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.outcomes import check_breaker
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.send import send_due

@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from engine.clock import VirtualClock
-from engine.outbound.caps import Limits
-from engine.outbound.redis_limiter import PastSend, RedisRateLimiter, database_seeder
+from engine.outbound.limits.caps import Limits
+from engine.outbound.limits.redis_limiter import PastSend, RedisRateLimiter, database_seeder
 from engine.store.db import Database
 from tests.integration.sending.caps_contract import *  # noqa: F403
 from tests.integration.sending.caps_contract import T0, MakeLimiter

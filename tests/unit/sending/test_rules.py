@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from engine.outbound.caps import effective_daily_cap, gap_with_jitter
+from engine.outbound.limits.caps import effective_daily_cap, gap_with_jitter
 from engine.outbound.outcomes import backoff, classify_rejection
 from engine.outbound.tick import choose_variant
 from engine.sequence_language.model import EmailStep, EmailVariant

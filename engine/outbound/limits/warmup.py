@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.outbound.caps import effective_daily_cap
+from engine.outbound.limits.caps import effective_daily_cap
 from engine.store.models import Mailbox
 
 

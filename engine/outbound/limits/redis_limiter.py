@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.clock import require_aware
-from engine.outbound.caps import COUNTED_STATES, DAY, HOUR, Decision, Limits, _fmt
+from engine.outbound.limits.caps import COUNTED_STATES, DAY, HOUR, Decision, Limits, _fmt
 from engine.store.db import Database
 from engine.store.models import OutboundMessage
 
