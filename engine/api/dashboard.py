@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
-from engine.errors import KadenzError
+from engine.errors import KadenzError, NotFound
 from engine.people import task_queue
 from engine.reporting import overview, reports, rollups
 from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
@@ -268,7 +268,8 @@ def queue_action(
                 owner=who.owner if who.role == "sdr" else None,
             )
     except KadenzError as exc:
-        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+        status = 404 if isinstance(exc, NotFound) else 409  # another SDR's task: as if absent
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=status)
     return RedirectResponse(f"/queue?done={task_id}", status_code=303)
 
 
