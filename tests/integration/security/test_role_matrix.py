@@ -200,7 +200,8 @@ def request_for(
     if path == "/api/v1/sequences/{key}/versions":
         return "/api/v1/sequences/saas-founders/versions", {}
     if path == "/api/v1/sequences/validate":
-        return path, {"content": b"key: x\nname: x\nsteps: []\n", "headers": {"content-type": "application/yaml"}}  # fmt: skip
+        yaml = b"key: x\nname: x\nsteps: []\n"
+        return path, {"content": yaml, "headers": {"content-type": "application/yaml"}}
     if path == "/api/v1/suppressions" and method == "POST":
         return path, {"json": {"target": "nobody@elsewhere.example", "reason": "manual"}}
     if path == "/api/v1/suppressions/{suppression_id}":
@@ -258,9 +259,9 @@ def outcome(response: Any, key: tuple[str, str]) -> str:
     if status in (401, 403, 404, 409):
         return str(status)
     assert status < 500, f"{key}: {status} {response.text[:300]}"
-    if key[1] in ("/api/v1/prospects", "/api/v1/enrollments") and key[0] == "POST":
-        if status == 200 and response.json()["refused"]:
-            return "refused"
+    bulk = key[1] in ("/api/v1/prospects", "/api/v1/enrollments") and key[0] == "POST"
+    if bulk and status == 200 and response.json()["refused"]:
+        return "refused"
     return "ok"
 
 
