@@ -13,6 +13,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from engine.sequence_language import yamllimits
+
 Loc = tuple[str | int, ...]
 
 
@@ -29,8 +31,13 @@ class YamlSyntaxError(Exception):
         self.position = position
 
 
-def parse(source: str) -> tuple[Any, Any]:
-    """(plain Python data, the round-trip tree used for positions)."""
+def parse(source: str, limits: yamllimits.Limits = yamllimits.DEFAULT) -> tuple[Any, Any]:
+    """(plain Python data, the round-trip tree used for positions). The document's size,
+    depth and alias expansion are checked before anything is built (see yamllimits)."""
+    try:
+        yamllimits.check(source, limits)
+    except yamllimits.YamlLimitError as exc:
+        raise YamlSyntaxError(exc.message, Position(exc.line, exc.column)) from None
     yaml = YAML(typ="rt")
     try:
         tree = yaml.load(source)
