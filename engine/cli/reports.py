@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import date
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 
 from engine.cli import context
-from engine.core import metrics
+from engine.core import csv_safe, metrics
 from engine.errors import InvalidInput
 from engine.reporting import reports, rollups, table
 
@@ -67,7 +66,9 @@ def register(app: typer.Typer) -> None:
             return
         if fmt == Format.csv:
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(reports.COLUMNS), lineterminator="\n")
+            writer = csv_safe.DictWriter(
+                buffer, fieldnames=list(reports.COLUMNS), lineterminator="\n"
+            )
             writer.writeheader()
             for row in [*result.rows, *([result.total] if result.total else [])]:
                 writer.writerow(row.as_dict())

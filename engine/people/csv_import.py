@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.core import addresses
+from engine.core import addresses, csv_safe
 from engine.errors import InvalidInput, NotFound
 from engine.people import field_map
 from engine.people.field_map import Target
@@ -224,7 +224,7 @@ def clean(
     custom: dict[str, Any] = {}
     email_header = "email"
     for header, target, raw in zip(headers, targets, record, strict=False):
-        value = raw.strip()
+        value = csv_safe.unneutralise(raw.strip())  # our own exports read back unchanged
         if not value:
             continue
         if "\x00" in value:

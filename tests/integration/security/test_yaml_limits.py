@@ -53,10 +53,8 @@ def test_item03_item10_refused_in_one_line_with_bounded_memory(
     assert peak < 50_000_000  # the bomb alone would be hundreds of MB
 
     result = CliRunner().invoke(app, ["sequence", "validate", str(path)])
-    assert (
-        (result.exit_code == 1
-        and result.exception is None)
-        or isinstance(result.exception, SystemExit)
+    assert (result.exit_code == 1 and result.exception is None) or isinstance(
+        result.exception, SystemExit
     )
     assert words in result.stderr and "Traceback" not in result.stderr
 
