@@ -1,6 +1,6 @@
 """The data model. Import `engine.store.models` to register every table on `Base.metadata`."""
 
-from engine.store.models.access import ApiToken
+from engine.store.models.access import ApiToken, RevokedSession
 from engine.store.models.base import Base
 from engine.store.models.events import Event
 from engine.store.models.inbound import ImapCheckpoint, InboundMessage
@@ -33,6 +33,7 @@ __all__ = [
     "ReportFact",
     "ReportGap",
     "ReportRollup",
+    "RevokedSession",
     "Sequence",
     "SequenceVersion",
     "Suppression",
