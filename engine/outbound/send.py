@@ -37,6 +37,7 @@ from engine.core import addresses
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
+from engine.errors import InvalidInput
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
 from engine.mail.urls import parse_smtp_url
@@ -109,6 +110,7 @@ class Claimed:
     mailbox: Mailbox
     email: OutgoingEmail
     lease_until: datetime
+    data: bytes = b""  # the MIME, built before the message entered `sending`
 
 
 def send_due(
@@ -427,6 +429,17 @@ def _check_one(
         )
         report.replanned += 1
         return None
+    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
+    try:  # built before `sending`: a refused header fails this message alone, cleanly
+        data = build_mime(email)
+    except InvalidInput as exc:
+        reason = f"not sent: {exc}"
+        cancel(session, message, now, reason)
+        pausing = session.get(Enrollment, message.enrollment_id)
+        if pausing is not None and pausing.state == EnrollmentState.ACTIVE:
+            move(session, pausing, EnrollmentState.PAUSED, now, reason=reason)
+        report.failed += 1
+        return None
     domain = addresses.domain_of(message.to_address)
     decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
     if not decision.allowed:
@@ -440,9 +453,8 @@ def _check_one(
     events.record(
         session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
-    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until)
+    return Claimed(message.id, mailbox, email, lease_until, data)
 
 
 def _outgoing(
@@ -526,7 +538,7 @@ async def _send_group(
                 item = pending.pop(0)
                 if not _lease_covers_one_send(db, clock, item, lease_seconds):
                     continue  # resolved as ambiguous meanwhile: never sent by us now
-                data = build_mime(item.email)
+                data = item.data or build_mime(item.email)
                 try:
                     result = await mailer.send(item.email.from_address, item.email.to_address, data)
                 except Exception as exc:
