@@ -207,9 +207,9 @@ class Renderer:
             raise RenderError(
                 f"{_at(where, exc)}: calls itself too deeply (a macro that never stops recursing?)"
             ) from None
-        except (TypeError, AttributeError, ValueError, ArithmeticError, MemoryError) as exc:
+        except (TypeError, AttributeError, ValueError, OverflowError, MemoryError) as exc:
             # A filter or operator given the wrong kind of value (`5 | wordwrap`), a range
-            # the sandbox refuses, a division by zero: the author's mistake, said in a line.
+            # the sandbox refuses: the author's mistake, said in a line.
             detail = " ".join(str(exc).split())[:200] or type(exc).__name__
             raise RenderError(
                 f"{_at(where, exc)}: {detail} (check the filter or operator on that line)"
