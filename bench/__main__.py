@@ -26,6 +26,7 @@ FIGURES = {
     "import": "bench.importing",
     "reports": "bench.reports",
     "classify": "bench.classify",
+    "fuzz": "bench.fuzz",
 }
 RESULTS = Path(__file__).parent / "RESULTS.md"
 GENERATED_END = "<!-- end of generated results; commentary below is kept across runs -->"
