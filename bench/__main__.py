@@ -28,6 +28,7 @@ FIGURES = {
     "classify": "bench.classify",
     "forecast": "bench.forecast",
     "replies": "bench.replies",
+    "fuzz": "bench.fuzz",
 }
 RESULTS = Path(__file__).parent / "RESULTS.md"
 GENERATED_END = "<!-- end of generated results; commentary below is kept across runs -->"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 
+from engine.api import throttle
 from engine.workspace import tokens
 from engine.workspace.tokens import Principal
 
@@ -17,9 +18,18 @@ def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not value.strip():
         raise HTTPException(401, "missing bearer token (send 'Authorization: Bearer <token>')")
     state = request.app.state.kadenz
+    client, now = throttle.client_of(request), state.clock.now()
+    wait = state.throttles.bearer.retry_after(client, now)
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"too many wrong tokens from this address; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     with state.db.session() as session:
-        found = tokens.authenticate(session, value.strip(), state.clock.now())
+        found = tokens.authenticate(session, value.strip(), now)
     if found is None:
+        state.throttles.bearer.failed(client, now)
         raise HTTPException(401, "unknown or revoked token (create one: kadenz token create)")
     return found
 

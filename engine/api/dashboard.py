@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from engine.api import charts, session
+from engine.api import charts, session, throttle
 from engine.api.state import AppState
 from engine.api.templating import render_page
-from engine.errors import InvalidInput, KadenzError
+from engine.errors import InvalidInput, KadenzError, NotFound
 from engine.inbound import inbox
 from engine.outbound import forecast, review
 from engine.outbound.limits import warmup
@@ -53,12 +53,13 @@ def _state(request: Request) -> AppState:
 
 def _who(request: Request) -> Principal | None:
     st = _state(request)
-    token_id = session.read_cookie(st.secret, request.cookies.get(session.COOKIE), st.clock.now())
-    if token_id is None:
+    cookie = request.cookies.get(session.COOKIE)
+    token_id = session.read_cookie(st.secret, cookie, st.clock.now())
+    if token_id is None or cookie is None:
         return None
     with st.db.session() as s:
         row = s.get(ApiToken, token_id)
-        if row is None or row.revoked_at is not None:
+        if row is None or row.revoked_at is not None or session.is_revoked(s, cookie):
             return None
         return Principal(row.id, row.name, row.role, row.owner)
 
@@ -109,14 +110,54 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "login.html", {"error": None, "next": _safe_next(next)}, public=True)
 
 
+def _cross_site(request: Request) -> bool:
+    """A browser's POST from another site (OWASP: verify the source origin). Browsers send
+    `Origin` (and `Sec-Fetch-Site`) on every cross-site POST; a tool without them is not a
+    browser that another site could drive."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        origin = "/".join(referer.split("/")[:3]) if referer else None
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc.lower() != (request.headers.get("host") or "").lower()
+
+
 @router.post("/login", response_model=None)
 def login(request: Request, token: str = Form(""), next: str = Form("/")) -> Response:
     st = _state(request)
+    if _cross_site(request):  # login CSRF: another site must not log you in as its token
+        return render(
+            request,
+            "error.html",
+            {"message": "Log in from this site's own login page."},
+            public=True,
+            status=403,
+        )
+    client, now = throttle.client_of(request), st.clock.now()
+    wait = st.throttles.login.retry_after(client, now)
+    if wait is not None:
+        slow = render(
+            request,
+            "login.html",
+            {"error": f"Too many wrong tokens; try again in {wait} s.", "next": _safe_next(next)},
+            public=True,
+            status=429,
+        )
+        slow.headers["Retry-After"] = str(wait)
+        return slow
     with st.db.session() as s:
-        who = tokens.authenticate(s, token.strip(), st.clock.now())
+        who = tokens.authenticate(s, token.strip(), now)
         row = s.get(ApiToken, who.token_id) if who else None
-        cookie = session.make_cookie(st.secret, row, st.clock.now()) if row else None
+        cookie = session.make_cookie(st.secret, row, now) if row else None
+        bump = now
+        while cookie is not None and row is not None and session.is_revoked(s, cookie):
+            bump += timedelta(seconds=1)  # logged out this second: a fresh cookie, not that one
+            cookie = session.make_cookie(st.secret, row, bump)
     if cookie is None:
+        st.throttles.login.failed(client, now)
         return render(
             request,
             "login.html",
@@ -148,6 +189,11 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
             status=403,
             public=True,
         )
+    cookie = request.cookies.get(session.COOKIE) or ""
+    token_id = session.read_cookie(st.secret, cookie, st.clock.now())
+    if token_id is not None:  # server-side: this cookie is refused from now on, copies too
+        with st.db.session() as s:
+            session.revoke(s, cookie, token_id, st.clock.now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(session.COOKIE, path="/")
     return response
@@ -490,7 +536,8 @@ def queue_action(
                 owner=who.owner if who.role == "sdr" else None,
             )
     except KadenzError as exc:
-        return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
+        status = 404 if isinstance(exc, NotFound) else 409  # another SDR's task: as if absent
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=status)
     return RedirectResponse(f"/queue?done={task_id}", status_code=303)
 
 

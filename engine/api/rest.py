@@ -22,6 +22,7 @@ from engine.errors import NotFound, SpecError
 from engine.people import suppression, task_queue
 from engine.reporting import activity, reports, rollups
 from engine.reporting import health as health_figures
+from engine.sequence_language import yamllimits
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
 from engine.workspace import links
 from engine.workspace.tokens import Principal
@@ -273,7 +274,12 @@ def list_versions(
 )
 async def validate_sequence(request: Request, _: Principal = Depends(require("growth"))) -> Any:
     """Templates named by the file are looked up in the server's `templates/` folder."""
-    text = (await request.body()).decode("utf-8", "replace")
+    raw = await request.body()
+    if len(raw) > yamllimits.DEFAULT.max_bytes:
+        return problem(
+            413, f"a sequence file may be {yamllimits.DEFAULT.max_bytes:,} bytes", field="body"
+        )
+    text = raw.decode("utf-8", "replace")
     try:
         loader = importlib.import_module("engine.sequence_language.loader")
     except ImportError:

@@ -1,13 +1,16 @@
 """REST writes that reuse the prospects, enrollment and erasure services (no reimplementation).
 
-Prospects are imported through `engine.people.prospects.import_csv`: the JSON objects are
-written as a CSV with our own header, so the API validates and upserts exactly like the CLI.
+Prospects are imported through `engine.people.prospects.import_source`: the JSON objects
+become CSV records in memory with each column's target given as a data structure (never a
+`--map` string built from user-supplied names, never a temporary file), so the API validates
+and upserts exactly like the CLI. An SDR token acts as its owner: another SDR's prospect is
+refused, never updated or taken over.
 """
 
 from __future__ import annotations
 
 import csv
-import tempfile
+import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from engine.api.auth import require
 from engine.api.state import AppState
 from engine.errors import NotFound
-from engine.people import consent, consent_records, enrollment, erasure, prospects
-from engine.people.field_map import PROSPECT_COLUMNS
+from engine.people import consent, consent_records, enrollment, erasure, field_map, prospects
+from engine.people.csv_import import CsvSource
+from engine.people.field_map import PROSPECT_COLUMNS, Target
 from engine.store.models import Enrollment, SequenceVersion
 from engine.workspace.tokens import Principal
 
@@ -59,23 +63,31 @@ class ProspectsIn(BaseModel):
     prospects: list[ProspectIn] = Field(..., min_length=1, max_length=MAX_BULK)
 
 
-def _import(st: AppState, items: list[ProspectIn], forced_owner: str | None) -> dict[str, Any]:
+def _source(items: list[ProspectIn], forced_owner: str | None) -> CsvSource:
+    """The items as CSV records; each column's target is set here, not parsed from a header."""
     custom_names = sorted({k for p in items for k in p.custom})
-    with tempfile.TemporaryDirectory(prefix="kadenz-api-") as folder:
-        path = Path(folder) / "prospects.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([*PROSPECT_COLUMNS, *custom_names])
-            for p in items:
-                values = p.model_dump()
-                if forced_owner is not None:
-                    values["owner"] = forced_owner
-                writer.writerow(
-                    [values.get(c) or "" for c in PROSPECT_COLUMNS]
-                    + [p.custom.get(n, "") for n in custom_names]
-                )
-        mapping = ",".join(f"{n}=custom.{n}" for n in custom_names) or None
-        report = prospects.import_csv(st.db, path, clock=st.clock, mapping=mapping)
+    targets = [Target(c) for c in PROSPECT_COLUMNS] + [
+        Target(None, field_map.snake_case(n)) for n in custom_names
+    ]
+    headers = [*PROSPECT_COLUMNS, *(f"custom {i}" for i in range(len(custom_names)))]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for p in items:
+        values = p.model_dump()
+        if forced_owner is not None:
+            values["owner"] = forced_owner
+        writer.writerow(
+            [values.get(c) or "" for c in PROSPECT_COLUMNS]
+            + [p.custom.get(n, "") for n in custom_names]
+        )
+    return CsvSource(Path("request"), buffer.getvalue(), "utf-8", ",", headers, targets)
+
+
+def _import(st: AppState, items: list[ProspectIn], forced_owner: str | None) -> dict[str, Any]:
+    report = prospects.import_source(
+        st.db, _source(items, forced_owner), clock=st.clock, acting_for=forced_owner
+    )
     return {
         "created": report.created,
         "updated": report.updated,
@@ -169,6 +181,7 @@ def enroll(
             owner=owner,
             mailbox=body.mailbox,
             enrolled_by=who.owner or who.name,
+            acting_for=who.owner if who.role == "sdr" else None,
         )
         return {
             "sequence": result.sequence,

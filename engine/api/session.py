@@ -1,7 +1,8 @@
 """Dashboard sessions: a signed, HttpOnly, SameSite=Strict cookie, and CSRF tokens for forms.
 
 The cookie holds `<token id>.<expiry>.<mac>`; the API token itself never goes into it. Each
-request re-checks that the token still exists and is not revoked.
+request re-checks that the token still exists and is not revoked, and that this cookie was
+not logged out (`revoke`: a server-side denylist, so a copied cookie dies at logout too).
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from engine.store.models import ApiToken
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from engine.store.models import ApiToken, RevokedSession
 
 COOKIE = "kadenz_session"
 LIFETIME = timedelta(hours=12)
@@ -51,3 +55,26 @@ def csrf_ok(secret: str, cookie: str | None, presented: str | None) -> bool:
     if not cookie or not presented:
         return False
     return hmac.compare_digest(csrf_token(secret, cookie), presented)
+
+
+def _digest(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def revoke(session: Session, cookie: str, token_id: int, now: datetime) -> None:
+    """Log this cookie out for good; forget revocations of cookies that expired anyway."""
+    session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now))
+    if session.get(RevokedSession, _digest(cookie)) is None:
+        expiry = int(cookie.split(".")[1])
+        session.add(
+            RevokedSession(
+                id=_digest(cookie),
+                token_id=token_id,
+                expires_at=datetime.fromtimestamp(expiry, UTC),
+                revoked_at=now,
+            )
+        )
+
+
+def is_revoked(session: Session, cookie: str) -> bool:
+    return session.get(RevokedSession, _digest(cookie)) is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from engine.api.throttle import Throttles
 from engine.clock import Clock
 from engine.settings import Settings
 from engine.store.db import Database
@@ -15,3 +16,4 @@ class AppState:
     settings: Settings
     clock: Clock
     secret: str
+    throttles: Throttles = field(default_factory=Throttles)

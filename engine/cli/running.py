@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine.cli import context
 from engine.core.states import MessageState
+from engine.embedded import lock
 from engine.embedded.runner import Runner
 from engine.errors import InvalidInput, NotFound
 from engine.outbound import resolve, sent_proof
@@ -50,8 +51,14 @@ def run(
     Every KADENZ_TICK_SECONDS it executes due steps and sends due emails within each
     mailbox's window and caps; every KADENZ_POLL_SECONDS it polls mailboxes for replies.
     Ctrl-C (or SIGTERM) finishes the SMTP transaction in flight, then exits cleanly.
+    One runner per KADENZ_HOME: a second `kadenz run` on the same home is refused.
     """
     c = context.get(ctx)
+    with lock.one_runner(c.settings.home, c.clock.now()):
+        _run(c, once)
+
+
+def _run(c: Any, once: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     runner = Runner(c.db, c.clock, c.settings)
     if once:

@@ -85,6 +85,7 @@ def push(
     at = ctx.clock.now()
     with ctx.db.session() as session:
         problems = service.unknown_move_targets(session, loaded)
+        problems += service.move_cycles(session, loaded)
         for problem in problems:
             ctx.err.print(escape(problem), soft_wrap=True)
         if problems:

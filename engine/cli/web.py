@@ -45,12 +45,20 @@ def serve(
     """
     import uvicorn
 
+    from engine.api import access_log
     from engine.api.app import create_app
 
     c = context.get(ctx)
     app = create_app(c.db, c.settings, c.clock)
     c.err.print(f"Kadenz on http://{host}:{port}/ (API docs: /docs, OpenAPI: /openapi.json)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+        log_config=access_log.log_config(),  # unsubscribe tokens never reach the log
+    )
 
 
 @token_app.command("create")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+from engine.core import csv_safe
 
 
 class Persona(StrEnum):
@@ -240,7 +241,7 @@ def write_csv(path: Path, people: list[DemoProspect], seed: int) -> None:
     """A CRM-style export, with the flaws real exports have (HubSpot-like headers)."""
     rng = random.Random(seed + 1)
     with path.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
+        out = csv_safe.Writer(fh)
         out.writerow(
             [
                 "Email",

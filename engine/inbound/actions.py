@@ -547,6 +547,16 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
     if sequence is None or sequence.current_version_id is None:
         ctx.out.notes.append(f"move_to {action.target}: no such sequence (fix the rule)")
         return
+    before = _left_before(ctx, enrollment.prospect_id, sequence.id)
+    if before is not None:
+        # A move back into a sequence the person was in (itself, or A → B → A) would email
+        # them from the first step again right after they answered: stop, never re-enroll.
+        stop(ctx, enrollment, f"not moved to {sequence.key}: was in it before (#{before.id})")
+        ctx.out.notes.append(
+            f"move_to {sequence.key}: not re-enrolled, the prospect was in it before "
+            f"(enrollment #{before.id}); fix the rule's cycle"
+        )
+        return
     stop(ctx, enrollment, f"moved to {sequence.key}")
     prospect = ctx.session.get(Prospect, enrollment.prospect_id)
     refused = _enroll(ctx, sequence, enrollment, prospect)
@@ -563,6 +573,18 @@ def _move(ctx: _Ctx, enrollment: Enrollment, action: Action) -> None:
         return
     ctx.out.undo.append({"op": "enroll", "enrollment_id": new.id})
     ctx.out.notes.append(f"enrolled in {sequence.key} (enrollment #{new.id})")
+
+
+def _left_before(ctx: _Ctx, prospect_id: int, sequence_id: int) -> Enrollment | None:
+    """An enrollment of the prospect in this sequence, other than one a reclassify undid."""
+    for row in ctx.session.scalars(
+        select(Enrollment).where(
+            Enrollment.prospect_id == prospect_id, Enrollment.sequence_id == sequence_id
+        )
+    ):
+        if not (row.state_reason or "").endswith(" reclassified"):
+            return row
+    return None
 
 
 def _enroll(

@@ -22,7 +22,13 @@ def iter_sources(paths: list[str], *, stdin: BinaryIO | None = None) -> Iterator
     for path in paths:
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield "stdin", stream.read(MAX_MESSAGE_BYTES + 1)[:MAX_MESSAGE_BYTES]
+            raw = stream.read(MAX_MESSAGE_BYTES + 1)
+            if len(raw) > MAX_MESSAGE_BYTES:  # never store a message cut short
+                raise InvalidInput(
+                    f"stdin: larger than {MAX_MESSAGE_BYTES // 2**20} MiB, not one message "
+                    "(nothing was stored)"
+                )
+            yield "stdin", raw
             continue
         yield from iter_path(Path(path))
 

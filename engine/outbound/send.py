@@ -44,6 +44,7 @@ from engine.core import addresses, person_replies
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
+from engine.errors import InvalidInput
 from engine.mail.compose import OutgoingEmail, build_mime
 from engine.mail.failures import FailureKind, kind_of, kind_of_text
 from engine.mail.smtp import Mailer, SendOutcome, SendResult, SmtpSender
@@ -137,6 +138,7 @@ class Claimed:
     email: OutgoingEmail
     lease_until: datetime
     token: str  # the claim's: only it may start, record or release the message
+    data: bytes = b""  # the MIME, built before the message entered `sending`
 
 
 def send_due(
@@ -564,6 +566,17 @@ def _check_one(
         report.held_reasons.append(limited.reason)
         return None
     # --- end of contact limits ---
+    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
+    try:  # built before `sending`: a refused header fails this message alone, cleanly
+        data = build_mime(email)
+    except InvalidInput as exc:
+        reason = f"not sent: {exc}"
+        cancel(session, message, now, reason)
+        pausing = session.get(Enrollment, message.enrollment_id)
+        if pausing is not None and pausing.state == EnrollmentState.ACTIVE:
+            move(session, pausing, EnrollmentState.PAUSED, now, reason=reason)
+        report.failed += 1
+        return None
     domain = addresses.domain_of(message.to_address)
     decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
     if not decision.allowed:
@@ -577,9 +590,8 @@ def _check_one(
     events.record(
         session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
-    email = _outgoing(message, mailbox, recipient, settings, ahead.secret_key, now)
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until, token)
+    return Claimed(message.id, mailbox, email, lease_until, token, data)
 
 
 def _outgoing(
@@ -670,7 +682,7 @@ async def _send_group(
                     break
                 item = pending.pop(0)
                 try:
-                    data = build_mime(item.email)
+                    data = item.data or build_mime(item.email)
                 except Exception as exc:  # nothing was sent: refused like a temporary failure
                     log.warning("message %s cannot be built: %s", item.id, _describe(exc))
                     why = f"the message cannot be built: {_describe(exc)}"

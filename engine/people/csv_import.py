@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.core import addresses
+from engine.core import addresses, csv_safe
 from engine.errors import InvalidInput, NotFound
-from engine.people import consent, field_map
+from engine.people import consent, csv_structure, field_map
 from engine.people.field_map import Target
 from engine.schedule import regions, zone_inference, zone_labels
 
@@ -122,7 +122,14 @@ class CsvSource:
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """(text, encoding, notices). Undecodable bytes of a UTF-8 file survive as surrogates."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", []
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as exc:  # a lone surrogate, or an odd number of bytes
+            line = data[: exc.start].decode("utf-16", "replace").count("\n") + 1
+            raise InvalidInput(
+                f"row {line}: the file says UTF-16 (it starts with a byte-order mark) but is "
+                f"not valid UTF-16 there ({exc.reason}); export it again, as UTF-8 if you can"
+            ) from None
     try:
         return data.decode("utf-8-sig"), "utf-8", []
     except UnicodeDecodeError:
@@ -179,7 +186,9 @@ def open_csv(path: Path, overrides: dict[str, str]) -> CsvSource:
             '(name it "email", or map it: --map "Your Column=email")'
         )
     stray = encoding == "utf-8" and _STRAY.search(text) is not None
-    return CsvSource(path, text, encoding, delimiter, headers, targets, notices, stray)
+    source = CsvSource(path, text, encoding, delimiter, headers, targets, notices, stray)
+    csv_structure.check(str(path), text, delimiter, headers)
+    return source
 
 
 def iter_records(source: CsvSource) -> Iterator[tuple[int, list[str]]]:
@@ -224,7 +233,7 @@ def clean(
     custom: dict[str, Any] = {}
     email_header = "email"
     for header, target, raw in zip(headers, targets, record, strict=False):
-        value = raw.strip()
+        value = csv_safe.unneutralise(raw.strip())  # our own exports read back unchanged
         if not value:
             continue
         if "\x00" in value:

@@ -188,9 +188,13 @@ def enroll(
     owner: str | None = None,
     mailbox: str | None = None,
     enrolled_by: str | None = None,
+    acting_for: str | None = None,
     check_variables: VariableChecker = renderer_variable_check,
 ) -> EnrollResult:
-    """Enroll each address into the current version of sequence `key`; refuse per prospect."""
+    """Enroll each address into the current version of sequence `key`; refuse per prospect.
+
+    `acting_for` is the SDR a caller acts as (an `sdr` API token): another SDR's prospect is
+    refused, so nobody enrolls (and emails) a person someone else is working."""
     sequence, version = current_version(session, key)
     spec = version.spec or {}
     step_id = _first_step_id(spec)
@@ -228,6 +232,14 @@ def enroll(
                     "unknown prospect",
                     "import it first: kadenz prospects import FILE.csv",
                 )
+            continue
+        if acting_for is not None and prospect.owner not in (None, acting_for):
+            refuse(
+                email,
+                "another SDR's prospect",
+                "ask its owner, or a manager to reassign it, before enrolling",
+                prospect,
+            )
             continue
         blocked = suppression.find(session, prospect.email_key)
         if blocked is not None:

@@ -88,11 +88,41 @@ def import_csv(
     unknown one is a row warning, or a new user with `create_owners`.
     """
     source = csv_import.open_csv(path, field_map.parse_map(mapping))
+    return import_source(
+        db,
+        source,
+        clock=clock,
+        owner=owner,
+        create_owners=create_owners,
+        check_dns=check_dns,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        progress=progress,
+    )
+
+
+def import_source(
+    db: Database,
+    source: csv_import.CsvSource,
+    *,
+    clock: Clock,
+    owner: str | None = None,
+    create_owners: bool = False,
+    acting_for: str | None = None,
+    check_dns: bool = False,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Import an opened source (a file, or rows the API built in memory).
+
+    `acting_for` is the SDR a caller acts as: a row whose address is another SDR's prospect
+    is refused, never updated (its owner would otherwise change hands)."""
     owners = _Owners(db, clock.now(), create=create_owners and not dry_run)
     if owner:
         owner = owners.forced(owner)
     report = ImportReport(
-        path=str(path),
+        path=str(source.path),
         encoding=source.encoding,
         delimiter=source.delimiter,
         mapping=source.mapping,
@@ -129,19 +159,25 @@ def import_csv(
                     owners.resolve(clean, source, report)
                 batch.append(clean)
         if len(batch) >= batch_size:
-            _write_batch(db, batch, report, clock.now())
+            _write_batch(db, batch, report, clock.now(), acting_for)
             batch = []
             if progress:
                 progress(done, total)
     if batch:
-        _write_batch(db, batch, report, clock.now())
+        _write_batch(db, batch, report, clock.now(), acting_for)
     if progress:
         progress(done, total)
     report.issues.sort(key=lambda i: (i.row, i.severity))
     return report
 
 
-def _write_batch(db: Database, rows: list[CleanRow], report: ImportReport, now: datetime) -> None:
+def _write_batch(
+    db: Database,
+    rows: list[CleanRow],
+    report: ImportReport,
+    now: datetime,
+    acting_for: str | None = None,
+) -> None:
     """Upsert one batch in one transaction (or only count, on a dry run)."""
     with db.session() as session:
         rows = _drop_erased(session, rows, report)
@@ -160,6 +196,8 @@ def _write_batch(db: Database, rows: list[CleanRow], report: ImportReport, now: 
                 ).where(Prospect.email_key.in_(keys))
             )
         }
+        if acting_for is not None:
+            rows = _drop_others(rows, existing, acting_for, report)
         accounts = {} if report.dry_run else _upsert_accounts(session, rows, now)
         values: list[dict[str, Any]] = []
         created: set[str] = set()
@@ -214,6 +252,27 @@ def _merged(row: CleanRow, old: Any, accounts: dict[str, int]) -> dict[str, Any]
     account_id = accounts.get(row.domain)
     new["account_id"] = account_id if account_id is not None else (old.account_id if old else None)
     return new
+
+
+def _drop_others(
+    rows: list[CleanRow], existing: dict[str, Any], acting_for: str, report: ImportReport
+) -> list[CleanRow]:
+    """An SDR's import never touches another SDR's prospect (nor takes it over)."""
+    kept = []
+    for row in rows:
+        old = existing.get(row.email_key)
+        if old is not None and old.owner not in (None, acting_for):
+            report.issues.append(
+                RowIssue(
+                    row.row,
+                    "email",
+                    f"{row.email} is another SDR's prospect; it was not changed",
+                    "ask its owner, or a manager to reassign it",
+                )
+            )
+        else:
+            kept.append(row)
+    return kept
 
 
 def _drop_erased(session: Session, rows: list[CleanRow], report: ImportReport) -> list[CleanRow]:

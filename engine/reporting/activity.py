@@ -8,7 +8,6 @@ cancelled because its enrollment stopped counts nowhere: nobody had to act on it
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.core import csv_safe
 from engine.core.states import TaskState
 from engine.errors import InvalidInput
 from engine.reporting.reports import ReportFilter
@@ -80,7 +80,7 @@ class Activity:
 
     def as_csv(self) -> str:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer = csv_safe.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
         writer.writeheader()
         for row in [*self.rows, self.total]:
             writer.writerow(row.as_dict())

@@ -6,7 +6,6 @@ reply, `report_facts`) after bringing them up to date with `refresh_rollups`.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.core import metrics
+from engine.core import csv_safe, metrics
 from engine.errors import InvalidInput, NotFound
 from engine.store.models import (
     Mailbox,
@@ -166,7 +165,7 @@ class Report:
     def as_csv(self) -> str:
         """The rows and the total as CSV, one column per COLUMNS entry (`--format csv`)."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer = csv_safe.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
         writer.writeheader()
         for row in [*self.rows, *([self.total] if self.total else [])]:
             writer.writerow(row.as_dict())

@@ -15,10 +15,10 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 
 class DurationUnit(StrEnum):
@@ -139,6 +139,15 @@ class CronWindow:
             raise ValueError(
                 f"{text!r} is not a 5-field cron expression (e.g. '*/10 9-16 * * mon-fri')"
             )
+        try:  # 9 years cover every calendar (Feb 29 fires once in 4, or 8 around 2100)
+            croniter(expression, datetime(2000, 1, 1), max_years_between_matches=9).get_next(
+                datetime
+            )
+        except CroniterBadDateError:
+            raise ValueError(
+                f"{text!r} never fires (no date matches it, e.g. 31 February); "
+                "check the day-of-month and month fields"
+            ) from None
         return cls(expression)
 
 

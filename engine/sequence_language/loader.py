@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from engine.errors import Diagnostic, SpecError
-from engine.sequence_language import diagnose, model, variables, yamldoc
+from engine.sequence_language import diagnose, model, moves, variables, yamldoc
 from engine.sequence_language.checks import TemplateChecker
 from engine.sequence_language.model import SequenceSpec
 
@@ -233,6 +233,11 @@ def load_paths(
             continue
         keys[one.spec.key] = one
         loaded.append(one)
+    cycles = moves.cycle_diagnostics((display(o.path), o.source, o.spec) for o in loaded)
+    if cycles:
+        bad = {d.file for d in cycles}
+        loaded = [o for o in loaded if display(o.path) not in bad]
+        diagnostics += cycles
     return loaded, diagnostics
 
 

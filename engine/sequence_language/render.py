@@ -21,7 +21,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import KadenzError
-from engine.sequence_language import markdown, variables
+from engine.sequence_language import markdown, template_limits, variables
 from engine.sequence_language.model import EmailStep
 
 _values: ContextVar[list[str] | None] = ContextVar("kadenz_render_values", default=None)
@@ -64,8 +64,9 @@ def _capture(_ctx: Context, value: Any) -> str:
 
 
 def environment(templates: Mapping[str, str] | None = None) -> SandboxedEnvironment:
-    """The sandboxed environment every template is compiled in (also used to validate)."""
-    return SandboxedEnvironment(
+    """The sandboxed environment every template is compiled in (also used to validate);
+    with resource limits (template_limits): loops, repetition, filter widths, time."""
+    return template_limits.LimitedSandbox(
         loader=DictLoader(dict(templates or {})),
         undefined=StrictUndefined,
         autoescape=False,  # values are escaped by the HTML conversion instead
@@ -183,8 +184,14 @@ class Renderer:
         template = self._template(key)
         sink: list[str] = []
         token = _values.set(sink)
+        budget = template_limits.start()
         try:
-            return template.render(context), sink
+            out = template.render(context)
+            if len(out) + sum(map(len, sink)) > template_limits.MAX_OUTPUT:
+                raise template_limits.TemplateLimit(
+                    f"the output is longer than {template_limits.MAX_OUTPUT:,} characters"
+                )
+            return out, sink
         except UndefinedError as exc:
             names: list[str] = []
             for part in [key, *(("file", n) for n in self._analysis(key).includes)]:
@@ -194,12 +201,31 @@ class Renderer:
             raise MissingVariable(names or [_undefined_name(exc)], where) from None
         except SecurityError as exc:
             raise RenderError(f"the template tried something unsafe in {where}: {exc}") from None
+        except template_limits.TemplateLimit as exc:
+            raise RenderError(f"{_at(where, exc)}: {exc}") from None
+        except RecursionError as exc:
+            raise RenderError(
+                f"{_at(where, exc)}: calls itself too deeply (a macro that never stops recursing?)"
+            ) from None
+        except (TypeError, AttributeError, ValueError, OverflowError, MemoryError) as exc:
+            # A filter or operator given the wrong kind of value (`5 | wordwrap`), a range
+            # the sandbox refuses: the author's mistake, said in a line.
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise RenderError(
+                f"{_at(where, exc)}: {detail} (check the filter or operator on that line)"
+            ) from None
         finally:
+            template_limits.finish(budget)
             _values.reset(token)
 
     def _render_line(self, source: str, context: Mapping[str, Any], where: str) -> str:
         raw, values = self._render(("inline", source), context, where=where)
         return one_line(markdown.strip_slots(raw, values))
+
+
+def _at(where: str, exc: BaseException) -> str:
+    line = template_limits.template_line(exc)
+    return f"{where}, template line {line}" if line else where
 
 
 def one_line(value: str) -> str:

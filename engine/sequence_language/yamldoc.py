@@ -12,6 +12,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
+
+from engine.sequence_language import yamllimits
 
 Loc = tuple[str | int, ...]
 
@@ -29,8 +32,13 @@ class YamlSyntaxError(Exception):
         self.position = position
 
 
-def parse(source: str) -> tuple[Any, Any]:
-    """(plain Python data, the round-trip tree used for positions)."""
+def parse(source: str, limits: yamllimits.Limits = yamllimits.DEFAULT) -> tuple[Any, Any]:
+    """(plain Python data, the round-trip tree used for positions). The document's size,
+    depth and alias expansion are checked before anything is built (see yamllimits)."""
+    try:
+        yamllimits.check(source, limits)
+    except yamllimits.YamlLimitError as exc:
+        raise YamlSyntaxError(exc.message, Position(exc.line, exc.column)) from None
     yaml = YAML(typ="rt")
     try:
         tree = yaml.load(source)
@@ -38,12 +46,34 @@ def parse(source: str) -> tuple[Any, Any]:
         mark = exc.problem_mark or exc.context_mark
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         raise YamlSyntaxError(_explain(exc, source, mark), position) from None
+    except ReaderError as exc:  # a character YAML does not allow (control characters)
+        before = source[: max(0, exc.position)]
+        where = Position(before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        raise YamlSyntaxError(
+            f"character {exc.character!r} is not allowed in YAML (remove it, or quote and "
+            "escape it)",
+            where,
+        ) from None
     except YAMLError as exc:
-        raise YamlSyntaxError(f"not valid YAML: {exc}", Position(1, 1)) from None
+        detail = " ".join(str(exc).split())
+        raise YamlSyntaxError(f"not valid YAML: {detail}", Position(1, 1)) from None
+    except TypeError:  # `? [a, b]: x` or `? {a: b}: x`: a complex key cannot be a dict key
+        raise YamlSyntaxError(
+            "a mapping key must be plain text or a number, not a list or mapping "
+            "(remove the `? ` complex key)",
+            _complex_key(source),
+        ) from None
     except (ValueError, OverflowError):
         # ruamel builds dates while loading: 2026-13-01 fails there, without a position.
         raise _bad_date(source) from None
     return plain(tree), tree
+
+
+def _complex_key(source: str) -> Position:
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.lstrip().startswith("? "):
+            return Position(number, len(line) - len(line.lstrip()) + 1)
+    return Position(1, 1)
 
 
 _DATE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:-])")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.errors import InvalidInput, NotFound
+from engine.sequence_language import moves
 from engine.sequence_language.loader import LoadedSequence, spec_from_json
 from engine.sequence_language.model import EmailStep, SequenceSpec, WaitStep
 from engine.sequence_language.render import MissingVariable, Renderer, prospect_context
@@ -358,3 +359,19 @@ def unknown_move_targets(session: Session, batch: list[LoadedSequence]) -> list[
                     "(push that sequence first, or in the same command)"
                 )
     return problems
+
+
+def move_cycles(session: Session, batch: list[LoadedSequence]) -> list[str]:
+    """Rules whose `move_to` leads back to their own sequence, through stored ones too."""
+    stored: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Sequence.key, SequenceVersion.spec).join(
+            SequenceVersion, SequenceVersion.id == Sequence.current_version_id
+        )
+    )
+    for key, spec in rows:
+        stored[key] = moves.targets(spec_from_json(spec))
+    found = moves.cycle_diagnostics(
+        ((str(one.path), one.source, one.spec) for one in batch), stored
+    )
+    return [str(d) for d in found]

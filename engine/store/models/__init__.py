@@ -1,6 +1,6 @@
 """The data model. Import `engine.store.models` to register every table on `Base.metadata`."""
 
-from engine.store.models.access import ApiToken, User
+from engine.store.models.access import ApiToken, RevokedSession, User
 from engine.store.models.base import Base
 from engine.store.models.domains import DkimKey, SendingDomain, WorkspacePolicy
 from engine.store.models.events import Event
@@ -38,6 +38,7 @@ __all__ = [
     "ReportFact",
     "ReportGap",
     "ReportRollup",
+    "RevokedSession",
     "SendingDomain",
     "Sequence",
     "SequenceVersion",

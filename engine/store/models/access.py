@@ -43,3 +43,16 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # sdr | growth | manager | admin
     booking_link: Mapped[str | None] = mapped_column(String(500))  # for templates
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RevokedSession(Base):
+    """A dashboard cookie that was logged out. Cookies are signed and stateless (token id,
+    expiry, MAC); this denylist makes a copied cookie stop working at logout instead of at
+    its expiry. Only the cookie's sha256 is stored; rows past `expires_at` may be purged."""
+
+    __tablename__ = "revoked_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie
+    token_id: Mapped[int] = mapped_column(Integer, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the cookie's own expiry
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime())
