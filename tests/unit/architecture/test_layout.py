@@ -79,9 +79,7 @@ def _counted(path: Path) -> bool:
 
 def test_no_package_holds_more_than_30_percent_of_the_engine() -> None:
     total = _lines(ENGINE)
-    shares = {
-        p.name: _lines(p) / total for p in ENGINE.iterdir() if (p / "__init__.py").exists()
-    }
+    shares = {p.name: _lines(p) / total for p in ENGINE.iterdir() if (p / "__init__.py").exists()}
     assert max(shares.values()) <= 0.30, shares
 
 
