@@ -19,6 +19,7 @@ install`); each is replaced by a line saying so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -161,10 +162,8 @@ def test_page_runs_verbatim(page: Path, tmp_path: Path) -> None:
         try:
             shell.wait(timeout=240)
         finally:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(shell.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             shell.wait()
     output = log.read_text(encoding="utf-8", errors="replace")
     assert shell.returncode == 0, _failure(page, commands, output, shell.returncode)
