@@ -59,7 +59,12 @@ Timezone = Annotated[
     str | None, typer.Option("--timezone", help="IANA zone, e.g. Europe/Berlin (fallback).")
 ]
 Signature = Annotated[
-    str | None, typer.Option("--signature", help="Signature text appended to every email.")
+    str | None,
+    typer.Option(
+        "--signature",
+        help="Signature text, for templates as {{ sender.signature }} (the example templates "
+        "end with it; Kadenz does not append it on its own, so it is never there twice).",
+    ),
 ]
 
 
