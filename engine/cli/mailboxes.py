@@ -166,7 +166,7 @@ def list_(ctx: typer.Context) -> None:
                 m.timezone or "-",
                 state,
             )
-        c.out.print(table)
+        c.print_table(table)
 
 
 @app.command("pause")

@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from engine.cli import context
 from engine.core import metrics
@@ -73,10 +72,8 @@ def register(app: typer.Typer) -> None:
                 writer.writerow(row.as_dict())
             print(buffer.getvalue(), end="")
             return
-        # Piped or narrow: keep every column readable rather than squeezing it to 80 columns.
-        out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
-        out.print(table.report_table(result))
-        out.print(
+        c.print_table(table.report_table(result), csv_hint=True)
+        c.out.print(
             "[dim]reply rate = prospects with a human reply / delivered (auto-replies and "
             "out-of-office excluded); bounce rate = hard-bounced / contacted; opt-out rate = "
             "unsubscribed or complained / delivered. Full definitions: kadenz report --help, "

@@ -109,7 +109,7 @@ def simulate_command(
     table = Table("UTC", "local", "timezone", "prospect", "step", "type", "mailbox")
     for row in iter_table(actions):
         table.add_row(*row)
-    c.out.print(table)
+    c.print_table(table)
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
 
 
@@ -238,7 +238,7 @@ def outbox_command(
             f"{line.not_before:%Y-%m-%d %H:%M}",
             str(line.attempts),
         )
-    c.out.print(table)
+    c.print_table(table)
     for line in lines:
         c.out.print(f"#{line.id} {line.to}: {line.why}")
 

@@ -76,7 +76,7 @@ def list_(
             table.add_row(
                 shown, s.reason, s.source or "", f"{s.created_at:%Y-%m-%d %H:%M}", s.note or ""
             )
-        c.out.print(table)
+        c.print_table(table)
 
 
 @app.command("remove")

@@ -120,4 +120,4 @@ def _table(c: context.Context, h: health.Health) -> None:
         table.add_row(
             b.name, str(b.last_hour), str(b.last_24h), str(b.planned_due), "yes" if b.paused else ""
         )
-    c.out.print(table)
+    c.print_table(table)
