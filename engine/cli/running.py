@@ -201,6 +201,8 @@ def explain_command(
         c.out.print(f"    next: {e.next_action}")
         for hold in e.holds:
             c.out.print(f"    held by: {hold}")
+        for task in e.tasks:
+            c.out.print(f"    also to do (holds nothing): {task}")
         for m in e.messages:
             at = f"{m.at:%Y-%m-%d %H:%M} UTC" if m.at else "-"
             detail = f" — {m.detail}" if m.detail else ""
