@@ -81,6 +81,8 @@ class EnrollResult:
     version: int
     enrolled: list[tuple[str, str]] = field(default_factory=list)  # (email, mailbox name)
     refused: list[Refusal] = field(default_factory=list)
+    # Enrolled, but a step will pause them (DESIGN invariant 5): said now, not discovered later.
+    warnings: list[Refusal] = field(default_factory=list)
 
 
 def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVersion]:
@@ -210,13 +212,18 @@ def enroll(
             continue
         missing = check_variables(version, prospect)
         if missing:
-            refuse(
-                email,
-                f"missing template variable(s) without default: {', '.join(sorted(missing))}",
-                "add the column(s) to your CSV and import again, or give the template a default",
-                prospect,
+            # DESIGN invariant 5: the enrollment pauses at the step that needs the data, with
+            # a clear reason and a task for the SDR (the tick does it), never "Hi ,".
+            result.warnings.append(
+                Refusal(
+                    email,
+                    f"missing template variable(s) without default: "
+                    f"{', '.join(sorted(missing))}; the enrollment will pause at the step "
+                    "that needs them, with a task for the owner",
+                    "add the column(s) to your CSV and import again (then resume), or give "
+                    "the template a default",
+                )
             )
-            continue
         chosen = _sticky(session, prospect.id, pool) or min(
             pool, key=lambda m: (load.get(m.id, 0), m.name)
         )
