@@ -32,6 +32,12 @@ from engine.sequence_language import types as t
 STEP_TYPES = ("email", "wait", "call", "task")
 
 
+THREAD_WITHOUT_EMAIL = (
+    "`thread: previous` but no email step comes before this one "
+    "(use `thread: new` and give a subject)"
+)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -492,13 +498,7 @@ class SequenceSpec(_Model):
             seen.setdefault(step.id, i)
             if isinstance(step, EmailStep):
                 if step.thread == "previous" and emails_before == 0:
-                    problems.append(
-                        (
-                            ("steps", i, "email", "thread"),
-                            "`thread: previous` but no email step comes before this one "
-                            "(use `thread: new` and give a subject)",
-                        )
-                    )
+                    problems.append((("steps", i, "email", "thread"), THREAD_WITHOUT_EMAIL))
                 emails_before += 1
         if not self.action_steps:
             problems.append((("steps",), "the sequence has no email, call or task step (add one)"))
