@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="UTC", description='The team\'s IANA timezone: where "today" in the SDR queue ends.'
     )
+    calendly_signing_key: str = Field(
+        default="", description="Calendly webhook signing key (enables POST /hooks/calendly)."
+    )
+    calcom_webhook_secret: str = Field(
+        default="", description="Cal.com webhook secret (enables POST /hooks/calcom)."
+    )
+    booking_webhook_secret: str = Field(
+        default="", description="Secret of the generic booking webhook (POST /hooks/booking)."
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -21,7 +21,14 @@ from engine.store.db import Database
 from engine.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("KADENZ_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = Path(
+    os.environ.get("KADENZ_CORPUS")
+    # `shared/corpus` beside the checkout, or beside a parent of it (git worktrees)
+    or next(
+        (p / "shared" / "corpus" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+        ROOT.parent / "shared" / "corpus",
+    )
+)
 IN_CI = bool(os.environ.get("CI"))
 POSTGRES_URL = os.environ.get(
     "KADENZ_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

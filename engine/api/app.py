@@ -10,7 +10,17 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from engine import __version__
-from engine.api import dashboard, problems, rest, rest_writes, unsubscribe
+from engine.api import (
+    bookings,
+    dashboard,
+    inbox,
+    inbox_pages,
+    problems,
+    rest,
+    rest_writes,
+    unsubscribe,
+    users,
+)
 from engine.api.state import AppState
 from engine.clock import Clock, SystemClock
 from engine.settings import Settings
@@ -40,6 +50,10 @@ def create_app(db: Database, settings: Settings, clock: Clock | None = None) -> 
     app.include_router(rest.router)
     app.include_router(rest_writes.router)
     app.include_router(unsubscribe.router)
+    app.include_router(bookings.router)
+    app.include_router(inbox.router)
+    app.include_router(users.router)
+    app.include_router(inbox_pages.router)
     dashboard.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

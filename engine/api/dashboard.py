@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,10 +13,18 @@ from sqlalchemy import select
 from engine.api import charts, session
 from engine.api.state import AppState
 from engine.api.templating import render_page
-from engine.errors import KadenzError
+from engine.errors import InvalidInput, KadenzError
+from engine.inbound import inbox
 from engine.people import task_queue
-from engine.reporting import overview, reports, rollups
-from engine.store.models import ApiToken, Prospect, Sequence, SequenceVersion
+from engine.reporting import activity, overview, reports, rollups
+from engine.store.models import (
+    ApiToken,
+    Enrollment,
+    Mailbox,
+    Prospect,
+    Sequence,
+    SequenceVersion,
+)
 from engine.workspace import tokens
 from engine.workspace.tokens import Principal
 
@@ -150,17 +159,112 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
+_FILTER_FIELDS = ("since", "until", "dates", "sequence", "owner", "mailbox")
+
+
+def _filters(request: Request) -> reports.ReportFilter:
+    """The report filter a page's query string asks for (the same as `kadenz report`'s)."""
+    q = request.query_params
+
+    def day(name: str) -> date | None:
+        text = (q.get(name) or "").strip()
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise InvalidInput(f"{name}: {text!r} is not a date (use YYYY-MM-DD)") from None
+
+    return reports.ReportFilter(
+        since=day("since"),
+        until=day("until"),
+        dates=q.get("dates") or "event",
+        **{name: (q.get(name) or "").strip() or None for name in ("sequence", "owner", "mailbox")},
+    )
+
+
+def _filter_options(s: Any) -> dict[str, list[str]]:
+    return {
+        "sequences": list(s.scalars(select(Sequence.key).order_by(Sequence.key))),
+        "mailboxes": list(s.scalars(select(Mailbox.name).order_by(Mailbox.name))),
+        "owners": sorted(
+            {o for o in s.scalars(select(Enrollment.owner).distinct()) if o}
+            | {o for o in s.scalars(select(Prospect.owner).distinct()) if o}
+        ),
+    }
+
+
 @router.get("/", response_class=HTMLResponse, response_model=None)
 def overview_page(request: Request, who: SignedIn) -> Response:
     st = _state(request)
+    try:
+        filters = _filters(request)
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
-        report = reports.build_report(s, by="sequence")
+        try:
+            report = reports.build_report(s, by="sequence", filters=filters)
+        except KadenzError as exc:
+            return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
         weeks = overview.sends_per_week(s)
+        options = _filter_options(s)
+        calls = activity.build_activity(s, by="owner", filters=filters, now=st.clock.now())
     chart = charts.bar_chart(
         [w for w, _ in weeks], [n for _, n in weeks], title="Emails sent per week"
     )
-    return render(request, "overview.html", {"report": report, "chart": chart}, who=who)
+    kept = {k: v for k, v in request.query_params.items() if k in _FILTER_FIELDS and v}
+    csv_link = "/reports.csv?" + urlencode({"by": "sequence", **kept})
+    return render(
+        request,
+        "overview.html",
+        {
+            "report": report,
+            "chart": chart,
+            "filters": filters,
+            "options": options,
+            "csv_link": csv_link,
+            "activity": calls,
+            "activity_csv": "/activity.csv?" + urlencode(kept),
+        },
+        who=who,
+    )
+
+
+@router.get("/activity.csv", response_model=None)
+def activity_csv(request: Request, who: SignedIn) -> Response:
+    """The overview's calls-and-tasks table as CSV, with the page's filters."""
+    st = _state(request)
+    try:
+        filters = _filters(request)
+        with st.db.session() as s:
+            result = activity.build_activity(s, by="owner", filters=filters, now=st.clock.now())
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
+    return Response(
+        result.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="kadenz-activity.csv"'},
+    )
+
+
+@router.get("/reports.csv", response_model=None)
+def report_csv(request: Request, who: SignedIn) -> Response:
+    """The dashboard's tables as CSV, with the page's filters (the API's `format=csv`)."""
+    st = _state(request)
+    by = request.query_params.get("by") or "sequence"
+    try:
+        filters = _filters(request)
+        rollups.refresh_rollups(st.db)
+        with st.db.session() as s:
+            result = reports.build_report(s, by=by, filters=filters)
+    except KadenzError as exc:
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=422)
+    return Response(
+        result.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="kadenz-report-{by}.csv"'},
+    )
 
 
 @router.get("/sequences/{key}", response_class=HTMLResponse, response_model=None)
@@ -297,8 +401,9 @@ def prospect_page(request: Request, who: SignedIn, prospect_id: int) -> Response
     st = _state(request)
     with st.db.session() as s:
         tl = overview.timeline(s, prospect_id, st.clock.now())
+        notes = [(n.created_at, n.author, n.text) for n in inbox.notes(s, prospect_id)]
     if tl is None or (who.role == "sdr" and tl.prospect.owner != who.owner):
         return render(
             request, "error.html", {"message": f"No prospect {prospect_id}."}, who=who, status=404
         )
-    return render(request, "prospect.html", {"tl": tl}, who=who)
+    return render(request, "prospect.html", {"tl": tl, "notes": notes}, who=who)

@@ -9,7 +9,7 @@ from pathlib import Path as FsPath
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
@@ -20,8 +20,8 @@ from engine.api.state import AppState
 from engine.core import addresses
 from engine.errors import NotFound, SpecError
 from engine.people import suppression, task_queue
+from engine.reporting import activity, reports, rollups
 from engine.reporting import health as health_figures
-from engine.reporting import reports, rollups
 from engine.store.models import Prospect, Sequence, SequenceVersion, Suppression, Task
 from engine.workspace.tokens import Principal
 
@@ -54,18 +54,80 @@ def _page(
 # --- reports -------------------------------------------------------------------------------
 
 
-@router.get("/reports", tags=["reports"], summary="Report (same as `kadenz report`)")
+@router.get(
+    "/reports",
+    tags=["reports"],
+    summary="Report (same as `kadenz report`), as JSON or CSV",
+    response_model=None,
+)
 def get_report(
     request: Request,
     by: Literal["sequence", "version", "step", "variant", "mailbox", "owner", "week"] = "sequence",
     sequence: str | None = Query(None, description="Only this sequence (its key)"),
-    since: date | None = Query(None, description="Only facts on or after this day (UTC)"),
+    since: date | None = Query(None, description="From this day (UTC), included"),
+    until: date | None = Query(None, description="To this day (UTC), included"),
+    dates: Literal["event", "send"] = Query(
+        "event",
+        description="event: facts that happened in the range; send: everything about the "
+        "prospects first emailed in the range (a cohort)",
+    ),
+    owner: str | None = Query(None, description="Only this owner (SDR)"),
+    mailbox: str | None = Query(None, description="Only this mailbox (name)"),
+    step: str | None = Query(None, description="Only this step id"),
+    variant: str | None = Query(None, description="Only this variant"),
+    format: Literal["json", "csv"] = Query("json", description="json or csv"),
     _: Principal = Depends(require("manager")),
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     st = _state(request)
+    filters = reports.ReportFilter(
+        since=since,
+        until=until,
+        dates=dates,
+        sequence=sequence,
+        owner=owner,
+        mailbox=mailbox,
+        step=step,
+        variant=variant,
+    )
     rollups.refresh_rollups(st.db)
     with st.db.session() as s:
-        return reports.build_report(s, by=by, sequence=sequence, since=since).as_dict()
+        result = reports.build_report(s, by=by, filters=filters)
+    if format == "csv":
+        return Response(
+            result.as_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="kadenz-report-{by}.csv"'},
+        )
+    return result.as_dict()
+
+
+@router.get(
+    "/reports/activity",
+    tags=["reports"],
+    summary="Calls and tasks per owner, sequence or step (same as `kadenz activity`)",
+    response_model=None,
+)
+def get_activity(
+    request: Request,
+    by: Literal["owner", "sequence", "step"] = "owner",
+    since: date | None = Query(None, description="From this day (UTC), included"),
+    until: date | None = Query(None, description="To this day (UTC), included"),
+    owner: str | None = Query(None, description="Only this owner (SDR)"),
+    sequence: str | None = Query(None, description="Only this sequence (its key)"),
+    format: Literal["json", "csv"] = Query("json", description="json or csv"),
+    _: Principal = Depends(require("manager")),
+) -> dict[str, Any] | Response:
+    st = _state(request)
+    filters = reports.ReportFilter(since=since, until=until, owner=owner, sequence=sequence)
+    with st.db.session() as s:
+        result = activity.build_activity(s, by=by, filters=filters, now=st.clock.now())
+    if format == "csv":
+        return Response(
+            result.as_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="kadenz-activity-{by}.csv"'},
+        )
+    return result.as_dict()
 
 
 # --- tasks ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from engine.core import metrics
+from engine.reporting import activity
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -32,6 +33,8 @@ def _hours(value: float | None) -> str:
 _env.filters["pct"] = _pct
 _env.filters["hours"] = _hours
 _env.globals["DEFINITIONS"] = metrics.DEFINITIONS
+_env.globals["ACTIVITY_COLUMNS"] = activity.COLUMNS
+_env.globals["ACTIVITY_DEFINITIONS"] = activity.DEFINITIONS
 
 
 def render_page(name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

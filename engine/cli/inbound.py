@@ -22,6 +22,7 @@ from sqlalchemy import select
 from engine.cli import context
 from engine.core.classification import Classification, InboundClass
 from engine.errors import InvalidInput, NotFound
+from engine.inbound import accuracy
 from engine.inbound.classifier.classify import classify
 
 EX_TEMPFAIL = 75  # sysexits.h: an MTA pipe (Postfix, Exim) keeps the message and retries
@@ -104,6 +105,42 @@ def classify_files(
         _print_table(records)
     if failed:
         raise typer.Exit(1)
+
+
+@inbound_app.command("accuracy")
+def accuracy_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH",
+            help="A labelled source (a folder with eml/ and labels.csv) or a folder of them.",
+            show_default=False,
+        ),
+    ],
+    details: Annotated[
+        bool, typer.Option("--details", help="Also list every miss and every disputed label.")
+    ] = False,
+) -> None:
+    """Score the classifier on labelled mail: class agreement, bounce detection, recipients,
+    hard vs rest, non-bounces flagged, auto-replies, return dates, intents and a confusion
+    matrix per source, printed as Markdown (the tables of docs/inbound.md). No database.
+
+    Example: kadenz inbound accuracy ../shared/corpus/sisimai ../shared/corpus/public
+    """
+    found = accuracy.sources(paths)
+    if not found:
+        shown = ", ".join(str(p) for p in paths)
+        sys.stderr.write(
+            f"error: no labelled source in {shown}: expected a folder with labels.csv and eml/"
+            " (or a folder of such folders)\n"
+        )
+        raise typer.Exit(2)
+    try:
+        scores = [accuracy.measure(source) for source in found]
+    except InvalidInput as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise typer.Exit(2) from exc
+    sys.stdout.write(accuracy.markdown(scores, details=details) + "\n")
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:

@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from engine.cli import context
+from engine.errors import InvalidInput
+from engine.people import users
 from engine.workspace import mailboxes
 from engine.workspace.mailboxes import MailboxSettings
 
@@ -66,6 +68,25 @@ Signature = Annotated[
         "end with it; Kadenz does not append it on its own, so it is never there twice).",
     ),
 ]
+Owner = Annotated[
+    str | None,
+    typer.Option(
+        "--owner",
+        help="The user who sends from it (kadenz user list); sequences with `mailboxes: owner` "
+        "send a prospect's email from their owner's mailbox. \"\" clears it.",
+    ),
+]
+
+
+def _owner(c: context.Context, text: str | None) -> str | None:
+    """`--owner` as a user's handle (any spelling that finds them), or "" to clear."""
+    if not text:
+        return text
+    with c.db.session() as session:
+        found = users.Directory.load(session).match(text)
+    if found is None:
+        raise InvalidInput(f"--owner {text!r} is not a user (see: kadenz user list)")
+    return found.name
 
 
 @app.command("add")
@@ -83,6 +104,7 @@ def add(
     min_gap: MinGap = None,
     timezone: Timezone = None,
     signature: Signature = None,
+    owner: Owner = None,
 ) -> None:
     """Add a mailbox.
 
@@ -97,7 +119,7 @@ def add(
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
-        daily_cap, hourly_cap, min_gap, timezone, signature,
+        daily_cap, hourly_cap, min_gap, timezone, signature, _owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.add(session, name, settings, at=c.clock.now())
@@ -121,6 +143,7 @@ def update(
     min_gap: MinGap = None,
     timezone: Timezone = None,
     signature: Signature = None,
+    owner: Owner = None,
 ) -> None:
     """Change some settings of a mailbox; options not given stay as they are.
 
@@ -129,7 +152,7 @@ def update(
     c = context.get(ctx)
     settings = MailboxSettings(
         address, smtp, imap, username, password_env, display_name,
-        daily_cap, hourly_cap, min_gap, timezone, signature,
+        daily_cap, hourly_cap, min_gap, timezone, signature, _owner(c, owner),
     )  # fmt: skip
     with c.db.session() as session:
         mailbox = mailboxes.update(session, name, settings)

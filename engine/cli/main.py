@@ -7,9 +7,11 @@ import sys
 import typer
 
 from engine.cli import (
+    bi,
     demo,
     enrollments,
     inbound,
+    inbox,
     mailboxes,
     prospects,
     reports,
@@ -17,6 +19,7 @@ from engine.cli import (
     sequences,
     suppressions,
     tasks,
+    users,
     web,
     workers,
     workspace,
@@ -55,6 +58,7 @@ def _root(
 
 for module in (
     workspace,
+    users,
     sequences,
     mailboxes,
     prospects,
@@ -62,13 +66,16 @@ for module in (
     suppressions,
     running,
     inbound,
+    inbox,
     tasks,
     reports,
+    bi,
     web,
     workers,
     demo,
 ):
     module.register(app)
+reports.register_activity(app)
 
 
 def run() -> None:

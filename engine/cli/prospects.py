@@ -60,8 +60,19 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and count, write nothing.")
     ] = False,
+    create_owners: Annotated[
+        bool,
+        typer.Option(
+            "--create-owners",
+            help="Add an owner the column names but no user matches as a new user (role sdr).",
+        ),
+    ] = False,
 ) -> None:
     """Import prospects from a CSV file; re-importing the same file changes nothing.
+
+    Owners are matched to users (kadenz user list) by handle, email, full name or alias,
+    without case or accents: "María López" finds the user maria. An unknown owner is a row
+    warning (or a new user with --create-owners).
 
     Headers of common CRM exports are recognised (Email, First Name, Company Name, Vorname,
     Person - Email…); other columns become custom fields. Comma, semicolon and tab files
@@ -92,11 +103,12 @@ def import_(
             report = prospects.import_csv(
                 db, file, clock=c.clock, mapping=map_, owner=owner,
                 check_dns=check_dns, dry_run=dry_run, progress=progress,
+                create_owners=create_owners,
             )  # fmt: skip
     else:
         report = prospects.import_csv(
             db, file, clock=c.clock, mapping=map_, owner=owner,
-            check_dns=check_dns, dry_run=dry_run,
+            check_dns=check_dns, dry_run=dry_run, create_owners=create_owners,
         )  # fmt: skip
     print_report(c, report)
     if report.rows and len(report.refused) == report.rows:
@@ -153,7 +165,8 @@ def list_(
 
 @one.command("show")
 def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spelling.")]) -> None:
-    """Show one prospect, its custom fields and enrollments.
+    """Show one prospect: fields (the timezone with where it came from, the region as ISO
+    3166-2), custom fields and enrollments.
 
     Example: kadenz prospect show erik@acme.example
     """
@@ -167,9 +180,9 @@ def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spel
             "company": p.company,
             "title": p.title,
             "phone": p.phone,
-            "timezone": p.timezone,
+            "timezone": _zone(p.timezone, p.timezone_source),
             "country": p.country,
-            "region": p.region,
+            "region": f"{p.country}-{p.region}" if p.country and p.region else p.region,
             "owner": p.owner,
             "score": p.score,
         }
@@ -213,3 +226,10 @@ def erase(
         f"stopped, {result.outbound_blanked} outbound and {result.inbound_blanked} inbound "
         "message(s) blanked; the address stays suppressed"
     )
+
+
+def _zone(zone: str | None, source: str | None) -> str | None:
+    """ "Europe/Berlin (inferred from country DE)"; a zone without a source was given."""
+    if zone is None:
+        return "— (none: the sequence's fallback_timezone, then the mailbox's, applies)"
+    return f"{zone} ({source})" if source else zone

@@ -198,6 +198,7 @@ def explain_command(
         )
         c.out.print(f"    current step: {e.step or '-'}   mailbox: {e.mailbox or '-'}")
         c.out.print(f"    timezone: {e.timezone}")
+        c.out.print(f"    holidays: {e.holidays}")
         c.out.print(f"    next: {e.next_action}")
         for hold in e.holds:
             c.out.print(f"    held by: {hold}")

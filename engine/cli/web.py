@@ -6,6 +6,8 @@ import typer
 from rich.table import Table
 
 from engine.cli import context
+from engine.errors import InvalidInput
+from engine.people import users
 from engine.workspace import tokens, webhooks
 
 token_app = typer.Typer(
@@ -49,13 +51,30 @@ def serve(
 def token_create(
     ctx: typer.Context,
     name: str = typer.Option(..., "--name", help="What the token is for, e.g. hubspot-sync."),
-    role: str = typer.Option(..., "--role", help="sdr | growth | manager | admin (docs/api.md)."),
-    owner: str | None = typer.Option(None, "--owner", help="For sdr tokens: the SDR, e.g. anna."),
+    role: str | None = typer.Option(
+        None, "--role", help="sdr | growth | manager | admin (docs/api.md); default: the user's."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="The user it belongs to (kadenz user list): an SDR sees their own."
+    ),
+    owner: str | None = typer.Option(None, "--owner", help="Same as --user (older name)."),
 ) -> None:
-    """Create a token and print it ONCE (only its sha256 hash is stored)."""
+    """Create a token and print it ONCE (only its sha256 hash is stored).
+
+    Example: kadenz token create --name maria-laptop --user maria
+    """
     c = context.get(ctx)
+    who = user or owner
     with c.db.session() as s:
-        row, secret = tokens.create(s, name=name, role=role, owner=owner, at=c.clock.now())
+        directory = users.Directory.load(s)
+        if who and directory:
+            found = directory.match(who)
+            if found is None:
+                raise InvalidInput(f"--user {who!r} is not a user (see: kadenz user list)")
+            who, role = found.name, role or found.role
+        if role is None:
+            raise InvalidInput("--role is required (sdr, growth, manager or admin)")
+        row, secret = tokens.create(s, name=name, role=role, owner=who, at=c.clock.now())
         token_id = row.id
     c.err.print(f"created token #{token_id} {name!r} (role {role}); it is shown only now:")
     print(secret)

@@ -39,8 +39,11 @@ class EventType(StrEnum):
     AUTO_REPLY_RECEIVED = "reply.auto"  # out-of-office and other auto-replies
     BOUNCE_RECEIVED = "bounce.received"  # data: kind, status
     COMPLAINT_RECEIVED = "complaint.received"
-    UNSUBSCRIBED = "prospect.unsubscribed"  # data: via (link, reply, api)
+    UNSUBSCRIBED = "prospect.unsubscribed"  # data: via (link, reply, mail, api), evidence
     INBOUND_RECLASSIFIED = "inbound.reclassified"  # data: from, to, by
+    INBOX_HANDLED = "inbox.handled"  # a person marked an inbound message done; data: by
+    INBOX_REPLIED = "inbox.replied"  # a person answered it from the inbox; data: by, message
+    NOTE_ADDED = "prospect.note_added"  # data: by
     # suppressions
     SUPPRESSED = "suppression.added"
     UNSUPPRESSED = "suppression.removed"

@@ -50,6 +50,7 @@ from engine.store.models import (
 )
 from engine.workspace import sequences
 
+_OPT_OUT_REASONS = frozenset({"unsubscribe", "complaint"})
 _BOUNCE_WORD = {
     InboundClass.HARD_BOUNCE: "hard",
     InboundClass.SOFT_BOUNCE: "soft",
@@ -84,8 +85,13 @@ def process(
     """Record the events of this message and apply the actions of every concerned sequence."""
     ctx = _Ctx(session, now, row, c, m, Applied())
     targets: list[Enrollment | None] = list(m.enrollments) or [None]
+    repeat = _repeated_opt_out(ctx)
+    if repeat:
+        # A second "unsubscribe" from an address already opted out changes nothing: no
+        # second opt-out or reply is counted, no score moves; stops below are idempotent.
+        ctx.out.notes.append(f"{repeat} already unsubscribed: nothing changed")
     for enrollment in targets:
-        _class_events(ctx, enrollment)
+        _class_events(ctx, enrollment, repeat=bool(repeat))
     score_points = 0
     for index, enrollment in enumerate(targets):
         spec = spec_of(session, enrollment)
@@ -104,9 +110,29 @@ def process(
             apply_isolated(ctx, action, enrollment)
     if m.account is not None:
         _company_only(ctx)
-    if m.prospect is not None:
+    if m.prospect is not None and not repeat:
         _score(ctx, m.prospect, spec_of(session, targets[0]), score_points, targets[0])
     return ctx.out
+
+
+def _repeated_opt_out(ctx: _Ctx) -> str | None:
+    """The address, when this unsubscribe request comes from one that is already opted out."""
+    c = ctx.c
+    if c.kind is not InboundClass.HUMAN_REPLY or c.intent is not ReplyIntent.UNSUBSCRIBE_REQUEST:
+        return None
+    addresses = _suppress_targets(ctx)
+    if not addresses:
+        return None
+    for address in addresses:
+        row = suppression.find(ctx.session, address)
+        if row is None or row.reason not in _OPT_OUT_REASONS:
+            return None
+    return ", ".join(addresses)
+
+
+def unsubscribe_via(c: Classification) -> str:
+    """`mail` for a message to our List-Unsubscribe address (its subject is the command)."""
+    return "mail" if any(e.startswith('subject "') for e in c.evidence) else "reply"
 
 
 def spec_of(session: Session, enrollment: Enrollment | None) -> dict[str, Any]:
@@ -138,7 +164,7 @@ def _event(ctx: _Ctx, type: EventType, enrollment: Enrollment | None, **data: An
     )
 
 
-def _class_events(ctx: _Ctx, enrollment: Enrollment | None) -> None:
+def _class_events(ctx: _Ctx, enrollment: Enrollment | None, *, repeat: bool = False) -> None:
     c = ctx.c
     _event(
         ctx,
@@ -147,9 +173,16 @@ def _class_events(ctx: _Ctx, enrollment: Enrollment | None) -> None:
         **{"class": str(c.kind), "intent": _s(c.intent), "matched_by": ctx.m.matched_by},
     )
     if c.kind is InboundClass.HUMAN_REPLY:
+        if repeat:
+            return
         _event(ctx, EventType.REPLY_RECEIVED, enrollment, intent=str(c.intent or "neutral"))
         if c.intent is ReplyIntent.UNSUBSCRIBE_REQUEST:
-            _event(ctx, EventType.UNSUBSCRIBED, enrollment, via="reply")
+            evidence = next(
+                (e for e in c.evidence if e.startswith(("phrase", "subject", "command"))), None
+            )
+            _event(
+                ctx, EventType.UNSUBSCRIBED, enrollment, via=unsubscribe_via(c), evidence=evidence
+            )
     elif c.kind is InboundClass.AUTO_REPLY:
         _event(
             ctx,
@@ -249,9 +282,12 @@ def _suppress_targets(ctx: _Ctx) -> list[str]:
         found = [m.prospect.email]
     if not found and m.outbound is not None:
         found = [m.outbound.to_address]
-    if not found and c.kind is InboundClass.HUMAN_REPLY and c.from_address:
+    # The sender asked: their own address always goes, also when the thread we matched
+    # was sent to someone else (a forwarded email answered by a colleague).
+    asked = c.intent is ReplyIntent.UNSUBSCRIBE_REQUEST
+    if c.kind is InboundClass.HUMAN_REPLY and c.from_address and (asked or not found):
         key = tokens.address_key(c.from_address)
-        found = [key] if key else []
+        found = [*found, key] if key else found
     return list(dict.fromkeys(tokens.address_key(a) or a for a in found))
 
 

@@ -28,7 +28,7 @@ from engine.clock import Clock
 from engine.core.classification import BOUNCE_CLASSES, Classification, InboundClass
 from engine.inbound import actions as inbound_actions
 from engine.inbound import matching as inbound_match
-from engine.inbound.classifier import match
+from engine.inbound.classifier import match, parse
 from engine.store.db import Database
 from engine.store.models import InboundMessage, Mailbox
 
@@ -296,18 +296,17 @@ _ADDR = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 def headers_only(raw: bytes) -> Classification:
     """Threading tokens and sender from the headers, class `unclassified`. Never raises."""
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        refs = match.id_tokens(str(headers.get("In-Reply-To") or ""))
+        headers = BytesHeaderParser(policy=compat32).parsebytes(parse.bounded(raw))
+        refs = dict.fromkeys(match.id_tokens(str(headers.get("In-Reply-To") or "")))
         for token in reversed(match.id_tokens(str(headers.get("References") or ""))):
-            if token not in refs:
-                refs.append(token)
+            refs.setdefault(token, None)
         sender = _ADDR.search(str(headers.get("From") or ""))
         return Classification(
             kind=InboundClass.UNCLASSIFIED,
             confidence=0.0,
             evidence=("no classifier decision: headers only",),
             message_id=match.normalise_message_id(str(headers.get("Message-ID") or "")),
-            in_reply_to=tuple(refs),
+            in_reply_to=tuple(refs)[: parse.MAX_TOKENS],
             from_address=sender.group(0).lower() if sender else None,
             subject=str(headers.get("Subject") or "") or None,
         )
@@ -319,7 +318,7 @@ def headers_only(raw: bytes) -> Classification:
 
 def header_message_id(raw: bytes) -> str | None:
     try:
-        value = BytesHeaderParser(policy=compat32).parsebytes(raw).get("Message-ID")
+        value = BytesHeaderParser(policy=compat32).parsebytes(parse.bounded(raw)).get("Message-ID")
         return match.normalise_message_id(str(value)) if value else None
     except Exception:
         return None

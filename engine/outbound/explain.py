@@ -14,13 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
+from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
 from engine.errors import NotFound
 from engine.outbound.runtime import Placement, Runtimes, VersionRuntime
 from engine.people import suppression
+from engine.schedule.planner import SendPolicy
 from engine.schedule.planner import explain as explain_slot
 from engine.store.models import (
     Enrollment,
+    Event,
     Mailbox,
     OutboundMessage,
     Prospect,
@@ -52,6 +55,7 @@ class EnrollmentExplanation:
     timezone: str
     next_action: str
     next_at: datetime | None = None  # when the next email goes out, as the tick will decide
+    holidays: str = "none"
     holds: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)  # open non-blocking tasks: they hold nothing
     messages: list[MessageLine] = field(default_factory=list)
@@ -100,9 +104,14 @@ def _one(
         state=e.state,
         reason=e.state_reason,
         step=e.step_id,
-        mailbox=mailbox.name if mailbox else None,
+        mailbox=_sender(session, e, mailbox),
         timezone=f"{placement.tz.key} ({placement.tz_source})",
         next_action="",
+        holidays=_holidays(
+            runtime.spec.schedule.per_prospect_holidays,
+            placement.policy,
+            own=placement.policy is not runtime.policy,
+        ),
         messages=[_line(m) for m in messages],
     )
     if mailbox is not None and mailbox.paused:
@@ -197,3 +206,27 @@ def _version_number(session: Session, version_id: int) -> int:
     """The number users see (`v2`), not the row id."""
     row = session.get(SequenceVersion, version_id)
     return row.version if row is not None else version_id
+
+
+def _holidays(per_prospect: bool, policy: SendPolicy, *, own: bool) -> str:
+    """ "DE-BY (the prospect's own)", "GB (the sequence's)" or "none …"."""
+    region = policy.calendar.region if policy.skip_holidays else None
+    if per_prospect and own:
+        return f"{region or 'none'} (the prospect's own country and region, holidays: prospect)"
+    if per_prospect:
+        where = region or "none"
+        return f"{where} (holidays: prospect, but the prospect's country is unknown: the fallback)"
+    return (
+        f"{region} (the sequence's)" if region else "none (the sequence skips no public holidays)"
+    )
+
+
+def _sender(session: Session, e: Enrollment, mailbox: Mailbox | None) -> str | None:
+    """ "anna (the mailbox of their owner anna)": the choice the enrollment recorded."""
+    if mailbox is None:
+        return None
+    enrolled = session.scalars(
+        select(Event.data).where(Event.enrollment_id == e.id, Event.type == str(EventType.ENROLLED))
+    ).first()
+    why = enrolled.get("why") if isinstance(enrolled, dict) else None
+    return f"{mailbox.name} ({why})" if why else mailbox.name

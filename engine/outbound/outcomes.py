@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.core import person_replies
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.mail.smtp import SendOutcome, SendResult
@@ -187,8 +188,11 @@ def _mark_sent_many(
         by_reply.setdefault((result.code, result.status), []).append(i)
     for (code, status), ids in by_reply.items():
         session.execute(_MARK_SENT, {"ids": ids, "now": now, "code": code, "status": status})
-    enrollment_ids = list({rows[i].enrollment_id for i in marked})
-    session.execute(_NEXT_STEP_FROM_SEND, {"ids": enrollment_ids, "now": now})
+    # A person's reply from the inbox is no step: the sequence does not move on for it.
+    steps = [i for i in marked if not person_replies.is_person_reply(rows[i].step_id)]
+    enrollment_ids = list({rows[i].enrollment_id for i in steps})
+    if enrollment_ids:
+        session.execute(_NEXT_STEP_FROM_SEND, {"ids": enrollment_ids, "now": now})
     for i in marked:
         row = rows[i]
         events.record(
@@ -259,6 +263,8 @@ def mark_sent(session: Session, message: OutboundMessage, at: datetime) -> None:
         session, EventType.MESSAGE_SENT, at, message=message, data={"attempts": message.attempts}
     )
     enrollment = session.get(Enrollment, message.enrollment_id)
+    if person_replies.is_person_reply(message.step_id):
+        return  # a person's reply from the inbox: no step to move on from
     if (
         enrollment is not None
         and enrollment.state in (EnrollmentState.ACTIVE, EnrollmentState.PAUSED)
@@ -284,6 +290,8 @@ def mark_failed(session: Session, message: OutboundMessage, at: datetime, why: s
     message.held_reason = None
     events.record(session, EventType.MESSAGE_FAILED, at, message=message, data={"error": why})
     enrollment = session.get(Enrollment, message.enrollment_id)
+    if person_replies.is_person_reply(message.step_id):
+        return  # the person sees the failure on the message; the sequence is not theirs to pause
     if enrollment is not None and enrollment.state in (
         EnrollmentState.ACTIVE,
         EnrollmentState.WAITING,

@@ -8,13 +8,14 @@ tick, the sender, `simulate` and `explain` all schedule through exactly the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from engine.schedule.calendar import BusinessCalendar
 from engine.schedule.planner import SendPolicy, Slot, add_wait, is_allowed, next_slot
 from engine.schedule.types import Duration
 from engine.schedule.zones import resolve_timezone
@@ -74,6 +75,7 @@ class VersionRuntime:
     spec: SequenceSpec
     renderer: Renderer
     policy: SendPolicy
+    _policies: dict[tuple[str, str | None], SendPolicy] = field(default_factory=dict)
 
     @property
     def steps(self) -> list[Step]:
@@ -90,17 +92,48 @@ class VersionRuntime:
         return None
 
     def placement(self, prospect: Prospect | None, mailbox: Mailbox | None) -> Placement:
-        return self.placement_in(prospect.timezone if prospect is not None else None, mailbox)
+        if prospect is None:
+            return self.placement_in(None, mailbox)
+        return self.placement_in(
+            prospect.timezone,
+            mailbox,
+            country=prospect.country,
+            region=prospect.region,
+            zone_source=prospect.timezone_source,
+        )
 
-    def placement_in(self, prospect_tz: str | None, mailbox: Mailbox | None) -> Placement:
-        """`placement` given only the prospect's time zone (what it reads of the prospect)."""
+    def placement_in(
+        self,
+        prospect_tz: str | None,
+        mailbox: Mailbox | None,
+        *,
+        country: str | None = None,
+        region: str | None = None,
+        zone_source: str | None = None,
+    ) -> Placement:
+        """`placement` given only what it reads of the prospect: zone, country, region."""
         sched = self.spec.schedule
         mailbox_tz = mailbox.timezone if mailbox is not None else None
         if sched.timezone == "prospect":
             tz, source = resolve_timezone(prospect_tz, sched.fallback_timezone, mailbox_tz)
         else:
             tz, source = resolve_timezone(None, sched.timezone, mailbox_tz)
-        return Placement(tz, f"{source} timezone", self.policy)
+        why = f"{source} timezone"
+        if source == "prospect" and zone_source:
+            why += f", {zone_source}"
+        return Placement(tz, why, self.policy_for(country, region))
+
+    def policy_for(self, country: str | None, region: str | None) -> SendPolicy:
+        """The sequence's policy, with the prospect's own holidays under `holidays: prospect`."""
+        if not self.spec.schedule.per_prospect_holidays or not country:
+            return self.policy
+        key = (country, region)
+        policy = self._policies.get(key)
+        if policy is None:
+            calendar = BusinessCalendar.for_place(country, region, self.policy.calendar)
+            policy = replace(self.policy, calendar=calendar)
+            self._policies[key] = policy
+        return policy
 
     def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
         return prospect_context(prospect_fields(prospect), sender_mapping(mailbox))

@@ -33,7 +33,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
-from engine.core import addresses
+from engine.core import addresses, person_replies
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, advance_message
 from engine.core.unsubscribe import make_token
@@ -278,11 +278,13 @@ def claim(
 
 
 class _Recipient(NamedTuple):
-    """What the claim reads of a prospect: the name for To, the zone for the window."""
+    """What the claim reads of a prospect: the name for To, the zone and calendar for the window."""
 
     first_name: str | None
     last_name: str | None
     timezone: str | None
+    country: str | None
+    region: str | None
 
 
 class _EnrollmentState(NamedTuple):
@@ -317,9 +319,14 @@ class _ClaimReads:
             )
         )
         recipients = session.execute(
-            select(Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.timezone).where(
-                Prospect.id.in_(prospect_ids)
-            )
+            select(
+                Prospect.id,
+                Prospect.first_name,
+                Prospect.last_name,
+                Prospect.timezone,
+                Prospect.country,
+                Prospect.region,
+            ).where(Prospect.id.in_(prospect_ids))
         )
         mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
         return cls(
@@ -398,7 +405,11 @@ def _check_one(
     """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
     moved to `sending` by `_mark_sending` with the others)."""
     enrollment = ahead.enrollments[message.enrollment_id]
-    if enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
+    ended = enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED)
+    # A person's answer from the inbox belongs to no step: it goes although the reply that
+    # it answers stopped the sequence (engine.core.person_replies).
+    by_person = person_replies.is_person_reply(message.step_id)
+    if ended and not by_person:
         cancel(session, message, now, f"enrollment {enrollment.state}: {enrollment.state_reason}")
         report.cancelled += 1
         return None
@@ -406,16 +417,23 @@ def _check_one(
     if why is not None:
         reason = f"suppressed ({why})"
         cancel(session, message, now, reason)
-        stopping = session.get(Enrollment, message.enrollment_id)
-        assert stopping is not None
-        move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
+        if not ended:
+            stopping = session.get(Enrollment, message.enrollment_id)
+            assert stopping is not None
+            move(session, stopping, EnrollmentState.STOPPED, now, reason=reason)
         report.cancelled += 1
         return None
     mailbox = ahead.mailboxes[message.mailbox_id]
     recipient = ahead.recipients.get(message.prospect_id)
     runtime = runtimes.get(session, message.version_id)
-    placement = runtime.placement_in(recipient.timezone if recipient else None, mailbox)
-    if not placement.is_allowed(now):
+    placement = (
+        runtime.placement_in(
+            recipient.timezone, mailbox, country=recipient.country, region=recipient.region
+        )
+        if recipient
+        else runtime.placement_in(None, mailbox)
+    )
+    if not by_person and not placement.is_allowed(now):  # a person answers now
         slot = placement.next_slot(now, spread_key=f"{message.enrollment_id}:{message.step_id}")
         local = slot.local.strftime("%Y-%m-%d %H:%M")
         hold(

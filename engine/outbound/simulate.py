@@ -100,6 +100,7 @@ def read_prospects(path: Path) -> tuple[list[dict[str, Any]], list[RowIssue]]:
             continue
         custom = dict(clean.custom)
         fields: dict[str, Any] = {k: clean.values.get(k) or None for k in PROSPECT_COLUMNS}
+        fields["timezone_source"] = clean.values.get("timezone_source")
         fields["email"] = clean.email
         fields["mailbox"] = custom.pop("mailbox", None) or None
         fields["custom"] = custom

@@ -22,7 +22,7 @@ from engine.core import addresses
 from engine.errors import InvalidInput, NotFound
 from engine.people import field_map
 from engine.people.field_map import Target
-from engine.schedule import zones
+from engine.schedule import regions, zone_inference, zone_labels
 
 DELIMITERS = (",", ";", "\t", "|")
 _STRAY = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
@@ -233,6 +233,8 @@ def clean(
         if target.field == "email":
             email_header = header
             values["email"] = value
+        elif target.field == "timezone":
+            _zone_field(value, row, header, issues, values)
         elif target.field is not None:
             cleaned = _clean_field(target.field, value, row, header, issues)
             if cleaned is not None:
@@ -264,6 +266,7 @@ def clean(
             )
         )
         return None, issues
+    _place(values, custom, row, headers, targets, issues)
     return CleanRow(row, address.email, address.key, values, custom), issues
 
 
@@ -286,33 +289,6 @@ def _clean_field(
                 )
             )
         return code
-    if name == "timezone":
-        zone = zones.timezone_name(value)
-        if zone is None:
-            issues.append(
-                RowIssue(
-                    row,
-                    header,
-                    f"{value!r} is not an IANA timezone; imported without one",
-                    "use a name such as Europe/Berlin or America/New_York",
-                    "warning",
-                )
-            )
-        return zone
-    if name == "region":
-        region = value.upper()
-        if len(region) > 16:
-            issues.append(
-                RowIssue(
-                    row,
-                    header,
-                    f"{value!r} is not a region code; imported without a region",
-                    "use the subdivision code, e.g. BY for Bavaria",
-                    "warning",
-                )
-            )
-            return None
-        return region.split("-")[-1]  # "DE-BY" -> "BY"
     limit = _FIELD_LIMITS.get(name)
     if limit is not None and len(value) > limit:
         issues.append(
@@ -326,3 +302,99 @@ def _clean_field(
         )
         value = value[:limit]
     return value
+
+
+INFERRED = "inferred from "  # how an inferred zone's source starts (vs "Timezone column")
+
+# A city column (any header ending in "city", or the German/French/Spanish word), kept as a
+# custom field; it only decides a time zone where the country has several.
+_CITY = re.compile(r"(^|_)city(_town)?$|^(ort|stadt|ville|ciudad|citta)$")
+
+
+def _zone_field(
+    value: str, row: int, header: str, issues: list[RowIssue], values: dict[str, str]
+) -> None:
+    """A timezone column: IANA names, HubSpot/Salesforce labels, Windows zone names."""
+    label = zone_labels.read(value)
+    if label is None:
+        offset = zone_labels.is_bare_offset(value)
+        issues.append(
+            RowIssue(
+                row,
+                header,
+                f"{value!r} is "
+                + (
+                    "only a UTC offset (it does not say when clocks change)"
+                    if offset
+                    else "not a timezone we know"
+                )
+                + "; imported without one, so the country and region decide",
+                "use a name such as Europe/Berlin or America/New_York",
+                "warning",
+            )
+        )
+        return
+    values["timezone"] = label.zone
+    values["timezone_source"] = (
+        f"{header} column" if label.how == "IANA name" else f"{header} column ({label.how})"
+    )
+
+
+def _place(
+    values: dict[str, str],
+    custom: dict[str, Any],
+    row: int,
+    headers: list[str],
+    targets: list[Target],
+    issues: list[RowIssue],
+) -> None:
+    """Region to ISO 3166-2, then a zone from country/region/city when none was given."""
+    country = values.get("country")
+    raw_region = values.pop("region", None)
+    region = None
+    if raw_region:
+        region = regions.read(country, raw_region)
+        header = next(h for h, t in zip(headers, targets, strict=False) if t.field == "region")
+        if region is None:
+            where = f"of {country}" if country else "(the row has no country)"
+            hint = ", ".join(regions.names(country, 4)) if country else "DE-BY, US-CA"
+            issues.append(
+                RowIssue(
+                    row,
+                    header,
+                    f"{raw_region!r} is not a region {where} we know; imported without a region",
+                    f"use an ISO 3166-2 code or name, e.g. {hint}",
+                    "warning",
+                )
+            )
+        else:
+            values.setdefault("country", region.country)
+            country = region.country
+            values["region"] = region.short
+    if "timezone" in values or not country:
+        return
+    city = next((str(v) for k, v in custom.items() if _CITY.search(k) and v), None)
+    guess = zone_inference.infer(country, region.code if region else None, city)
+    if guess is not None:
+        values["timezone"] = guess.zone
+        values["timezone_source"] = (
+            INFERRED
+            + {
+                "country": f"country {country}",
+                "region": f"region {region.code if region else ''}",
+                "city": f"city {city}, {country}",
+                "country, main zone": f"the main zone of {country}",
+            }[guess.source]
+        )
+        return
+    if zone_inference.zone_count(country) > 1:
+        issues.append(
+            RowIssue(
+                row,
+                None,
+                f"{country} has several time zones and the row says no region or city; "
+                "imported without a timezone (the sequence's fallback applies)",
+                "add a timezone, state/region or city column",
+                "warning",
+            )
+        )

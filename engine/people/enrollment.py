@@ -110,6 +110,45 @@ def _first_step_id(spec: dict[str, Any]) -> str | None:
     return str(first["id"]) if isinstance(first, dict) and first.get("id") else None
 
 
+def _owned(session: Session) -> list[Mailbox]:
+    """Unpaused mailboxes that belong to a user (`mailboxes: owner` picks among them)."""
+    stmt = select(Mailbox).where(Mailbox.paused.is_(False), Mailbox.owner.is_not(None))
+    return list(session.scalars(stmt.order_by(Mailbox.name)))
+
+
+def _choose(
+    session: Session, prospect: Prospect, candidates: list[Mailbox], load: dict[int, int]
+) -> tuple[Mailbox, str]:
+    """The sender for `prospect` among `candidates`, and why (kept on the enrolled event).
+
+    1. the mailbox that emailed this person before (one person, one sender);
+    2. the mailbox of a colleague at the same company (one company, one sender);
+    3. the least busy one.
+    """
+    before = _sticky(session, prospect.id, candidates)
+    if before is not None:
+        return before, "the mailbox that emailed them before"
+    if prospect.account_id is not None:
+        by_id = {m.id: m for m in candidates}
+        colleague = session.scalars(
+            select(Enrollment.mailbox_id)
+            .join(Prospect, Prospect.id == Enrollment.prospect_id)
+            .where(
+                Prospect.account_id == prospect.account_id,
+                Prospect.id != prospect.id,
+                Enrollment.mailbox_id.in_(list(by_id)),
+            )
+            .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
+            .limit(1)
+        ).first()
+        if colleague is not None:
+            return by_id[colleague], "the sender of a colleague at the same company"
+    chosen = min(candidates, key=lambda m: (load.get(m.id, 0), m.name))
+    if chosen.owner and chosen.owner == prospect.owner:
+        return chosen, f"the mailbox of their owner {chosen.owner}"
+    return chosen, "the least busy mailbox of the pool"
+
+
 def _pool(session: Session, spec: dict[str, Any], forced: str | None) -> list[Mailbox]:
     """The mailboxes this sequence may send from: its `mailboxes` list, else all; unpaused."""
     stmt = select(Mailbox).where(Mailbox.paused.is_(False)).order_by(Mailbox.name)
@@ -154,7 +193,8 @@ def enroll(
     if step_id is None:
         raise InvalidInput(f"sequence {key!r} version {version.version} has no steps")
     pool = _pool(session, spec, mailbox)
-    load = _live_load(session, [m.id for m in pool])
+    owned = _owned(session) if spec.get("sender") == "owner" else []
+    load = _live_load(session, [m.id for m in [*pool, *owned]])
     result = EnrollResult(sequence=key, version=version.version)
 
     def refuse(email: str, reason: str, fix: str, prospect: Prospect | None = None) -> None:
@@ -210,6 +250,20 @@ def enroll(
                 prospect,
             )
             continue
+        candidates = pool
+        if spec.get("sender") == "owner" and not mailbox:
+            candidates = [m for m in owned if m.owner and m.owner == prospect.owner]
+            if not candidates:
+                refuse(
+                    email,
+                    f"the sequence sends from the owner's mailbox and the owner "
+                    f"{prospect.owner or '(none)'} has no unpaused mailbox",
+                    "give them one: kadenz mailbox update NAME --owner USER, or set the "
+                    "prospect's owner (import with an owner column)",
+                    prospect,
+                )
+                continue
+        chosen, why = _choose(session, prospect, candidates, load)
         missing = check_variables(version, prospect)
         if missing:
             # DESIGN invariant 5: the enrollment pauses at the step that needs the data, with
@@ -224,9 +278,6 @@ def enroll(
                     "the template a default",
                 )
             )
-        chosen = _sticky(session, prospect.id, pool) or min(
-            pool, key=lambda m: (load.get(m.id, 0), m.name)
-        )
         load[chosen.id] = load.get(chosen.id, 0) + 1
         row = Enrollment(
             prospect_id=prospect.id,
@@ -247,7 +298,11 @@ def enroll(
         session.add(row)
         session.flush()
         events.record(
-            session, EventType.ENROLLED, at, enrollment=row, data={"mailbox": chosen.name}
+            session,
+            EventType.ENROLLED,
+            at,
+            enrollment=row,
+            data={"mailbox": chosen.name, "why": why},
         )
         result.enrolled.append((prospect.email or email, chosen.name))
     return result

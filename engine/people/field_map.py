@@ -117,6 +117,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "billingcountry",
         "personcountry",
         "land",
+        "addresscountry",
+        "organizationaddresscountry",  # Pipedrive
+        "personaddresscountry",
     ),
     "region": (
         "state",
@@ -126,6 +129,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "mailingstate",
         "mailingstateprovince",
         "bundesland",
+        "province",
+        "addressstate",
+        "addressstatecounty",
+        "organizationaddressstatecounty",  # Pipedrive
+        "personaddressstatecounty",
     ),
     "owner": ("owner", "contactowner", "ownername", "personowner", "leadowner"),
     "full_name": ("name", "fullname", "contactname", "personname", "contact"),

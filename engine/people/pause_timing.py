@@ -34,6 +34,8 @@ def calendar_for(
     """The sequence's holidays (schedule.holidays), else the prospect's country/region."""
     schedule = spec.get("schedule")
     region = schedule.get("holidays") if isinstance(schedule, dict) else None
+    if region == "prospect":  # `holidays: prospect`: the person's own calendar
+        region = None
     if not isinstance(region, str):
         prospect = session.get(Prospect, enrollment.prospect_id)
         if prospect is not None and prospect.country:

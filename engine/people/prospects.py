@@ -20,14 +20,24 @@ from engine.clock import Clock
 from engine.core import addresses
 from engine.core.events import EventType
 from engine.errors import NotFound
-from engine.people import csv_import, field_map
+from engine.people import csv_import, field_map, users
 from engine.people.csv_import import CleanRow, RowIssue
 from engine.store import bulk
 from engine.store.db import Database
-from engine.store.models import Account, Event, Prospect, Suppression
+from engine.store.models import Account, Event, Prospect, Suppression, User
 
 BATCH_SIZE = 2000
-_COLUMNS = ("first_name", "last_name", "company", "title", "phone", "timezone", "country", "region")
+_COLUMNS = (
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "timezone",
+    "timezone_source",
+    "country",
+    "region",
+)
 
 
 @dataclass(slots=True)
@@ -63,6 +73,7 @@ def import_csv(
     clock: Clock,
     mapping: str | None = None,
     owner: str | None = None,
+    create_owners: bool = False,
     check_dns: bool = False,
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
@@ -70,9 +81,14 @@ def import_csv(
 ) -> ImportReport:
     """Import (upsert) prospects from a CSV; bad rows are reported, good rows imported.
 
-    `progress(done, total)` is called after each batch with counts of records.
+    `progress(done, total)` is called after each batch with counts of records. Owners (the
+    column, or `owner` for the whole file) are matched to users (engine.people.users); an
+    unknown one is a row warning, or a new user with `create_owners`.
     """
     source = csv_import.open_csv(path, field_map.parse_map(mapping))
+    owners = _Owners(db, clock.now(), create=create_owners and not dry_run)
+    if owner:
+        owner = owners.forced(owner)
     report = ImportReport(
         path=str(path),
         encoding=source.encoding,
@@ -107,6 +123,8 @@ def import_csv(
                 seen[clean.email_key] = row
                 if owner:
                     clean.values["owner"] = owner
+                else:
+                    owners.resolve(clean, source, report)
                 batch.append(clean)
         if len(batch) >= batch_size:
             _write_batch(db, batch, report, clock.now())
@@ -186,6 +204,9 @@ def _merged(row: CleanRow, old: Any, accounts: dict[str, int]) -> dict[str, Any]
         value = row.values.get(column)
         new[column] = value if value is not None else (getattr(old, column) if old else None)
     new["custom"] = {**(old.custom if old is not None and old.custom else {}), **row.custom}
+    if old is not None and old.timezone and _inferred(new) and not _inferred_row(old):
+        # A zone someone gave (a column, the API) beats one guessed from the country.
+        new["timezone"], new["timezone_source"] = old.timezone, old.timezone_source
     account_id = accounts.get(row.domain)
     new["account_id"] = account_id if account_id is not None else (old.account_id if old else None)
     return new
@@ -305,3 +326,71 @@ def _key(email: str) -> str:
         return addresses.normalise(email).key
     except addresses.InvalidAddress:
         return addresses.key_of(email)
+
+
+def _inferred(values: dict[str, Any]) -> bool:
+    return str(values.get("timezone_source") or "").startswith(csv_import.INFERRED)
+
+
+def _inferred_row(row: Any) -> bool:
+    return str(row.timezone_source or "").startswith(csv_import.INFERRED)
+
+
+class _Owners:
+    """Owner names of an import, read as users (while the workspace has any)."""
+
+    def __init__(self, db: Database, at: datetime, *, create: bool) -> None:
+        self.db, self.at, self.create = db, at, create
+        with db.session() as session:
+            self.directory = users.Directory.load(session)
+        self.made: dict[str, str] = {}
+
+    def forced(self, text: str) -> str:
+        """`--owner` for the whole file must be a user, once there are users."""
+        if not self.directory:
+            return text
+        found = self.directory.match(text)
+        if found is None:
+            raise NotFound(f"--owner {text!r} is not a user (see: kadenz user list)")
+        return found.name
+
+    def resolve(self, clean: CleanRow, source: csv_import.CsvSource, report: ImportReport) -> None:
+        text = clean.values.get("owner")
+        if not text or (not self.directory and not self.create):
+            return
+        found = self.directory.match(text) if self.directory else None
+        if found is not None:
+            clean.values["owner"] = found.name
+            return
+        key = users.fold(text)
+        if self.create:
+            if key not in self.made:
+                with self.db.session() as session:
+                    made = users.add(
+                        session, _free_handle(session, text), full_name=text, at=self.at
+                    )
+                    self.made[key] = made.name
+                    self.directory = users.Directory.load(session)
+            clean.values["owner"] = self.made[key]
+            return
+        header = next((h for h, t in source.mapping if t == "owner"), None)
+        clean.values.pop("owner", None)
+        clean.custom["owner_as_exported"] = text
+        report.issues.append(
+            RowIssue(
+                clean.row,
+                header,
+                f"owner {text!r} is not a user; imported without an owner "
+                "(kept as custom.owner_as_exported)",
+                f'add them: kadenz user add NAME --name "{text}", or import with --create-owners',
+                "warning",
+            )
+        )
+
+
+def _free_handle(session: Session, text: str) -> str:
+    base = users.handle_for(text)
+    name, n = base, 2
+    while session.scalars(select(User.id).where(User.name == name)).first() is not None:
+        name, n = f"{base}-{n}", n + 1
+    return name

@@ -19,7 +19,7 @@ from engine.workspace.sequences import version_spec
 MEETING_BOOKED = "meeting_booked"
 
 
-def _stops_on_meeting(session: Session, enrollment: Enrollment) -> bool:
+def stops_on_meeting(session: Session, enrollment: Enrollment) -> bool:
     if enrollment.state not in LIVE_ENROLLMENT_STATES:
         return False
     version = session.get(SequenceVersion, enrollment.version_id)
@@ -66,7 +66,7 @@ def complete_task(
             prospect_id=task.prospect_id,
             data={"by": by} if by else {},  # the CLI does not know who is typing
         )
-        if enrollment is not None and _stops_on_meeting(session, enrollment):
+        if enrollment is not None and stops_on_meeting(session, enrollment):
             # The point of the sequence is reached: no breakup email after a booked meeting.
             lifecycle.stop(session, enrollment, reason=f"meeting booked (task {task.id})", at=at)
             return task

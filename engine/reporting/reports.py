@@ -6,9 +6,11 @@ reply, `report_facts`) after bringing them up to date with `refresh_rollups`.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -22,6 +24,8 @@ from engine.store.models import Mailbox, ReportFact, ReportRollup, Sequence, Seq
 GroupBy = Literal["sequence", "version", "step", "variant", "mailbox", "owner", "week"]
 GROUPINGS: tuple[str, ...] = ("sequence", "version", "step", "variant", "mailbox", "owner", "week")
 
+DATE_BASES = ("event", "send")
+
 COLUMNS = (
     "group",
     "enrolled",
@@ -31,6 +35,8 @@ COLUMNS = (
     "bounce_rate",
     "replied",
     "reply_rate",
+    "reply_rate_low",
+    "reply_rate_high",
     "positive",
     "positive_rate",
     "opted_out",
@@ -63,6 +69,15 @@ class ReportRow:
         return metrics.rate(self.replied, self.delivered)
 
     @property
+    def reply_rate_low(self) -> float | None:
+        """Lower end of the reply rate's 95 % Wilson interval (None with nothing delivered)."""
+        return metrics.wilson_interval(self.replied, self.delivered)[0] if self.delivered else None
+
+    @property
+    def reply_rate_high(self) -> float | None:
+        return metrics.wilson_interval(self.replied, self.delivered)[1] if self.delivered else None
+
+    @property
     def positive_rate(self) -> float | None:
         return metrics.rate(self.positive, self.delivered)
 
@@ -74,6 +89,61 @@ class ReportRow:
         return {name: getattr(self, name) for name in COLUMNS}
 
 
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    """Which facts a report counts. Dates are UTC days, both ends included.
+
+    `dates="event"` counts the facts that happened in the range (a reply on 3 March counts in
+    March, whenever its email went out); `dates="send"` counts everything that ever happened
+    to the enrollments first emailed in the range (a cohort: March's sends and all their
+    replies). The other fields keep one value of a dimension: a sequence key, an owner, a
+    mailbox name, a step id, a variant.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    dates: str = "event"
+    sequence: str | None = None
+    owner: str | None = None
+    mailbox: str | None = None
+    step: str | None = None
+    variant: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.dates not in DATE_BASES:
+            raise InvalidInput(f"dates {self.dates!r} is not event or send")
+        if self.since and self.until and self.until < self.since:
+            raise InvalidInput(
+                f"until {self.until.isoformat()} is before since {self.since.isoformat()}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+            "dates": self.dates,
+            "sequence": self.sequence,
+            "owner": self.owner,
+            "mailbox": self.mailbox,
+            "step": self.step,
+            "variant": self.variant,
+        }
+
+    def describe(self) -> str:
+        """ "sent 2026-03-01…2026-03-31, owner anna" — for titles; "" when nothing is set."""
+        parts = []
+        if self.since or self.until:
+            verb = "sent" if self.dates == "send" else "events"
+            start = self.since.isoformat() if self.since else "…"
+            end = self.until.isoformat() if self.until else "…"
+            parts.append(f"{verb} {start} to {end}")
+        for name in ("owner", "mailbox", "step", "variant"):
+            value = getattr(self, name)
+            if value:
+                parts.append(f"{name} {value}")
+        return ", ".join(parts)
+
+
 @dataclass(slots=True)
 class Report:
     by: str
@@ -82,12 +152,23 @@ class Report:
     rows: list[ReportRow] = field(default_factory=list)
     total: ReportRow | None = None
     definitions: dict[str, str] = field(default_factory=lambda: dict(metrics.DEFINITIONS))
+    filters: ReportFilter = field(default_factory=ReportFilter)
+
+    def as_csv(self) -> str:
+        """The rows and the total as CSV, one column per COLUMNS entry (`--format csv`)."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        for row in [*self.rows, *([self.total] if self.total else [])]:
+            writer.writerow(row.as_dict())
+        return buffer.getvalue()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "by": self.by,
             "sequence": self.sequence,
             "since": self.since.isoformat() if self.since else None,
+            "filters": self.filters.as_dict(),
             "columns": list(COLUMNS),
             "rows": [r.as_dict() for r in self.rows],
             "total": self.total.as_dict() if self.total else None,
@@ -101,17 +182,21 @@ def build_report(
     by: str = "sequence",
     sequence: str | None = None,
     since: date | None = None,
+    filters: ReportFilter | None = None,
 ) -> Report:
-    """The report grouped `by` one dimension (see GROUPINGS), optionally for one sequence."""
+    """The report grouped `by` one dimension (see GROUPINGS), narrowed by `filters`."""
     if by not in GROUPINGS:
         raise InvalidInput(
             f"--by {by!r} is not a report grouping (use one of: {', '.join(GROUPINGS)})"
         )
-    sequence_id = _sequence_id(session, sequence) if sequence else None
+    f = filters or ReportFilter()
+    if sequence is not None or since is not None:
+        f = replace(f, sequence=sequence or f.sequence, since=since or f.since)
+    where = _Where.of(session, f)
     per_step = by in ("step", "variant")
-    counts = _counts(session, by, sequence_id, since)
-    medians = _median_hours(session, by, sequence_id, since)
-    namer = _namer(session, by, with_sequence=sequence is None)
+    counts = _counts(session, by, where)
+    medians = _median_hours(session, by, where)
+    namer = _namer(session, by, with_sequence=f.sequence is None)
     order = _step_order(session) if per_step else {}
 
     def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -126,7 +211,7 @@ def build_report(
     ]
     total_counts: dict[str, int] = defaultdict(int)
     if per_step:  # a prospect reached by two steps is still one prospect in the total
-        overall = _counts(session, "sequence", sequence_id, since)
+        overall = _counts(session, "sequence", where)
         for c in overall.values():
             for metric, n in c.items():
                 total_counts[metric] += n
@@ -134,9 +219,64 @@ def build_report(
         for c in counts.values():
             for metric, n in c.items():
                 total_counts[metric] += n
-    all_median = _median_hours(session, None, sequence_id, since).get(())
+    all_median = _median_hours(session, None, where).get(())
     total = _row("total", (), total_counts, all_median, per_step=False)
-    return Report(by=by, sequence=sequence, since=since, rows=rows, total=total)
+    return Report(by=by, sequence=f.sequence, since=f.since, rows=rows, total=total, filters=f)
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A ReportFilter resolved to ids, as conditions on a rollup or fact table."""
+
+    f: ReportFilter
+    sequence_id: int | None
+    mailbox_id: int | None
+
+    @classmethod
+    def of(cls, session: Session, f: ReportFilter) -> _Where:
+        sequence_id = _sequence_id(session, f.sequence) if f.sequence else None
+        mailbox_id = None
+        if f.mailbox:
+            mailbox_id = session.scalars(
+                select(Mailbox.id).where(Mailbox.name == f.mailbox)
+            ).first()
+            if mailbox_id is None:
+                raise NotFound(f"mailbox {f.mailbox!r} does not exist (see `kadenz mailbox list`)")
+        return cls(f, sequence_id, mailbox_id)
+
+    @property
+    def cohort(self) -> bool:
+        return self.f.dates == "send" and bool(self.f.since or self.f.until)
+
+    def conditions(self, model: type[ReportRollup] | type[ReportFact]) -> list[Any]:
+        out: list[Any] = []
+        if self.sequence_id is not None:
+            out.append(model.sequence_id == self.sequence_id)
+        if self.mailbox_id is not None:
+            out.append(model.mailbox_id == self.mailbox_id)
+        if self.f.owner:
+            out.append(model.owner == self.f.owner)
+        if self.f.step:
+            out.append(model.step_id == self.f.step)
+        if self.f.variant:
+            out.append(model.variant == self.f.variant)
+        if self.cohort:
+            assert model is ReportFact  # a cohort is made of enrollments: facts only
+            first_sent = select(ReportFact.enrollment_id).where(
+                ReportFact.metric == metrics.CONTACTED, *self._days(ReportFact)
+            )
+            out.append(ReportFact.enrollment_id.in_(first_sent))
+        else:
+            out.extend(self._days(model))
+        return out
+
+    def _days(self, model: type[ReportRollup] | type[ReportFact]) -> list[Any]:
+        out: list[Any] = []
+        if self.f.since is not None:
+            out.append(model.day >= self.f.since)
+        if self.f.until is not None:
+            out.append(model.day <= self.f.until)
+        return out
 
 
 def _row(
@@ -179,17 +319,23 @@ def _week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _counts(
-    session: Session, by: str, sequence_id: int | None, since: date | None
-) -> dict[tuple[Any, ...], dict[str, int]]:
-    cols = _group_columns(ReportRollup, by)
-    stmt = select(*cols, ReportRollup.metric, func.sum(ReportRollup.count)).group_by(
-        *cols, ReportRollup.metric
-    )
-    if sequence_id is not None:
-        stmt = stmt.where(ReportRollup.sequence_id == sequence_id)
-    if since is not None:
-        stmt = stmt.where(ReportRollup.day >= since)
+def _counts(session: Session, by: str, where: _Where) -> dict[tuple[Any, ...], dict[str, int]]:
+    # Rollups are the facts counted per day: the fast path. A send-date cohort needs to know
+    # which enrollment each fact belongs to, so it counts the facts themselves.
+    if where.cohort:
+        cols = _group_columns(ReportFact, by)
+        stmt = (
+            select(*cols, ReportFact.metric, func.count())
+            .where(*where.conditions(ReportFact))
+            .group_by(*cols, ReportFact.metric)
+        )
+    else:
+        cols = _group_columns(ReportRollup, by)
+        stmt = (
+            select(*cols, ReportRollup.metric, func.sum(ReportRollup.count))
+            .where(*where.conditions(ReportRollup))
+            .group_by(*cols, ReportRollup.metric)
+        )
     out: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in session.execute(stmt):
         *key, metric, total = tuple(row)
@@ -202,14 +348,11 @@ def _counts(
 
 
 def _median_hours(
-    session: Session, by: str | None, sequence_id: int | None, since: date | None
+    session: Session, by: str | None, filters: _Where
 ) -> dict[tuple[Any, ...], float | None]:
     cols = _group_columns(ReportFact, by)
     where = [ReportFact.metric == metrics.REPLIED, ReportFact.value.is_not(None)]
-    if sequence_id is not None:
-        where.append(ReportFact.sequence_id == sequence_id)
-    if since is not None:
-        where.append(ReportFact.day >= since)
+    where.extend(filters.conditions(ReportFact))
     hours = ReportFact.value / 3600.0
     if session.get_bind().dialect.name == "postgresql":
         # In the database: a big log has hundreds of thousands of replies to sort.

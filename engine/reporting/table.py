@@ -13,8 +13,9 @@ def _pct(value: float | None) -> str:
 
 def report_table(result: reports.Report) -> Table:
     title = f"Report by {result.by}" + (f" — {result.sequence}" if result.sequence else "")
-    if result.since:
-        title += f" since {result.since.isoformat()}"
+    narrowed = result.filters.describe()
+    if narrowed:
+        title += f" ({narrowed})"
     table = Table(title=title, show_footer=False)
     for name in (
         "",

@@ -96,6 +96,25 @@ class BusinessCalendar:
         country, subdiv = _parse_region(region) if region and region.strip() else (None, None)
         return cls(country, subdiv, frozenset(extra), frozenset(workdays))
 
+    @classmethod
+    def for_place(
+        cls,
+        country: str | None,
+        subdiv: str | None,
+        fallback: BusinessCalendar,
+    ) -> BusinessCalendar:
+        """A person's own calendar (`holidays: prospect`): their country and, when the
+        `holidays` package knows it, their region; `fallback` when it knows neither."""
+        if not country:
+            return fallback
+        for region in ((f"{country}-{subdiv}",) if subdiv else ()) + (country,):
+            try:
+                found, part = _parse_region(region)
+            except ValueError:
+                continue
+            return cls(found, part, fallback.extra_holidays, fallback.workdays)
+        return fallback
+
     @property
     def region(self) -> str | None:
         """ "DE-BY", "US" or None: how holidays are labelled in explanations."""

@@ -45,6 +45,9 @@ class _Model(BaseModel):
 # --- schedule ----------------------------------------------------------------------------
 
 
+PROSPECT_HOLIDAYS = "prospect"  # `holidays: prospect`: each prospect's own calendar
+
+
 class ScheduleSpec(_Model):
     """When steps may run, in local time."""
 
@@ -56,8 +59,11 @@ class ScheduleSpec(_Model):
     """Weekly send window, local time. Default `Mon-Fri 09:00-17:00` unless `cron` is given."""
     cron: str | None = Field(default=None, examples=["*/10 9-16 * * mon-fri"])
     """Alternative to `window`: a 5-field cron expression of allowed minutes, local time."""
-    holidays: str | None = Field(default=None, examples=["DE-BY", "US", "GB-ENG"])
-    """Public holidays to skip: country, optionally with region (`holidays` package codes)."""
+    holidays: str | None = Field(default=None, examples=["DE-BY", "US", "GB-ENG", "prospect"])
+    """Public holidays to skip: country, optionally with region (`holidays` package codes),
+    or `prospect`: each prospect's own country and region (see `fallback_holidays`)."""
+    fallback_holidays: str | None = Field(default=None, examples=["DE", "GB-ENG"])
+    """With `holidays: prospect`: the calendar of prospects whose country is unknown."""
     extra_holidays: list[date] = Field(default_factory=list, examples=[["2026-12-24"]])
     """Additional dates to skip (company days off)."""
     skip_holidays: bool = True
@@ -90,6 +96,13 @@ class ScheduleSpec(_Model):
     @field_validator("holidays")
     @classmethod
     def _holidays(cls, value: str | None) -> str | None:
+        if value is None or value == PROSPECT_HOLIDAYS:
+            return value
+        return t.check_holiday_region(value)
+
+    @field_validator("fallback_holidays")
+    @classmethod
+    def _fallback_holidays(cls, value: str | None) -> str | None:
         return None if value is None else t.check_holiday_region(value)
 
     @model_validator(mode="after")
@@ -103,15 +116,25 @@ class ScheduleSpec(_Model):
     def send_policy(self) -> SendPolicy:
         """The scheduler's policy: window, business calendar (holidays + extra days)."""
         window, _, extra = self.policy_parts()
-        calendar = BusinessCalendar.from_region(self.holidays, extra)
+        calendar = BusinessCalendar.from_region(self.fixed_holidays, extra)
         return SendPolicy(window=window, calendar=calendar, skip_holidays=self.skip_holidays)
+
+    @property
+    def per_prospect_holidays(self) -> bool:
+        return self.holidays == PROSPECT_HOLIDAYS
+
+    @property
+    def fixed_holidays(self) -> str | None:
+        """The one calendar of the sequence (the fallback one with `holidays: prospect`)."""
+        return self.fallback_holidays if self.per_prospect_holidays else self.holidays
 
     def policy_parts(self) -> tuple[Window, str | None, tuple[date, ...]]:
         """(parsed window, holiday region or None when skipping is off, extra days off)."""
         window: Window = (
             CronWindow.parse(self.cron) if self.cron else WeeklyWindow.parse(self.window or "")
         )
-        return window, self.holidays if self.skip_holidays else None, tuple(self.extra_holidays)
+        holidays = self.fixed_holidays if self.skip_holidays else None
+        return window, holidays, tuple(self.extra_holidays)
 
 
 # --- steps -------------------------------------------------------------------------------
@@ -439,7 +462,18 @@ class SequenceSpec(_Model):
     name: str = Field(examples=["SaaS founders — Q1"])
     description: str | None = None
     mailboxes: list[str] = Field(default_factory=list, examples=[["anna", "ben"]])
-    """Sender pool by mailbox name (a prospect sticks to one). Empty: any mailbox."""
+    """Sender pool by mailbox name (a prospect sticks to one). Empty: any mailbox.
+    `mailboxes: owner` sends each prospect's emails from their owner's mailbox."""
+    sender: Literal["pool", "owner"] = "pool"
+    """`owner`: from a mailbox of the prospect's owner (set by `mailboxes: owner`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_sender(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("mailboxes") == "owner":
+            return {**data, "mailboxes": [], "sender": "owner"}
+        return data
+
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
     stop_on: list[StopOn] = Field(
         default_factory=lambda: [StopOn.REPLY, StopOn.BOUNCE, StopOn.UNSUBSCRIBE]

@@ -10,12 +10,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import ConfigError
+from engine.store import bi_views
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -90,10 +93,17 @@ class Database:
         with self.engine.begin() as conn:
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
+            migrating = _pending(cfg, conn)
+            if migrating:
+                # The BI views are derived: off while the tables change, back once at head.
+                bi_views.drop(conn)
             command.upgrade(cfg, revision)
+            if revision == "head" and (migrating or not bi_views.up_to_date(conn)):
+                bi_views.create(conn)
 
     def downgrade(self, revision: str) -> None:
         with self.engine.begin() as conn:
+            bi_views.drop(conn)
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, revision)
@@ -110,3 +120,10 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+def _pending(cfg: Config, conn: Connection) -> bool:
+    """Whether the database is behind the migration scripts' head(s)."""
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    current = set(MigrationContext.configure(conn).get_current_heads())
+    return current != heads

@@ -38,6 +38,7 @@ class MailboxSettings:
     min_gap_seconds: int | None = None
     timezone: str | None = None
     signature: str | None = None
+    owner: str | None = None  # the user who sends from it ("" clears); checked by the caller
 
 
 def check_url(url: str, option: str) -> str:
@@ -93,6 +94,8 @@ def _validated(s: MailboxSettings) -> dict[str, Any]:
         values["timezone"] = zone
     if s.signature is not None:
         values["signature"] = s.signature
+    if s.owner is not None:
+        values["owner"] = s.owner.strip() or None
     return values
 
 

@@ -439,3 +439,19 @@ def _original_id(raw: bytes) -> str | None:
 def _address(text: str) -> str | None:
     found = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)
     return found.group(0).lower() if found else None
+
+
+def unsubscribe_mail(
+    sender: str, *, at: datetime, subject: str = "unsubscribe", body: str = ""
+) -> bytes:
+    """What a mail client sends for our `List-Unsubscribe: <mailto:…?subject=unsubscribe>`
+    (RFC 2369, RFC 6068): a new message to the mailbox's address, the URL's subject, no
+    thread headers, usually an empty body."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "anna@kadenz.example"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(at)
+    msg["Message-ID"] = make_msgid(domain="mx.acme.example")
+    msg.set_content(body)
+    return msg.as_bytes()

@@ -10,12 +10,35 @@ mailing a dead address.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
-from engine.core.classification import BOUNCE_CLASSES, Classification, InboundClass
-from engine.inbound.classifier import arf, autoreply, bounce_reasons, dates, dsn, listserver, reply
-from engine.inbound.classifier.parse import Parsed, addresses_in, angle_tokens, parse
+from engine.core.classification import (
+    BOUNCE_CLASSES,
+    AutoReplyKind,
+    Classification,
+    InboundClass,
+)
+from engine.inbound.classifier import (
+    arf,
+    autoreply,
+    bounce_reasons,
+    dates,
+    dsn,
+    listserver,
+    reply,
+    transcript,
+)
+from engine.inbound.classifier.parse import (
+    MAX_PARTS,
+    MAX_TOKENS,
+    Parsed,
+    addresses_in,
+    angle_tokens,
+    parse,
+)
 
 _HEADER_NAMES = frozenset({"from", "subject", "date", "message-id"})
 _DELIVERED_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
@@ -30,9 +53,38 @@ def classify(raw: bytes) -> Classification:
         data = bytes(raw)
         if not data.strip():
             return _unclassified("empty message")
-        return _classify(parse(data))
+        parsed = parse(data)
+        inner = _wrapped_report(parsed)
+        if inner is not None:
+            # A gateway re-sent a delivery report as an attachment: read the report itself.
+            parsed = parse(inner.as_bytes())
+            parsed.limits.insert(0, "read the delivery report attached by a mail gateway")
+        result = _classify(parsed)
+        if parsed.limits:
+            # Say what was left unread: a verdict on a bounded read is still a verdict.
+            evidence = (*result.evidence, *(f"input bounded: {x}" for x in parsed.limits))
+            result = dataclasses.replace(result, evidence=evidence)
+        return result
     except Exception as exc:  # the contract: never raise, keep the message for a human
         return _unclassified(f"classifier error: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _wrapped_report(parsed: Parsed) -> Message | None:
+    """The multipart/report a mail system attached whole (a gateway re-wrapping a DSN)."""
+    if parsed.status_text or not dsn.from_daemon(parsed.headers):
+        return None
+    for index, part in enumerate(parsed.message.walk()):
+        if index > MAX_PARTS:
+            break
+        payload = part.get_payload() if part.get_content_type() == "message/rfc822" else None
+        if (
+            isinstance(payload, list)
+            and payload
+            and isinstance(payload[0], Message)
+            and payload[0].get_content_type() == "multipart/report"
+        ):
+            return payload[0]
+    return None
 
 
 def _unclassified(why: str, **threading: object) -> Classification:
@@ -47,17 +99,18 @@ def _unclassified(why: str, **threading: object) -> Classification:
 def _threading(parsed: Parsed) -> dict[str, object]:
     h = parsed.headers
     message_ids = angle_tokens(h.get("message-id", ""))
-    tokens: list[str] = []
+    tokens: dict[str, None] = {}  # ordered and linear: a set would lose the order
     for name in ("in-reply-to", "references"):
         values = angle_tokens(h.get(name, ""))
         if name == "references":
             values.reverse()  # References lists oldest first; we want newest first
-        tokens.extend(t for t in values if t not in tokens)
+        for token in values:
+            tokens.setdefault(token, None)
     from_pairs = getaddresses([h.get("from", "")])
     from_address = next((addr.lower() for _, addr in from_pairs if "@" in addr), None)
     return {
         "message_id": message_ids[0] if message_ids else None,
-        "in_reply_to": tuple(tokens),
+        "in_reply_to": tuple(tokens)[:MAX_TOKENS],
         "original_message_id": _original_message_id(parsed),
         "from_address": from_address,
         "subject": h.get("subject") or None,
@@ -96,6 +149,17 @@ def _classify(parsed: Parsed) -> Classification:
             evidence=tuple(feedback.evidence),
             recipients=tuple(feedback.recipients),
             extra={"feedback_type": feedback.feedback_type},
+            **threading,  # type: ignore[arg-type]
+        )
+    asked = autoreply.challenge(parsed.text)
+    if asked and not (transcript.status_code(parsed.status_text) or "").startswith("5"):
+        # A challenge-response system holds our message until we confirm we are a sender;
+        # it may dress that up as a DSN with a 4.x.x status. Not a bounce, not a person.
+        return Classification(
+            kind=InboundClass.AUTO_REPLY,
+            confidence=0.8,
+            evidence=(f'challenge-response phrase "{asked}"', "no permanent status"),
+            auto_reply_kind=AutoReplyKind.OTHER,
             **threading,  # type: ignore[arg-type]
         )
     bounce = _delivery_report(parsed, threading)
@@ -150,24 +214,31 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
             **threading,  # type: ignore[arg-type]
         )
     failed = [g for g in groups if not _delivered(g)] or groups
-    status_code = next((g.status for g in failed if g.status), None)
-    if status_code is None:
-        status_code = _status_from_text(report.text)
     diagnostic = next((g.diagnostic for g in failed if g.diagnostic), None)
     action = next((g.action for g in failed if g.action), "")
-    text_for_reason = diagnostic or _diagnostic_from_text(report.text)
-    reason = bounce_reasons.classify_reason(status_code, text_for_reason, action)
+    # The server speaks in the DSN's Diagnostic-Code and in the prose's SMTP transcript;
+    # never in the returned original, footers or the echo of the original's headers.
+    text_for_reason = diagnostic or transcript.speaking(report.text)[0]
+    status_code = next((g.status for g in failed if g.status), None)
+    said = transcript.status_code(text_for_reason)
+    if status_code is None or (
+        status_code.endswith(".0.0") and said is not None and said[0] == status_code[0]
+    ):
+        status_code = said or status_code  # "Status: 5.0.0" but the server said 5.1.1
+    reply_code = transcript.reply_code(text_for_reason)
+    reason = bounce_reasons.classify_reason(status_code, text_for_reason, action, reply_code)
     recipients = tuple(dict.fromkeys(g.address for g in failed if g.address))
-    if reason.name == "unknown failure" and any(
-        r.endswith("@googlegroups.com") for r in recipients
+    if (
+        status_code is None
+        and reply_code is None
+        and any(r.endswith("@googlegroups.com") for r in recipients)
     ):
         # Google Groups explains in the sender's language that the post was not accepted
-        # (not a member, no permission): a refusal of us, not a dead address.
+        # (not a member, no permission; "may not exist or you may not post"): a refusal of
+        # us, not a dead address.
         reason = bounce_reasons.Reason(
             InboundClass.BLOCKED, "group refused the post", "recipient is a Google Group"
         )
-    if diagnostic and status_code is None:
-        status_code = _status_from_text(diagnostic)
     evidence = list(signals[:3])
     who = ", ".join(recipients) if recipients else "an unnamed recipient"
     evidence.append(
@@ -186,9 +257,19 @@ def _delivery_report(parsed: Parsed, threading: dict[str, object]) -> Classifica
         recipients=recipients,
         status=status_code,
         diagnostic=(text_for_reason or None) and text_for_reason[:500].strip(),
-        extra={"reason": reason.name},
+        extra=_extra(reason.name, failed),
         **threading,  # type: ignore[arg-type]
     )
+
+
+def _extra(reason: str, groups: list[dsn.RecipientReport]) -> dict[str, str]:
+    extra = {"reason": reason}
+    forwarded = [g.final for g in groups if g.final and g.final != g.address]
+    if forwarded:
+        # We report the address we sent to (Original-Recipient); where the report forwarded
+        # it elsewhere, the final address is kept for a human, never suppressed.
+        extra["final_recipients"] = ",".join(dict.fromkeys(forwarded))
+    return extra
 
 
 def _delivered(group: dsn.RecipientReport) -> bool:
@@ -210,29 +291,10 @@ def _enough(signals: list[str], report: dsn.DeliveryReport) -> bool:
     )
 
 
-def _status_from_text(text: str) -> str | None:
-    found = dsn.STATUS_RE.search(text)
-    return ".".join(found.groups()) if found else None
-
-
-def _diagnostic_from_text(text: str) -> str:
-    """The lines of a free-text bounce that carry the server's words (SMTP codes etc.)."""
-    all_lines = text.split("\n")
-    picked: list[str] = []
-    for index, line in enumerate(all_lines):
-        if dsn.REPLY_CODE_RE.search(line) or dsn.STATUS_RE.search(line):
-            parts = [line.strip()]
-            # Exim and others continue the server's words on indented lines below.
-            for follow in all_lines[index + 1 : index + 3]:
-                if not follow[:1].isspace() or not follow.strip():
-                    break
-                parts.append(follow.strip())
-            picked.append(" ".join(parts))
-    return "\n".join(picked) if picked else text[:3000]
-
-
 def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
-    if not parsed.text.strip():
+    subject = parsed.headers.get("subject", "")
+    # A mail to our List-Unsubscribe address may carry nothing but its subject.
+    if not parsed.text.strip() and reply.unsubscribe_subject(subject) is None:
         return _unclassified(
             "no readable text and no report, auto-reply or reply markers", **threading
         )
@@ -241,9 +303,14 @@ def _human(parsed: Parsed, threading: dict[str, object]) -> Classification:
     sample = parsed.text[:2000]
     if sum(1 for ch in sample if ch < " " and ch not in "\n\t\r") > len(sample) // 10:
         return _unclassified("binary content, not readable text", **threading)
-    fresh = reply.strip_reply(parsed.text)
     own = frozenset(addresses_in(parsed.headers.get("to", "")))
-    intent = reply.read_intent(fresh, own)
+    fresh, intent = reply.read_reply(
+        reply.readable_text(parsed),
+        subject,
+        own,
+        sender=threading["from_address"],  # type: ignore[arg-type]
+        cc=addresses_in(parsed.headers.get("cc", "")),
+    )
     evidence = [intent.evidence]
     if intent.referral:
         evidence.append(f"referred to {intent.referral}")

@@ -7,7 +7,8 @@ reference, only dates that carry a year are trusted.
 
 Semantics: "back/returning/wieder ab/zurück am X" → X. "until/bis/till X" → X (people
 write "out until Monday" meaning back Monday). "through X" / "bis einschließlich X" → the
-day after X.
+day after X. A range ("away from 22 December, back on 5 January") gives its end: the words
+after a date belong to it only when no other date follows within them.
 """
 
 from __future__ import annotations
@@ -125,9 +126,13 @@ def find_return_date(text: str, reference: date | None) -> tuple[date | None, st
     """The return date and the phrase it came from, or (None, None)."""
     best: tuple[int, int, date, str] | None = None
     text = text[:5000].lower()  # the patterns are lower case (faster than re.I)
-    for match in _DATE_RE.finditer(text):
+    matches = list(_DATE_RE.finditer(text))
+    for index, match in enumerate(matches):
         before = text[max(0, match.start() - 60) : match.start()]
-        after = text[match.end() : match.end() + 40]
+        # "from 22 December and back on 5 January": the words after a date belong to it only
+        # up to the next date, so a range's start never takes its end's "back".
+        following = matches[index + 1].start() if index + 1 < len(matches) else len(text) + 41
+        after = text[match.end() : match.end() + 40] if following > match.end() + 40 else ""
         when = _resolve(match, reference)
         if when is None:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.inbound.classifier import ses
+from engine.inbound.classifier import ses, transcript
 from engine.inbound.classifier.parse import Parsed, addresses_in
 
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
@@ -132,6 +132,7 @@ class RecipientReport:
     status: str | None = None
     diagnostic: str | None = None
     source: str = ""  # where the address came from: "Final-Recipient", "text", …
+    final: str | None = None  # Final-Recipient when Original-Recipient gave `address`
 
 
 @dataclass
@@ -208,14 +209,23 @@ def parse_status_fields(text: str) -> list[RecipientReport]:
             else:
                 continue
         seen.add(name)
-        if name == "final-recipient":
+        if name == "original-recipient":
+            # RFC 3464 §2.3.1: the address as the sender gave it, before any forwarding or
+            # aliasing — the one we sent to, so it wins over Final-Recipient.
             address = _address_of(value)
             if address:
+                if current.address and current.source == "Final-Recipient":
+                    current.final = current.address
                 current.address = address
-                current.source = "Final-Recipient"
-        elif name == "original-recipient" or name == "x-actual-recipient":
+                current.source = "Original-Recipient"
+        elif name in ("final-recipient", "x-actual-recipient"):
             address = _address_of(value)
-            if address and current.address is None:
+            if address is None:
+                continue
+            if current.source == "Original-Recipient":
+                if name == "final-recipient":
+                    current.final = address  # forwarded to: kept aside, never blamed
+            elif current.address is None or name == "final-recipient":
                 current.address = address
                 current.source = match.group(1)
         elif name == "action":
@@ -228,6 +238,15 @@ def parse_status_fields(text: str) -> list[RecipientReport]:
             diagnostic = value.split(";", 1)[1].strip() if ";" in value[:20] else value
             current.diagnostic = diagnostic[:1000]
     return [g for g in groups if g.address or g.status or g.action]
+
+
+def from_daemon(headers: dict[str, str]) -> bool:
+    """Sent by a mail system (MAILER-DAEMON, postmaster, …) or with the null sender."""
+    sender = headers.get("from", "")
+    local = sender.rsplit("@", 1)[0].rsplit("<", 1)[-1].strip().strip('"')
+    if _DAEMON_LOCALS.match(local) or (sender and _DAEMON_FROM.search(sender.split("@")[0])):
+        return True
+    return headers.get("return-path", "").strip() == "<>"
 
 
 def looks_like_bounce(parsed: Parsed, prose: str) -> list[str]:
@@ -246,6 +265,8 @@ def looks_like_bounce(parsed: Parsed, prose: str) -> list[str]:
     local = sender.rsplit("@", 1)[0].rsplit("<", 1)[-1].strip().strip('"')
     if _DAEMON_LOCALS.match(local) or (sender and _DAEMON_FROM.search(sender.split("@")[0])):
         evidence.append(f"header From: {sender[:80]}")
+    elif "from" in h and sender.strip() in ("", "<>"):
+        evidence.append("header From: <> (the null sender)")
     if h.get("return-path", "").strip() in ("<>", "") and "return-path" in h:
         evidence.append("header Return-Path: <>")
     subject = h.get("subject", "")
@@ -274,6 +295,11 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     """Failed recipients named in an MTA's prose, strongest context first."""
     excluded = _excluded(parsed, original)
     excluded.update(a.lower() for a in _MAIL_FROM.findall(prose))
+    # "To: …", "Cc: …" lines echo the original's headers: never the failed recipient.
+    local = _listed_local_names(prose, parsed.headers)
+    if local:
+        return local
+    prose = transcript.without_header_echoes(prose)
     named = [a for a in addresses_in(prose) if a not in excluded]
     candidates = [a for a in named if not _is_daemon(a)]
     if not candidates:
@@ -282,6 +308,31 @@ def recipients_from_text(prose: str, parsed: Parsed, original: str) -> list[str]
     if len(candidates) <= 1:
         return candidates
     return _strong(prose, candidates) or candidates[:1]
+
+
+_LIST_HEAD = re.compile(
+    r"following (?:recipients?|addresses|address\(es\)|users?|mailbox(?:es)?)\b"
+    r"[^:]{0,200}:[ \t]*\n",
+    re.I,
+)
+_LOCAL_NAME = re.compile(r"^[ \t]+([A-Za-z0-9][A-Za-z0-9._+-]{0,63})[ \t]*$", re.M)
+
+
+def _listed_local_names(prose: str, headers: dict[str, str]) -> list[str]:
+    """Mailbox names without a domain, listed under "the following recipients:" by the
+    recipients' own mail system (AOL writes screen names): name@the daemon's domain."""
+    head = _LIST_HEAD.search(prose[:20000])
+    if head is None:
+        return []
+    sender = addresses_in(headers.get("from", ""))
+    if not sender or not _is_daemon(sender[0]):
+        return []
+    domain = sender[0].split("@", 1)[1]
+    block = prose[head.end() : head.end() + 2000].split("\n\n", 1)[0]
+    names = _LOCAL_NAME.findall(block)
+    if not names or len(names) != len([line for line in block.split("\n") if line.strip()]):
+        return []  # every listed line must be a bare name, or this is something else
+    return [f"{name.lower()}@{domain}" for name in names]
 
 
 def _strong(prose: str, candidates: list[str]) -> list[str]:
@@ -345,4 +396,28 @@ def read_report(parsed: Parsed) -> DeliveryReport:
                 report.recipients = [
                     RecipientReport(address=a, source="text") for a in named_in_text
                 ]
+    _expanded_from(prose, report.recipients)
     return report
+
+
+# "gail@example.com (expanded from: <Gail@example.net>)", "x@y (generated from z@w)": an
+# alias or forward the MTA resolved; the address we sent to is the one it came from.
+_EXPANDED_FROM = re.compile(
+    r"\(\s*(?:ultimately\s+)?(?:expanded|generated)\s+from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\s*\)",
+    re.I,
+)
+
+
+def _expanded_from(prose: str, groups: list[RecipientReport]) -> None:
+    """Point each group whose address an MTA expanded back at the address we sent to."""
+    prose = prose[:50000]
+    for found in _EXPANDED_FROM.finditer(prose):
+        before = addresses_in(prose[max(0, found.start() - 400) : found.start()])
+        origin = addresses_in(found.group(1))
+        if not before or not origin:
+            continue
+        final = before[-1]  # the address named last before "(expanded from …)"
+        for group in groups:
+            if group.address == final and group.source != "Original-Recipient":
+                group.address, group.final = origin[0], final
+                group.source = "expanded from"

@@ -1,9 +1,9 @@
 """The data model. Import `engine.store.models` to register every table on `Base.metadata`."""
 
-from engine.store.models.access import ApiToken
+from engine.store.models.access import ApiToken, User
 from engine.store.models.base import Base
 from engine.store.models.events import Event
-from engine.store.models.inbound import ImapCheckpoint, InboundMessage
+from engine.store.models.inbound import ImapCheckpoint, InboundMessage, ProspectNote
 from engine.store.models.mailboxes import Mailbox
 from engine.store.models.messages import OutboundMessage
 from engine.store.models.people import Account, Prospect, Suppression
@@ -29,6 +29,7 @@ __all__ = [
     "Mailbox",
     "OutboundMessage",
     "Prospect",
+    "ProspectNote",
     "ReportCursor",
     "ReportFact",
     "ReportGap",
@@ -37,6 +38,7 @@ __all__ = [
     "SequenceVersion",
     "Suppression",
     "Task",
+    "User",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -46,6 +46,21 @@ class InboundMessage(Base):
     overridden_by: Mapped[str | None] = mapped_column(String(200))  # a human reclassified it
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The SDR inbox: a person marked it handled (done, or answered from the inbox).
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ProspectNote(Base):
+    """A person's note on a prospect (from the inbox, the CLI or the API)."""
+
+    __tablename__ = "prospect_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prospect_id: Mapped[int] = mapped_column(ForeignKey("prospects.id"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ImapCheckpoint(Base):

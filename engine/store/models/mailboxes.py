@@ -33,6 +33,7 @@ class Mailbox(Base):
     per_domain_daily_cap: Mapped[int | None] = mapped_column(Integer)
     warmup: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # {start, from, step}
     signature: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))  # the user who sends from it
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

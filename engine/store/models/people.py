@@ -39,6 +39,8 @@ class Prospect(Base):
     title: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name
+    # Where the zone came from: "Timezone column", "region US-CA", "main zone of ES"…
+    timezone_source: Mapped[str | None] = mapped_column(String(80))
     country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     region: Mapped[str | None] = mapped_column(String(16))  # subdivision code, e.g. BY
     custom: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
+from engine.core.events import EventType
 from engine.inbound import poll
 from engine.inbound.ingest import default_classifier, headers_only
 from engine.people import suppression
 from engine.people.resume import resume_due
 from engine.store.db import Database
-from engine.store.models import Enrollment, ImapCheckpoint, Mailbox
+from engine.store.models import Enrollment, Event, ImapCheckpoint, Mailbox
 from tests.conftest import missing
 from tests.support.imap_server import Dovecot, dovecot_available
 from tests.support.inbound_world import (
@@ -27,7 +28,9 @@ from tests.support.inbound_world import (
     german_reply,
     make_world,
     out_of_office,
+    reply,
     standin_classify,
+    unsubscribe_mail,
 )
 
 PASSWORD_ENV = "KADENZ_TEST_IMAP_PASSWORD"
@@ -115,3 +118,43 @@ def test_wrong_password_is_reported_not_raised(
     [report] = poll.poll_all(db, clock, env={PASSWORD_ENV: "wrong"})
     assert report.error is not None and report.fetched == 0
     assert "wrong" not in report.error  # never the password itself
+
+
+def test_unsubscribe_by_mail_through_imap(
+    db: Database, clock: VirtualClock, dovecot: Dovecot, request: pytest.FixtureRequest
+) -> None:
+    """Issue 16: the mailto unsubscribe, polled; a second one and a quoting reply change nothing."""
+    if default_classifier() is headers_only:
+        pytest.skip("needs the real classifier")
+    folder = f"Unsubscribe{request.node.callspec.id}"
+    client = dovecot.client()
+    try:
+        client.create(folder)
+    finally:
+        client.logout()
+    world = make_world(db, clock.now())
+    with db.session() as s:
+        mailbox = s.get(Mailbox, world.mailbox_id)
+        assert mailbox is not None
+        mailbox.imap_url = dovecot.url
+        mailbox.password_env = PASSWORD_ENV
+        mailbox.imap_folders = [folder]
+    erik = enroll_and_send(db, world, clock.now(), "erik@acme.example")
+    jana = enroll_and_send(db, world, clock.now(), "jana@beta.example", first_name="Jana")
+    dovecot.append(folder, unsubscribe_mail(erik.email, at=clock.now()))
+    dovecot.append(folder, unsubscribe_mail(erik.email, subject="STOP", at=clock.now()))
+    quoting = "Let's talk Thursday.\n\nOn Mon, Anna wrote:\n> Reply 'unsubscribe' to opt out.\n"
+    dovecot.append(folder, reply(jana, quoting, at=clock.now()))
+    env = {PASSWORD_ENV: dovecot.password}
+
+    [report] = poll.poll_all(db, clock, env=env)
+
+    assert report.error is None, report.error
+    assert (report.fetched, report.ingested, report.failed) == (3, 3, 0)
+    assert _state(db, erik.enrollment_id).state == "stopped"
+    assert _state(db, jana.enrollment_id).state == "stopped"  # a reply, not an opt-out
+    with db.session() as s:
+        assert suppression.find(s, erik.email) is not None
+        assert suppression.find(s, jana.email) is None
+        opt_outs = s.scalars(select(Event).where(Event.type == EventType.UNSUBSCRIBED.value)).all()
+        assert [e.data["via"] for e in opt_outs] == ["mail"]

@@ -86,7 +86,8 @@ def test_enroll_creates_active_enrollments_on_the_first_step(
         assert row.next_run_at == clock.now() == row.step_started_at
         assert row.owner == "anna"
     [event] = events_of(db, EventType.ENROLLED)
-    assert (event.enrollment_id, event.data) == (row.id, {"mailbox": "anna"})
+    assert (event.enrollment_id, event.data["mailbox"]) == (row.id, "anna")
+    assert event.data["why"] == "the least busy mailbox of the pool"
 
 
 def test_refusals_have_reasons_and_the_rest_are_enrolled(db: Database, clock: VirtualClock) -> None:

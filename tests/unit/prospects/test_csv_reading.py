@@ -79,9 +79,17 @@ def test_values_are_cleaned_and_bad_optional_values_are_warnings(tmp_path: Path)
     [(row, issues)] = read(tmp_path, data)
     assert row is not None
     assert (row.email, row.email_key) == ("Erik@acme.example", "erik@acme.example")
-    assert row.values == {"first_name": "Erik Lund", "country": "SE", "region": "BY"}
-    assert [i.severity for i in issues] == ["warning"]
+    # No usable zone column, so Sweden's one zone is used; a Bavarian region in Sweden is
+    # a contradiction the row is warned about, not a region stored as typed.
+    assert row.values == {
+        "first_name": "Erik Lund",
+        "country": "SE",
+        "timezone": "Europe/Stockholm",
+        "timezone_source": "inferred from country SE",
+    }
+    assert [i.severity for i in issues] == ["warning", "warning"]
     assert "Mars/Olympus" in issues[0].message
+    assert "'DE-BY' is not a region of SE" in issues[1].message
 
 
 def test_a_full_name_column_is_split(tmp_path: Path) -> None:

@@ -1,0 +1,166 @@
+"""The team: users own prospects, mailboxes and tokens; an import's owner column finds them.
+
+An owner column in a CRM export holds whatever the CRM shows: "Maria Lopez", "maria",
+"maria.lopez@acme.example", "María López". `Directory.match` reads any of those as the
+user `maria` — by the user's handle, email, full name or an alias, compared without case,
+accents or extra spaces — so prospects, tokens and reports all say `maria`. While the
+workspace has no users at all, owners are kept as typed (as before users existed).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.core import addresses
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.store.models import User
+
+ROLES = ("sdr", "growth", "manager", "admin")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and space-insensitive form of a name: "  María  López" → "maria lopez"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+def handle_for(text: str) -> str:
+    """A user handle made from a full name: "María López" → "maria-lopez"."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:63] or "user"
+
+
+def _check(name: str, role: str, email: str | None) -> str | None:
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"{name!r} is not a user name (lower-case letters, digits, '.', '_' or '-', "
+            "e.g. maria or maria.lopez); put the full name in --name"
+        )
+    if role not in ROLES:
+        raise InvalidInput(f"--role {role!r} is not a role (use one of: {', '.join(ROLES)})")
+    if email is None:
+        return None
+    try:
+        return addresses.key_of(email)
+    except addresses.InvalidAddress as exc:
+        raise InvalidInput(f"--email {email!r} is not an email address ({exc})") from None
+
+
+def add(
+    session: Session,
+    name: str,
+    *,
+    at: datetime,
+    email: str | None = None,
+    full_name: str | None = None,
+    aliases: Iterable[str] = (),
+    role: str = "sdr",
+    booking_link: str | None = None,
+) -> User:
+    key = _check(name, role, email)
+    if session.scalars(select(User).where(User.name == name)).first() is not None:
+        raise Conflict(f"user {name!r} exists (change it: kadenz user update {name} …)")
+    if key and session.scalars(select(User).where(func.lower(User.email) == key)).first():
+        raise Conflict(f"another user has the email {email!r}")
+    user = User(
+        name=name,
+        email=key,
+        full_name=(full_name or "").strip() or None,
+        aliases=sorted({a.strip() for a in aliases if a.strip()}),
+        role=role,
+        booking_link=booking_link,
+        created_at=at,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update(
+    session: Session,
+    name: str,
+    *,
+    email: str | None = None,
+    full_name: str | None = None,
+    add_aliases: Iterable[str] = (),
+    role: str | None = None,
+    booking_link: str | None = None,
+) -> User:
+    user = get(session, name)
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"--role {role!r} is not a role (use one of: {', '.join(ROLES)})")
+    key = _check(user.name, role or user.role, email) if email else None
+    if key:
+        user.email = key
+    if full_name is not None:
+        user.full_name = full_name.strip() or None
+    if role is not None:
+        user.role = role
+    if booking_link is not None:
+        user.booking_link = booking_link or None
+    extra = {a.strip() for a in add_aliases if a.strip()}
+    if extra:
+        user.aliases = sorted({*user.aliases, *extra})
+    return user
+
+
+def get(session: Session, name: str) -> User:
+    found = Directory.load(session).match(name)
+    if found is None:
+        raise NotFound(f"no user {name!r} (see: kadenz user list; add: kadenz user add NAME)")
+    user = session.get(User, found.id)
+    assert user is not None
+    return user
+
+
+def list_all(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.name)).all()
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    id: int
+    name: str
+    role: str
+
+
+class Directory:
+    """Every spelling of every user, loaded once (an import matches thousands of rows)."""
+
+    def __init__(self, users: Iterable[User]) -> None:
+        self._by: dict[str, Known] = {}
+        self._ambiguous: set[str] = set()
+        for user in users:
+            known = Known(user.id, user.name, user.role)
+            spellings = [user.name, user.email or "", user.full_name or "", *user.aliases]
+            if user.email:
+                spellings.append(user.email.split("@", 1)[0])
+            for text in spellings:
+                key = fold(text)
+                if not key:
+                    continue
+                other = self._by.get(key)
+                if other is not None and other.id != user.id:
+                    self._ambiguous.add(key)  # two users answer to it: match neither
+                self._by.setdefault(key, known)
+
+    @classmethod
+    def load(cls, session: Session) -> Directory:
+        return cls(session.scalars(select(User)))
+
+    def __bool__(self) -> bool:
+        return bool(self._by)
+
+    def match(self, text: str) -> Known | None:
+        key = fold(text)
+        if not key or key in self._ambiguous:
+            return None
+        return self._by.get(key)
