@@ -58,6 +58,13 @@ def sequence_schema() -> dict[str, Any]:
         }
     )
     schema["properties"]["steps"]["items"] = {"oneOf": items}
+    # `mailboxes: owner` is the documented short form of `sender: owner` (model._owner_sender)
+    pool = schema["properties"]["mailboxes"]
+    owner = {"const": "owner", "description": "Send from a mailbox of the prospect's owner."}
+    schema["properties"]["mailboxes"] = {
+        "anyOf": [{k: v for k, v in pool.items() if k not in ("title", "description")}, owner],
+        **{k: v for k, v in pool.items() if k in ("title", "description")},
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Kadenz sequence"
