@@ -8,9 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     KADENZ_HOME=/var/lib/kadenz
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY engine ./engine
 COPY workers ./workers
+COPY sequences ./sequences
+COPY templates ./templates
 RUN pip install . \
     && useradd --system --create-home --home-dir /var/lib/kadenz kadenz
 

@@ -33,12 +33,16 @@ from engine.workspace.tokens import Principal
 
 router = APIRouter(include_in_schema=False)
 
+# The buttons of a queue item: a call has call outcomes; any other task is simply done.
 OUTCOME_LABELS = {
-    "connected": "Connected",
-    "voicemail": "Voicemail",
-    "no_answer": "No answer",
-    "meeting_booked": "Meeting booked",
-    "skip": "Skip",
+    "call": {
+        "connected": "Connected",
+        "voicemail": "Voicemail",
+        "no_answer": "No answer",
+        "meeting_booked": "Meeting booked",
+        "skip": "Skip",
+    },
+    "*": {"done": "Done", "meeting_booked": "Meeting booked", "skip": "Skip"},
 }
 
 

@@ -187,6 +187,9 @@ def enroll(
             "sequence": result.sequence,
             "version": result.version,
             "enrolled": [{"email": e, "mailbox": m} for e, m in result.enrolled],
+            "warnings": [
+                {"email": r.email, "reason": r.reason, "fix": r.fix} for r in result.warnings
+            ],
             "refused": [
                 {"email": r.email, "reason": r.reason, "fix": r.fix} for r in result.refused
             ],

@@ -8,6 +8,7 @@ from functools import cached_property
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from engine.clock import Clock, SystemClock
 from engine.settings import Settings, load_settings
@@ -29,6 +30,21 @@ class Context:
             stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160
         )
     )
+
+    def print_table(self, table: Table, *, csv_hint: bool = False) -> None:
+        """Every column whole: piped output gets the table's natural width (no "reply ra…");
+        a terminal too narrow for it gets a hint instead of silently cut columns."""
+        need = Console(width=100_000).measure(table).maximum
+        if not self.out.is_terminal:
+            Console(highlight=False, soft_wrap=True, width=max(need, 80)).print(table)
+            return
+        self.out.print(table)
+        if need > self.out.width:
+            alternative = " or use --format csv" if csv_hint else ""
+            self.err.print(
+                f"[dim](this table needs {need} columns and the terminal has {self.out.width}: "
+                f"some are cut; widen the window{alternative})[/]"
+            )
 
     @cached_property
     def db(self) -> Database:

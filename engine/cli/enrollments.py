@@ -42,10 +42,11 @@ def enroll(
 ) -> None:
     """Enroll prospects into the current version of a sequence.
 
-    Each prospect is checked on its own: unknown, suppressed, already in the sequence,
-    missing template variables or erased ones are refused with the reason; the rest are
-    enrolled. A mailbox is picked from the sequence's pool: the one the prospect had
-    before, else the least busy.
+    Each prospect is checked on its own: unknown, suppressed, already in the sequence or
+    erased ones are refused with the reason; the rest are enrolled. A prospect missing a
+    template variable is enrolled with a warning: the enrollment pauses at the step that needs
+    it, with a task for the owner. A mailbox is picked from the sequence's pool: the one the
+    prospect had before, else the least busy.
 
     Examples:
 
@@ -76,6 +77,8 @@ def enroll(
         c.out.print(f"enrolled: {address} (mailbox {box})", markup=False)
     for refusal in result.refused:
         c.out.print(f"refused: {refusal}", markup=False)
+    for warning in result.warnings:
+        c.out.print(f"warning: {warning}", markup=False)
     c.out.print(
         f"{key} v{result.version}: enrolled {len(result.enrolled)}, refused {len(result.refused)}"
     )

@@ -63,7 +63,12 @@ Timezone = Annotated[
     str | None, typer.Option("--timezone", help="IANA zone, e.g. Europe/Berlin (fallback).")
 ]
 Signature = Annotated[
-    str | None, typer.Option("--signature", help="Signature text appended to every email.")
+    str | None,
+    typer.Option(
+        "--signature",
+        help="Signature text, for templates as {{ sender.signature }} (the example templates "
+        "end with it; Kadenz does not append it on its own, so it is never there twice).",
+    ),
 ]
 Owner = Annotated[
     str | None,
@@ -275,7 +280,7 @@ def list_(ctx: typer.Context) -> None:
                 m.timezone or "-",
                 state,
             )
-        c.out.print(table)
+        c.print_table(table)
         for m in rows:  # the caps are sentences: one line each, under the table
             c.out.print(f"{m.name}: {warmup.caps_line(m, c.clock.now())}", markup=False)
 

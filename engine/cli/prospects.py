@@ -161,7 +161,7 @@ def list_(
                 p.timezone or "",
                 p.owner or "",
             )
-        c.out.print(table)
+        c.print_table(table)
 
 
 @one.command("show")
@@ -192,7 +192,7 @@ def show(ctx: typer.Context, email: Annotated[str, typer.Argument(help="Any spel
             table.add_row(k, "" if v is None else str(v))
         for k, v in sorted((p.custom or {}).items()):
             table.add_row(f"custom.{k}", json.dumps(v) if not isinstance(v, str) else v)
-        c.out.print(table)
+        c.print_table(table)
         rows = session.execute(
             select(Enrollment, Sequence.key)
             .join(Sequence, Sequence.id == Enrollment.sequence_id)
@@ -300,7 +300,7 @@ def suppress_list(
             table.add_row(
                 shown, s.reason, s.source or "", f"{s.created_at:%Y-%m-%d %H:%M}", s.note or ""
             )
-        c.out.print(table)
+        c.print_table(table)
 
 
 @suppress_app.command("remove")

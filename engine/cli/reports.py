@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect, text
 
@@ -147,13 +146,11 @@ def register(app: typer.Typer) -> None:
         if fmt == Format.csv:
             print(result.as_csv(), end="")
             return
-        # Piped or narrow: keep every column readable rather than squeezing it to 80 columns.
-        out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
-        out.print(table.report_table(result))
+        c.print_table(table.report_table(result), csv_hint=True)
         if any(result.held.values()):
             held = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in result.held.items())
-            out.print(f"not sent now: {held} (see kadenz outbox, docs/compliance.md)")
-        out.print(
+            c.out.print(f"not sent now: {held} (see kadenz outbox, docs/compliance.md)")
+        c.out.print(
             "[dim]reply rate = prospects with a human reply / delivered (auto-replies and "
             "out-of-office excluded); bounce rate = hard-bounced / contacted; opt-out rate = "
             "unsubscribed or complained / delivered. Full definitions: kadenz report --help, "
@@ -215,14 +212,13 @@ def register_activity(app: typer.Typer) -> None:
         if fmt == Format.csv:
             print(result.as_csv(), end="")
             return
-        out = c.out if c.out.is_terminal else Console(width=150, highlight=False, soft_wrap=True)
         grid = Table(title=f"Calls and tasks by {by.value}")
         for name in activity.COLUMNS:
             grid.add_column(name.replace("_", " "), justify="left" if name == "group" else "right")
         for row in [*result.rows, result.total]:
             values = row.as_dict()
             grid.add_row(*(str(values[name]) for name in activity.COLUMNS))
-        out.print(grid)
+        c.print_table(grid, csv_hint=True)
 
 
 # --- kadenz bi: the SQL views for BI tools (docs/bi.md) -----------------------------

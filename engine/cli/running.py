@@ -153,7 +153,7 @@ def simulate_command(
         more = [action.sequence] if others else []
         more += [action.held.split(";")[0]] if "held by" in extra else []
         table.add_row(*row, *more)
-    c.out.print(table)
+    c.print_table(table)
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
     for line in held:
         c.out.print(f"not sent: {line}", markup=False)
@@ -262,6 +262,8 @@ def explain_command(
         c.out.print(f"    next: {e.next_action}")
         for hold in e.holds:
             c.out.print(f"    held by: {hold}")
+        for task in e.tasks:
+            c.out.print(f"    also to do (holds nothing): {task}")
         for m in e.messages:
             at = f"{m.at:%Y-%m-%d %H:%M} UTC" if m.at else "-"
             detail = f" — {m.detail}" if m.detail else ""
@@ -302,7 +304,7 @@ def outbox_command(
             f"{line.not_before:%Y-%m-%d %H:%M}",
             str(line.attempts),
         )
-    c.out.print(table)
+    c.print_table(table)
     for line in lines:
         c.out.print(f"#{line.id} {line.to}: {line.why}")
 

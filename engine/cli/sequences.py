@@ -122,7 +122,7 @@ def list_(typer_ctx: typer.Context) -> None:
             row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "-",
             "archived" if row.archived else "paused" if row.paused else "live",
         )
-    ctx.out.print(table)
+    ctx.print_table(table)
 
 
 @sequence_app.command()
@@ -144,7 +144,7 @@ def show(typer_ctx: typer.Context, key: str = typer.Argument(..., help="Sequence
             v.content_hash[:12],
             escape(v.source_path or "-"),
         )
-    ctx.out.print(table)
+    ctx.print_table(table)
     ctx.out.print(f"steps of v{current.version}:")
     for i, step in enumerate(spec.steps, 1):
         ctx.out.print(f"  {i}. {step.type:<5} {step.id:<16} {_step_detail(step)}")

@@ -55,7 +55,7 @@ def list_tasks(
             task.state + (f" ({task.outcome})" if task.outcome else ""),
             "yes" if task.blocking else "no",
         )
-    c.out.print(table)
+    c.print_table(table)
 
 
 @task_app.command("done")

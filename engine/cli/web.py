@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from engine.cli import context
@@ -17,11 +16,6 @@ token_app = typer.Typer(
 webhook_app = typer.Typer(
     help="Outgoing webhooks (signed HTTP POSTs on replies, bounces, …).", no_args_is_help=True
 )
-
-
-def _wide(c: context.Context) -> Console:
-    """Tables piped or in a narrow window keep their columns readable."""
-    return c.out if c.out.is_terminal else Console(width=160, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -111,7 +105,7 @@ def token_list(ctx: typer.Context) -> None:
                 f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
                 f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
             )
-    _wide(c).print(table)
+    c.print_table(table)
 
 
 @token_app.command("revoke")
@@ -160,7 +154,7 @@ def webhook_list(ctx: typer.Context) -> None:
                 str(counts.get("pending", 0)),
                 str(counts.get("failed", 0)),
             )
-    _wide(c).print(table)
+    c.print_table(table)
 
 
 @webhook_app.command("remove")

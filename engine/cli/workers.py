@@ -156,7 +156,7 @@ def _table(c: context.Context, h: health.Health) -> None:
         table.add_row(
             b.name, str(b.last_hour), str(b.last_24h), str(b.planned_due), "yes" if b.paused else ""
         )
-    c.out.print(table)
+    c.print_table(table)
     for r in h.degraded:
         paused = "; sending paused" if r.sending_paused else ""
         c.out.print(

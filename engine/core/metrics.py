@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 # The fact names the rollups count (engine.reporting.rollups writes them).
 ENROLLED = "enrolled"
-CONTACTED = "contacted"  # once per enrollment: its first sent email
+CONTACTED = "contacted"  # once per enrollment: its first email sent or hard-refused at RCPT
 STEP_SENT = "step_sent"  # once per (enrollment, step): that step's email was sent
 BOUNCED = "bounced"  # once per enrollment: a hard bounce
 REPLIED = "replied"  # once per enrollment: its first human reply (current classification)
@@ -24,8 +24,8 @@ FACTS = (ENROLLED, CONTACTED, STEP_SENT, BOUNCED, REPLIED, POSITIVE, OPTED_OUT, 
 # What each column means, in words. Keys are the report's column names.
 DEFINITIONS: dict[str, str] = {
     "enrolled": "Enrollments created (a prospect put into a sequence).",
-    "contacted": "Enrolled prospects who were sent at least one email "
-    "(by step/variant: who were sent that step's email).",
+    "contacted": "Enrolled prospects who were sent at least one email, counting an email "
+    "the receiving server refused as a hard bounce (by step/variant: that step's email).",
     "delivered": "Contacted prospects minus those whose email hard-bounced.",
     "bounce_rate": "Hard-bounced prospects / contacted prospects.",
     "replied": "Delivered prospects with at least one human reply. Out-of-office and other "

@@ -247,7 +247,10 @@ def _apply_rule(actions: list[Action], then: Mapping[str, Any], source: str) -> 
     if then.get("move_to"):
         out.append(Action(ActionKind.MOVE_TO, "rule", target=str(then["move_to"]), source=source))
     if then.get("notify"):
-        out.append(Action(ActionKind.NOTIFY, "rule", target=str(then["notify"]), source=source))
+        target = str(then["notify"])
+        # `task:` already puts an item in the owner's queue: no second, FYI one beside it.
+        if not (target == "owner" and then.get("task")):
+            out.append(Action(ActionKind.NOTIFY, "rule", target=target, source=source))
     return out
 
 

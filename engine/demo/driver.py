@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from engine.clock import VirtualClock
 from engine.core.states import EnrollmentState, MessageState, TaskState
+from engine.demo import examples
 from engine.demo.people import DemoProspect, write_csv
 from engine.demo.world import World
 from engine.embedded.runner import Runner
@@ -31,7 +32,6 @@ from engine.store.db import Database
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Task
 from engine.workspace import mailboxes, sequences
 
-ROOT = Path(__file__).resolve().parents[2]  # the source checkout: sequences/, templates/
 START = datetime(2026, 3, 16, 6, 0, tzinfo=UTC)  # a Monday; the month spans DST and Easter
 MAX_STEP = timedelta(hours=6)  # the virtual clock jumps to the next due thing, at most this far
 MIN_STEP = timedelta(minutes=5)  # sends due within a few minutes go out in one round
@@ -115,7 +115,8 @@ def setup(run: DemoRun) -> None:
                 ),
                 at=now,
             )
-    loaded, problems = load_paths([ROOT / "sequences"], templates_dir=ROOT / "templates")
+    root = examples.root()
+    loaded, problems = load_paths([root / "sequences"], templates_dir=root / "templates")
     if problems:
         raise RuntimeError("example sequences are invalid: " + "; ".join(map(str, problems)))
     with run.db.session() as session:

@@ -637,6 +637,10 @@ def _score(
     ctx.out.notes.append(f"score {delta:+d} → {prospect.score}")
     for threshold in result.crossed:
         for action in rules.then_actions(threshold.then, f"score ≥ {threshold.at_least}"):
+            owner_has_a_task = any(u.get("op") == "task" for u in ctx.out.undo)
+            if action.kind is ActionKind.NOTIFY and action.target == "owner" and owner_has_a_task:
+                ctx.out.notes.append(f"score ≥ {threshold.at_least}: owner already has a task")
+                continue  # this message already put a task in the owner's queue
             if action.kind is not ActionKind.SCORE:
                 apply_isolated(ctx, action, enrollment)
 

@@ -54,8 +54,10 @@ class EnrollmentExplanation:
     mailbox: str | None
     timezone: str
     next_action: str
+    next_at: datetime | None = None  # when the next email goes out, as the tick will decide
     holidays: str = "none"
     holds: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)  # open non-blocking tasks: they hold nothing
     messages: list[MessageLine] = field(default_factory=list)
 
 
@@ -140,8 +142,9 @@ def _one(
     ).all()
     for task in open_tasks:
         due = _both(task.due_at, placement)
-        out.holds.append(f"open {task.kind} #{task.id} for {task.owner}: {task.title} (due {due})")
-    out.next_action = _next_action(e, runtime, placement, list(messages), now, out.holds)
+        line = f"open {task.kind} #{task.id} for {task.owner}: {task.title} (due {due})"
+        (out.holds if task.blocking else out.tasks).append(line)
+    out.next_action = _next_action(e, runtime, placement, list(messages), now, out)
     awaiting = [m for m in messages if m.state in (MessageState.PLANNED, MessageState.AMBIGUOUS)]
     if e.next_run_at is None and e.state == EnrollmentState.ACTIVE and awaiting:
         out.step = f"{awaiting[-1].step_id} (email {awaiting[-1].state})"
@@ -154,8 +157,9 @@ def _next_action(
     placement: Placement,
     msgs: list[OutboundMessage],
     now: datetime,
-    holds: list[str],
+    out: EnrollmentExplanation,
 ) -> str:
+    holds = out.holds
     state = EnrollmentState(e.state)
     if state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED):
         return f"none: {state}" + (f" ({e.state_reason})" if e.state_reason else "")
@@ -179,6 +183,7 @@ def _next_action(
             return f"email {m.step_id} is being sent now (lease until {m.lease_until:%H:%M} UTC)"
         if m.held_reason:
             holds.append(m.held_reason)
+        out.next_at = max(m.not_before, now)
         if m.not_before > now:
             return f"email {m.step_id} at {_both(m.not_before, placement)}"
         return f"email {m.step_id} is due now: it goes out with the next send round"
@@ -189,7 +194,11 @@ def _next_action(
         return f"finishes at {_both(max(e.next_run_at, now), placement)}"
     due = max(e.next_run_at, now)
     if step.type == "email":
-        slot = placement.next_slot(due, spread_key=f"{e.id}:{step.id}")
+        # The tick plans it when it runs at `due`, with this very decision.
+        slot = placement.plan_send(due, f"{e.id}:{step.id}")
+        out.next_at = slot.at
+        if slot.at == due:
+            return f"next email {step.id} goes out {_both(due, placement)}: the window is open"
         return f"next email {step.id} {explain_slot(slot)}"
     if step.type == "wait":
         return f"wait {step.id} starts {_both(due, placement)}"

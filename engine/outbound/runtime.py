@@ -49,6 +49,19 @@ class Placement:
     def next_slot(self, earliest: datetime, spread_key: str | None = None) -> Slot:
         return next_slot(earliest, self.policy, self.tz, spread_key=spread_key)
 
+    def plan_send(self, due: datetime, spread_key: str) -> Slot:
+        """When an email due at `due` goes out: at once if the window is open, else spread.
+
+        The one decision the tick makes and `explain` predicts. Inside the window the email
+        leaves when due (caps and the mailbox's minimum gap pace a batch). A step that becomes
+        due while the window is closed (night, weekend, holiday) is spread over the open time
+        of the next allowed day instead of piling up at opening.
+        """
+        slot = self.next_slot(due)
+        if slot.at == due:
+            return slot
+        return self.next_slot(due, spread_key=spread_key)
+
     def is_allowed(self, instant: datetime) -> bool:
         return is_allowed(instant, self.policy, self.tz)
 

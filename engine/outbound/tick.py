@@ -549,16 +549,8 @@ def _review_task(
 
 
 def plan_send(placement: Placement, due: datetime, spread_key: str) -> Slot:
-    """When an email due at `due` goes out: at once if the window is open, else spread.
-
-    Inside the window the email leaves when due (caps and the mailbox's minimum gap pace a
-    batch). A step that becomes due while the window is closed (night, weekend, holiday)
-    is spread over the open time of the next allowed day instead of piling up at opening.
-    """
-    slot = placement.next_slot(due)
-    if slot.at == due:
-        return slot
-    return placement.next_slot(due, spread_key=spread_key)
+    """When an email due at `due` goes out (`Placement.plan_send`, which explain shares)."""
+    return placement.plan_send(due, spread_key)
 
 
 def _previous_email(session: Session, enrollment: Enrollment) -> OutboundMessage | None:

@@ -82,6 +82,8 @@ class EnrollResult:
     version: int
     enrolled: list[tuple[str, str]] = field(default_factory=list)  # (email, mailbox name)
     refused: list[Refusal] = field(default_factory=list)
+    # Enrolled, but a step will pause them (DESIGN invariant 5): said now, not discovered later.
+    warnings: list[Refusal] = field(default_factory=list)
 
 
 def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVersion]:
@@ -284,15 +286,6 @@ def enroll(
                     prospect,
                 )
                 continue
-        missing = check_variables(version, prospect)
-        if missing:
-            refuse(
-                email,
-                f"missing template variable(s) without default: {', '.join(sorted(missing))}",
-                "add the column(s) to your CSV and import again, or give the template a default",
-                prospect,
-            )
-            continue
         candidates = pool
         if spec.get("sender") == "owner" and not mailbox:
             candidates = [m for m in owned if m.owner and m.owner == prospect.owner]
@@ -307,6 +300,20 @@ def enroll(
                 )
                 continue
         chosen, why = _choose(session, prospect, candidates, load)
+        missing = check_variables(version, prospect)
+        if missing:
+            # DESIGN invariant 5: the enrollment pauses at the step that needs the data, with
+            # a clear reason and a task for the SDR (the tick does it), never "Hi ,".
+            result.warnings.append(
+                Refusal(
+                    email,
+                    f"missing template variable(s) without default: "
+                    f"{', '.join(sorted(missing))}; the enrollment will pause at the step "
+                    "that needs them, with a task for the owner",
+                    "add the column(s) to your CSV and import again (then resume), or give "
+                    "the template a default",
+                )
+            )
         load[chosen.id] = load.get(chosen.id, 0) + 1
         row = Enrollment(
             prospect_id=prospect.id,

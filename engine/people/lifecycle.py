@@ -1,9 +1,10 @@
 """Enrollment transitions: each one checks the state machine and appends its event.
 
 This is the one place an enrollment ends. Stopping or finishing clears its next run, cancels
-its planned messages and its open tasks, whoever asks (tick, sender, bounce, unsubscribe, a
-person). The inbound actions keep their own stop because they must be undoable: they leave
-planned messages in place for the sender to cancel, so a reclassification can restore them.
+its planned messages and its open tasks (finishing keeps the non-blocking ones), whoever asks
+(tick, sender, bounce, unsubscribe, a person). The inbound actions keep their own stop because
+they must be undoable: they leave planned messages in place for the sender to cancel, so a
+reclassification can restore them.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ def move(
         enrollment.paused_until = None
         enrollment.finished_at = at
         cancel_planned_messages(session, enrollment, at, reason or str(target))
-        cancel_open_tasks(session, enrollment, at)
+        # A finished sequence leaves its non-blocking to-dos (a LinkedIn touch) in the queue:
+        # nothing waits for them, but the person still has them to do. A stop cancels all.
+        cancel_open_tasks(session, enrollment, at, blocking_only=target == EnrollmentState.FINISHED)
     kind = {
         EnrollmentState.ACTIVE: EventType.RESUMED,
         EnrollmentState.WAITING: EventType.WAITING,
@@ -83,10 +86,13 @@ def cancel_planned_messages(
         )
 
 
-def cancel_open_tasks(session: Session, enrollment: Enrollment, at: datetime) -> None:
-    tasks = session.scalars(
-        select(Task).where(Task.enrollment_id == enrollment.id, Task.state == TaskState.OPEN)
-    ).all()
+def cancel_open_tasks(
+    session: Session, enrollment: Enrollment, at: datetime, *, blocking_only: bool = False
+) -> None:
+    query = select(Task).where(Task.enrollment_id == enrollment.id, Task.state == TaskState.OPEN)
+    if blocking_only:
+        query = query.where(Task.blocking.is_(True))
+    tasks = session.scalars(query).all()
     for task in tasks:
         task.state = advance_task(TaskState(task.state), TaskState.CANCELLED)
         task.completed_at = at

@@ -64,7 +64,7 @@ def complete_task(
             enrollment=enrollment,
             task_id=task.id,
             prospect_id=task.prospect_id,
-            data={"by": by},
+            data={"by": by} if by else {},  # the CLI does not know who is typing
         )
         if enrollment is not None and stops_on_meeting(session, enrollment):
             # The point of the sequence is reached: no breakup email after a booked meeting.

@@ -152,9 +152,16 @@ def fold(session: Session, span: Span) -> None:
 def _own_facts(session: Session, span: Span) -> Select[Any]:
     """Enrolled, contacted and per-step sent: dated and dimensioned by their own event."""
     # A person's answer from the inbox is neither a first contact nor a step's email.
-    sent = (Event.type == EventType.MESSAGE_SENT.value) & ~func.coalesce(
-        Event.step_id, ""
-    ).startswith(person_replies.PREFIX)
+    # An email refused at RCPT reached the prospect's server as surely as one accepted: it is
+    # contacted (and bounced), so delivered = contacted - bounced never goes below zero.
+    kind = Event.data["kind"].as_string()
+    refused = (Event.type == EventType.MESSAGE_BOUNCED.value) & or_(
+        kind.is_(None), kind.in_(_HARD_BOUNCE)
+    )
+    sent = (
+        (Event.type == EventType.MESSAGE_SENT.value)
+        & ~func.coalesce(Event.step_id, "").startswith(person_replies.PREFIX)
+    ) | refused
     facts = union_all(
         _candidates(session, span, metrics.ENROLLED, Event.type == EventType.ENROLLED.value),
         _candidates(session, span, metrics.CONTACTED, sent),

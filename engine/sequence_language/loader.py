@@ -88,7 +88,9 @@ def load_sequence(path: Path, templates_dir: Path | None = None) -> LoadedSequen
     except ValidationError as exc:
         diagnostics += [diagnose.to_diagnostic(e, file, tree, data) for e in exc.errors()]
     if spec is None:
+        # The cross-step checks the spec would make, on the raw steps: all in one pass.
         diagnostics += _duplicate_ids(data, file, tree)
+        diagnostics += _thread_without_email(data, file, tree)
     else:
         for loc, message in spec.structure_problems():
             pos = yamldoc.position(tree, loc)
@@ -135,6 +137,23 @@ def _duplicate_ids(data: dict[str, Any], file: str, tree: Any) -> list[Diagnosti
             out.append(Diagnostic(file, pos.line, pos.column, message))
         if isinstance(step_id, str):
             seen.setdefault(step_id, i)
+    return out
+
+
+def _thread_without_email(data: dict[str, Any], file: str, tree: Any) -> list[Diagnostic]:
+    """`thread: previous` before any email step, found in the raw steps."""
+    out: list[Diagnostic] = []
+    steps = data.get("steps")
+    emails_before = 0
+    for i, raw in enumerate(steps if isinstance(steps, list) else []):
+        if model.step_tag(raw) != "email":
+            continue
+        body = raw.get("email") if isinstance(raw.get("email"), dict) else raw
+        if body.get("thread") == "previous" and emails_before == 0:
+            where = ("steps", i, "email", "thread") if "email" in raw else ("steps", i, "thread")
+            pos = yamldoc.position(tree, where)
+            out.append(Diagnostic(file, pos.line, pos.column, model.THREAD_WITHOUT_EMAIL))
+        emails_before += 1
     return out
 
 

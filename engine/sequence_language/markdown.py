@@ -8,7 +8,8 @@
 
 Everything else is escaped. Values that came from template variables arrive as placeholder
 tokens (see `slot`) so they are never read as Markdown: a company called "**Acme**" or a
-title with "[x](javascript:…)" prints literally.
+title with "[x](javascript:…)" prints literally. `to_text` gives the plain-text part: the
+same Markdown, read as plain text (no stars, links as "text (url)").
 """
 
 from __future__ import annotations
@@ -167,5 +168,34 @@ def _link(url: str, label: str) -> str:
 
 
 def strip_slots(text: str, values: Sequence[str]) -> str:
-    """Put raw values back into placeholder text (used for plain-text output)."""
+    """Put raw values back into placeholder text (titles and notes: no Markdown there)."""
     return _fill(text, values)
+
+
+def to_text(text: str, values: Sequence[str] = ()) -> str:
+    """The text/plain part: the Markdown read as a person would write a plain email.
+
+    `**close**` and `*this*` lose their stars, `[case study](https://…)` becomes
+    `case study (https://…)`; lists, line breaks and bare links stay as they are. Values are
+    put back raw afterwards, so a value is never read as Markdown here either.
+    """
+    lines = [_plain(line) if _MAYBE_INLINE.search(line) else line for line in text.split("\n")]
+    return strip_slots("\n".join(lines), values)
+
+
+def _plain(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _INLINE.finditer(text):
+        out.append(text[pos : match.start()])
+        pos = match.end()
+        if match.group("text") is not None:
+            url, label = match.group("url"), _plain(match.group("text"))
+            out.append(f"{label} ({url})" if _safe(url) or _OPEN in url else match.group(0))
+        elif match.group("bare") is not None:
+            out.append(match.group("bare"))
+        else:
+            inner = next(match.group(g) for g in ("bold", "em", "em2") if match.group(g))
+            out.append(_plain(inner))
+    out.append(text[pos:])
+    return "".join(out)

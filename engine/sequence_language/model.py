@@ -37,6 +37,12 @@ def _unset(value: object) -> bool:
     return value is None
 
 
+THREAD_WITHOUT_EMAIL = (
+    "`thread: previous` but no email step comes before this one "
+    "(use `thread: new` and give a subject)"
+)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
@@ -555,13 +561,7 @@ class SequenceSpec(_Model):
             seen.setdefault(step.id, i)
             if isinstance(step, EmailStep):
                 if step.thread == "previous" and emails_before == 0:
-                    problems.append(
-                        (
-                            ("steps", i, "email", "thread"),
-                            "`thread: previous` but no email step comes before this one "
-                            "(use `thread: new` and give a subject)",
-                        )
-                    )
+                    problems.append((("steps", i, "email", "thread"), THREAD_WITHOUT_EMAIL))
                 emails_before += 1
         problems += self._rename_problems()
         if not self.action_steps:

@@ -2,8 +2,9 @@
 
 Jinja2 runs sandboxed with StrictUndefined: a variable the prospect lacks (and that has no
 default) raises `MissingVariable`, so nobody is emailed "Hi ,". One render gives both parts:
-every `{{ … }}` value is captured (via `finalize`) as a placeholder; the plain-text part puts
-the raw values back, the HTML part converts the Markdown-ish body and escapes each value.
+every `{{ … }}` value is captured (via `finalize`) as a placeholder; the plain-text part reads
+the Markdown as plain text and puts the raw values back, the HTML part converts it and escapes
+each value.
 Templates are compiled once per Renderer (one per sequence version) and cached.
 """
 
@@ -110,7 +111,7 @@ class Renderer:
         key = ("file", template) if template is not None else ("inline", body or "")
         raw, values = self._render(key, context, where=f"step {step.id}")
         raw = _BLANK_RUNS.sub("\n\n", raw)  # conditionals leave blank lines: keep one
-        text = markdown.strip_slots(raw, values).strip("\n") + "\n"
+        text = markdown.to_text(raw, values).strip("\n") + "\n"
         html = markdown.to_html(raw, values)
         return RenderedEmail(subject=subject, text=text, html=html)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from engine.sequence_language.model import SequenceSpec
+from engine.sequence_language.model import CallStep, SequenceSpec
 
 SCHEMA_ID = "https://kadenz.dev/schema/sequence.json"
 
@@ -25,13 +25,20 @@ def sequence_schema() -> dict[str, Any]:
         body["required"] = [r for r in body.get("required", []) if r not in ("id", "type")]
         if not body["required"]:
             body.pop("required")
+        if "due" in body["properties"]:
+            # the model's default is a Duration object; the file spells it as a string
+            body["properties"]["due"]["default"] = str(CallStep.model_fields["due"].default)
         defs[f"{name}Body"] = body
+        ref: dict[str, Any] = {"$ref": f"#/$defs/{name}Body"}
+        if tag != "email":  # the short form `task: "Research {{ company }}"` is the title
+            title = {"type": "string", "description": "Short form: the title alone."}
+            ref = {"anyOf": [title, ref]}
         items.append(
             {
                 "type": "object",
                 "title": f"{tag} step",
                 "description": body.get("description", ""),
-                "properties": {"id": id_schema, tag: {"$ref": f"#/$defs/{name}Body"}},
+                "properties": {"id": id_schema, tag: ref},
                 "required": ["id", tag],
                 "additionalProperties": False,
             }
@@ -51,6 +58,13 @@ def sequence_schema() -> dict[str, Any]:
         }
     )
     schema["properties"]["steps"]["items"] = {"oneOf": items}
+    # `mailboxes: owner` is the documented short form of `sender: owner` (model._owner_sender)
+    pool = schema["properties"]["mailboxes"]
+    owner = {"const": "owner", "description": "Send from a mailbox of the prospect's owner."}
+    schema["properties"]["mailboxes"] = {
+        "anyOf": [{k: v for k, v in pool.items() if k not in ("title", "description")}, owner],
+        **{k: v for k, v in pool.items() if k in ("title", "description")},
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Kadenz sequence"

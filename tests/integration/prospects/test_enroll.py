@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -10,7 +11,9 @@ from sqlalchemy import select, update
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.errors import Conflict
+from engine.outbound.tick import tick
 from engine.people import enrollment, suppression
+from engine.settings import Settings
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -109,19 +112,20 @@ def test_refusals_have_reasons_and_the_rest_are_enrolled(db: Database, clock: Vi
         check_variables=needs_first_name,
     )
 
-    assert result.enrolled == []
+    # missing data is no refusal: enrolled, with a warning (DESIGN invariant 5)
+    assert result.enrolled == [("nameless@a.example", "anna")]
+    [warning] = result.warnings
+    assert warning.email == "nameless@a.example"
+    assert warning.reason.startswith("missing template variable(s) without default: first_name")
     reasons = {r.email: r.reason for r in result.refused}
     assert reasons["ok@acme.example"].startswith("already active in saas-founders")
     assert reasons["blocked@acme.example"].startswith(
         "suppressed (blocked@acme.example, reason unsubscribe"
     )
     assert reasons["x@spam.example"].startswith("suppressed (@spam.example, reason competitor")
-    assert reasons["nameless@a.example"] == (
-        "missing template variable(s) without default: first_name"
-    )
     assert reasons["ghost@acme.example"] == "unknown prospect"
     assert "kadenz prospects import" in next(r.fix for r in result.refused if "ghost" in r.email)
-    assert len(events_of(db, EventType.ENROLL_REFUSED)) == 5
+    assert len(events_of(db, EventType.ENROLL_REFUSED)) == 4
 
 
 def test_mailboxes_are_balanced_sticky_and_from_the_pool(db: Database, clock: VirtualClock) -> None:
@@ -249,8 +253,8 @@ def test_suppressing_a_domain_stops_its_live_enrollments_in_the_same_transaction
     assert len(events_of(db, EventType.UNSUPPRESSED)) == 1
 
 
-def test_the_real_renderer_check_refuses_missing_variables_without_default(
-    db: Database, clock: VirtualClock
+def test_missing_variables_enroll_with_a_warning_and_the_tick_pauses_with_a_task(
+    db: Database, clock: VirtualClock, tmp_path: Path
 ) -> None:
     # intro.md.j2 reads first_name (no default) and pain (default); the call reads company.
     add_sequence(db, at=clock.now())
@@ -269,7 +273,25 @@ def test_the_real_renderer_check_refuses_missing_variables_without_default(
         check_variables=enrollment.renderer_variable_check,
     )
 
-    assert result.enrolled == [("erik@acme.example", "anna")]
-    assert [r.reason for r in result.refused] == [
-        "missing template variable(s) without default: company, first_name"
-    ]
+    assert result.enrolled == [("nameless@acme.example", "anna"), ("erik@acme.example", "anna")]
+    assert result.refused == []
+    [warning] = result.warnings
+    assert warning.email == "nameless@acme.example"
+    assert warning.reason.startswith(
+        "missing template variable(s) without default: company, first_name; the enrollment "
+        "will pause"
+    )
+    # ... and the tick does what the warning (and `sequence preview`) said
+    tick(db, clock, Settings(home=tmp_path, secret_key="test-secret"))
+    with db.session() as s:
+        paused = s.scalars(
+            select(Enrollment)
+            .join(Prospect, Prospect.id == Enrollment.prospect_id)
+            .where(Prospect.email_key == "nameless@acme.example")
+        ).one()
+        assert paused.state == "paused" and "missing variable: first_name" in (
+            paused.state_reason or ""
+        )
+        [task] = s.scalars(select(Task).where(Task.enrollment_id == paused.id)).all()
+        assert task.title.startswith("Fill in first_name") and task.state == "open"
+        assert s.scalars(select(OutboundMessage.to_address)).all() == ["erik@acme.example"]

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine.outbound.caps import MemoryRateLimiter
 from sqlalchemy import select
 
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
+from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick
 from engine.settings import Settings

@@ -20,7 +20,7 @@ from engine.outbound.outcomes import check_breaker
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick
-from engine.people import suppression
+from engine.people import suppression, task_queue
 from engine.people.tasks import complete_task
 from engine.settings import Settings
 from engine.store.db import Database
@@ -163,6 +163,11 @@ def test_blocking_call_waits_for_the_person(
     assert report.tasks_created == 1 and report.finished == 1
     with db.session() as s:
         assert s.scalars(select(Enrollment)).one().state == EnrollmentState.FINISHED
+        # the non-blocking to-do outlives the sequence: it stays open in the queue
+        note = s.scalars(select(Task).where(Task.step_id == "note")).one()
+        assert note.state == TaskState.OPEN
+        queued = task_queue.queue(s, clock.now(), include_later=True)
+        assert [item.task.id for item in queued] == [note.id]
 
 
 def test_expired_lease_becomes_ambiguous_and_a_person_resolves_it(

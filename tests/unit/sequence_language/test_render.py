@@ -64,7 +64,7 @@ def test_renders_subject_text_and_html_from_one_template() -> None:
         ctx(first_name="Erik", company="Acme"),
     )
     assert out.subject == "Hi Erik"
-    assert out.text == "Hi Erik,\n\nyou run **Acme**.\n\nAnna\nSales\n"
+    assert out.text == "Hi Erik,\n\nyou run Acme.\n\nAnna\nSales\n"  # no raw Markdown
     assert (
         out.html == "<p>Hi Erik,</p>\n<p>you run <strong>Acme</strong>.</p>\n<p>Anna<br>\nSales</p>"
     )
