@@ -503,6 +503,8 @@ def review_action(
                 review.approve(s, message_id, at=now, by=by, owner=owner)
             elif action == "skip":
                 review.skip(s, message_id, at=now, by=by, owner=owner)
+    except NotFound as exc:  # also another SDR's email: as if it did not exist
+        return render(request, "error.html", {"message": str(exc)}, who=who, status=404)
     except KadenzError as exc:
         return render(request, "error.html", {"message": str(exc)}, who=who, status=409)
     return RedirectResponse("/queue", status_code=303)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from engine.api import session
 from engine.api.dashboard import SignedIn, render
 from engine.api.state import AppState
-from engine.errors import KadenzError
+from engine.errors import KadenzError, NotFound
 from engine.inbound import inbox, reclassify
 from engine.workspace.tokens import Principal
 
@@ -116,6 +116,8 @@ def inbox_action(
             note = f"#{inbound_id}: {before} → {after}"
         else:
             return _refused(request, who, f"unknown action {action!r}", 404)
+    except NotFound as exc:  # also another SDR's message: as if it did not exist
+        return _refused(request, who, str(exc), 404)
     except KadenzError as exc:
         return _refused(request, who, str(exc), 409)
     return RedirectResponse("/inbox?" + urlencode({"note": note}), status_code=303)

@@ -120,26 +120,35 @@ class ConsentIn(BaseModel):
     )
 
 
+def _own_prospect(s: Any, who: Principal, email: str) -> None:
+    """Another SDR's prospect answers as if it did not exist (nothing of theirs changes)."""
+    found = prospects.get(s, email)
+    if who.role == "sdr" and found.owner != who.owner:
+        raise NotFound(f"no prospect with the email {email!r}")
+
+
 @router.put("/prospects/{email}/consent", tags=["prospects"], summary="Record consent")
 def record_consent(
-    request: Request, email: str, body: ConsentIn, _: Principal = Depends(require("sdr"))
+    request: Request, email: str, body: ConsentIn, who: Principal = Depends(require("sdr"))
 ) -> dict[str, Any]:
     """Record that the prospect consented to be emailed (docs/compliance.md); emails held
-    for missing consent go at the next send round."""
+    for missing consent go at the next send round. An SDR token: own prospects only."""
     st = _state(request)
     now = st.clock.now()
     given = consent.parse_date(body.date, "date") if body.date else now.date()
     with st.db.session() as s:
+        _own_prospect(s, who, email)
         p = consent_records.record(s, email, source=body.source, given=given, at=now)
         return {"email": p.email, "consent_source": p.consent_source, "consent_date": str(given)}
 
 
 @router.delete("/prospects/{email}/consent", tags=["prospects"], summary="Withdraw consent")
 def withdraw_consent(
-    request: Request, email: str, _: Principal = Depends(require("sdr"))
+    request: Request, email: str, who: Principal = Depends(require("sdr"))
 ) -> dict[str, Any]:
     st = _state(request)
     with st.db.session() as s:
+        _own_prospect(s, who, email)
         p = consent_records.record(s, email, source=None, given=None, at=st.clock.now())
         return {"email": p.email, "consent_source": None, "consent_date": None}
 

@@ -20,7 +20,14 @@ from sqlalchemy import select
 from starlette.routing import Mount, Route
 
 from engine.api import session as web_session
-from engine.store.models import Enrollment, Prospect, Suppression, Task
+from engine.store.models import (
+    Enrollment,
+    InboundMessage,
+    OutboundMessage,
+    Prospect,
+    Suppression,
+    Task,
+)
 from tests.support.seed import Seeder
 from tests.support.web import SECRET, SeededApp, TestClient
 
@@ -73,9 +80,57 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/inbound"): API_ONLY_ADMIN,
     ("GET", "/api/v1/health"): PUBLIC,
     ("GET", "/api/v1/metrics"): Row("401", "403", "403", "ok", "ok"),
+    ("GET", "/api/v1/reports/activity"): Row("401", "403", "403", "ok", "ok"),
+    ("GET", "/api/v1/forecast"): Row("401", "403", "ok", "ok", "ok"),
+    ("GET", "/api/v1/reviews"): Row("401", "ok", "403", "ok", "ok", sdr_other="ok"),
+    ("POST", "/api/v1/reviews/{message_id}"): Row("401", "ok", "403", "403", "ok", sdr_other="404"),
+    ("PUT", "/api/v1/prospects/{email}/consent"): Row(
+        "401", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("DELETE", "/api/v1/prospects/{email}/consent"): Row(
+        "401", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("POST", "/api/v1/prospects/{email}/notes"): Row(
+        "401", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("GET", "/api/v1/sequences/{key}/enrollments"): Row(
+        "401", "ok", "ok", "ok", "ok", sdr_other="ok"
+    ),
+    ("POST", "/api/v1/sequences/{key}/migrate"): Row("401", "403", "ok", "403", "ok"),
+    ("POST", "/api/v1/sequences/{key}/pause"): Row("401", "403", "ok", "403", "ok"),
+    ("POST", "/api/v1/sequences/{key}/resume"): Row("401", "403", "ok", "403", "ok"),
+    ("POST", "/api/v1/sequences/{key}/archive"): Row("401", "403", "ok", "403", "ok"),
+    ("POST", "/api/v1/enrollments/bulk"): Row("401", "ok", "ok", "403", "ok", sdr_other="refused"),
+    ("GET", "/api/v1/inbox"): Row("401", "ok", "403", "ok", "ok", sdr_other="ok"),
+    ("POST", "/api/v1/inbox/{inbound_id}/done"): Row(
+        "401", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("POST", "/api/v1/inbox/{inbound_id}/reply"): Row(
+        "401", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("POST", "/api/v1/inbox/{inbound_id}/reclassify"): Row(
+        "401", "ok", "403", "ok", "ok", sdr_other="404"
+    ),
+    ("GET", "/api/v1/mailboxes"): Row("401", "403", "ok", "ok", "ok"),
+    ("PATCH", "/api/v1/mailboxes/{name}"): API_ONLY_ADMIN,
+    ("GET", "/api/v1/users"): Row("401", "403", "403", "ok", "ok"),
+    ("POST", "/api/v1/users"): API_ONLY_ADMIN,
+    # Booking webhooks: no token, the provider's signature; off (404) without their secret,
+    # and the seeded app configures none.
+    ("POST", "/hooks/calendly"): Row("404", "404", "404", "404", "404"),
+    ("POST", "/hooks/calcom"): Row("404", "404", "404", "404", "404"),
+    ("POST", "/hooks/booking"): Row("404", "404", "404", "404", "404"),
     # Dashboard (docs/dashboard.md): signed-in pages; an SDR sees only their own prospects.
     ("GET", "/"): PAGE,
     ("GET", "/sequences/{key}"): PAGE,
+    ("POST", "/sequences/{key}/control"): Row("login", "403", "ok", "403", "ok"),
+    ("GET", "/reports.csv"): PAGE,
+    ("GET", "/activity.csv"): PAGE,
+    ("GET", "/inbox"): Row("login", "ok", "ok", "ok", "ok", sdr_other="ok"),
+    ("POST", "/inbox/{inbound_id}/{action}"): Row(
+        "login", "ok", "403", "403", "ok", sdr_other="404"
+    ),
+    ("POST", "/reviews/{message_id}"): Row("login", "ok", "403", "403", "ok", sdr_other="404"),
     ("GET", "/mailboxes"): PAGE,
     ("GET", "/queue"): Row("login", "ok", "ok", "ok", "ok", sdr_other="ok"),
     ("POST", "/queue/{task_id}"): Row("login", "ok", "403", "403", "ok", sdr_other="404"),
@@ -134,6 +189,11 @@ class World:
     anna_page_task: int
     admin_page_task: int
     unsubscribe_token: str
+    anna_inbound: int
+    anna_inbound_2: int
+    ben_inbound: int
+    anna_review: int
+    ben_review: int
 
 
 @pytest.fixture
@@ -151,9 +211,32 @@ def world(web: SeededApp) -> World:
         anna_page = sd.task(q0, "call-3", web.clock.now(), title="Call Agnes (page)", notes="")
         admin_page = sd.task(p7, "call-3", web.clock.now(), title="Call Nora (page)", notes="")
         token = unsubscribe.make_token(SECRET, sc.outbound["p1.intro"], "mara@company1.example")
+        anna_in = sd.reply(s.get(OutboundMessage, sc.outbound["p1.bump"]), web.clock.now())
+        anna_in_2 = sd.reply(s.get(OutboundMessage, sc.outbound["p1.intro"]), web.clock.now())
+        ben_in = s.scalars(
+            select(InboundMessage.id).where(InboundMessage.prospect_id == sc.prospects["p5"])
+        ).one()
+        reviews = []
+        for e, step in ((q0, "bump"), (p7, "breakup")):  # manual emails: anna's, then ben's
+            m = sd.send(e, step, web.clock.now())
+            m.state, m.review, m.sent_at, m.attempts = "planned", "pending", None, 0
+            reviews.append(m.id)
+        for who in ("growth", "admin"):  # sequences to pause, resume and archive
+            for use in ("live", "old"):
+                sd.sequence(f"{use}-{who}", [{"id": "intro", "email": {"subject": "Hi"}}])
         s.flush()
         return World(
-            web, anna.id, sc.tasks["p6.call"], admin.id, anna_page.id, admin_page.id, token
+            web,
+            anna.id,
+            sc.tasks["p6.call"],
+            admin.id,
+            anna_page.id,
+            admin_page.id,
+            token,
+            anna_in.id,
+            anna_in_2.id,  # to reclassify (which re-reads the seeded mail's bare headers)
+            ben_in,
+            *reviews,
         )
 
 
@@ -193,6 +276,10 @@ def request_for(
         target = "p0" if mine else "p5"
         target = "p1" if who == "admin" else target
         return path, {"json": {"sequence": "agencies", "emails": [email_of[target]]}}
+    if path == "/api/v1/enrollments/bulk":
+        if other:  # another SDR's enrollments: refused, nothing changes
+            return path, {"json": {"action": "stop", "owner": "ben"}}
+        return path, {"json": {"action": "resume", "sequence": "agencies"}}
     if path.startswith("/api/v1/enrollments/"):
         target = ("q1" if mine else "p6") if who == "sdr" else "q2"
         sequence = "agencies" if target.startswith("q") else "saas-founders"
@@ -229,6 +316,50 @@ def request_for(
         return f"/u/{w.unsubscribe_token}", {}
     if path == "/static":
         return "/static/kadenz.css", {}
+    if path == "/api/v1/prospects/{email}/consent":
+        email = email_of["p0" if mine else "p5"]
+        return f"/api/v1/prospects/{email}/consent", {"json": {"source": "webinar-2026-03"}}
+    if path == "/api/v1/prospects/{email}/notes":
+        email = email_of["p0" if mine else "p5"]
+        return f"/api/v1/prospects/{email}/notes", {"json": {"text": f"called ({who})"}}
+    if path in ("/api/v1/inbox", "/api/v1/reviews", "/inbox"):
+        return path + ("?owner=ben" if other else ""), {}
+    inbound = w.anna_inbound if mine else w.ben_inbound
+    if path == "/api/v1/inbox/{inbound_id}/done":
+        return f"/api/v1/inbox/{inbound}/done", {}
+    if path == "/api/v1/inbox/{inbound_id}/reply":
+        body = {"text": "Happy to, here it is.", "key": f"answer-{who}"}
+        return f"/api/v1/inbox/{inbound}/reply", {"json": body}
+    if path == "/api/v1/inbox/{inbound_id}/reclassify":
+        body = {"kind": "human_reply", "intent": "question"}
+        inbound = w.anna_inbound_2 if mine else inbound
+        return f"/api/v1/inbox/{inbound}/reclassify", {"json": body}
+    if path == "/inbox/{inbound_id}/{action}":
+        return f"/inbox/{inbound}/done", {"data": {}}
+    review_id = w.anna_review if mine else w.ben_review
+    if path == "/api/v1/reviews/{message_id}":
+        body = {"action": "save", "subject": f"Hello ({who})"}
+        return f"/api/v1/reviews/{review_id}", {"json": body}
+    if path == "/reviews/{message_id}":
+        data = {"action": "save", "subject": f"Hello ({who})", "body": "Hi,\n\nshort question."}
+        return f"/reviews/{review_id}", {"data": data}
+    if path == "/api/v1/sequences/{key}/enrollments":
+        return "/api/v1/sequences/saas-founders/enrollments", {}
+    if path == "/api/v1/sequences/{key}/migrate":
+        return "/api/v1/sequences/saas-founders/migrate", {"json": {"dry_run": True}}
+    if path in ("/api/v1/sequences/{key}/pause", "/api/v1/sequences/{key}/resume"):
+        action = path.rpartition("/")[2]
+        return f"/api/v1/sequences/live-{who}/{action}", {"json": {"reason": "matrix"}}
+    if path == "/api/v1/sequences/{key}/archive":
+        return f"/api/v1/sequences/old-{who}/archive", {"json": {"stop_all": True}}
+    if path == "/sequences/{key}/control":
+        return f"/sequences/live-{who}/control", {"data": {"action": "pause"}}
+    if path == "/api/v1/mailboxes/{name}":
+        return "/api/v1/mailboxes/anna", {"json": {"hourly_cap": 40}}
+    if path == "/api/v1/users" and method == "POST":
+        return path, {"json": {"name": f"new-{who}", "role": "sdr"}}
+    if path.startswith("/hooks/"):
+        return path, {"json": {"email": email_of["p0"], "booking_id": "b-1"}}
     return path, {}
 
 
@@ -259,6 +390,8 @@ def outcome(response: Any, key: tuple[str, str]) -> str:
     if status in (401, 403, 404, 409):
         return str(status)
     assert status < 500, f"{key}: {status} {response.text[:300]}"
+    if status == 422 and key == ("POST", "/api/v1/enrollments/bulk"):
+        return "refused"  # an SDR's filter naming another owner
     bulk = key[1] in ("/api/v1/prospects", "/api/v1/enrollments") and key[0] == "POST"
     if bulk and status == 200 and response.json()["refused"]:
         return "refused"
@@ -299,7 +432,7 @@ def _ben_state(w: World) -> dict[str, Any]:
         assert p5 is not None and p6 is not None and task is not None
         sofia = s.scalars(select(Enrollment).where(Enrollment.prospect_id == p5.id)).all()
         return {
-            "p5": (p5.owner, p5.first_name),
+            "p5": (p5.owner, p5.first_name, p5.consent_source, p5.consent_date),
             "p5 enrollments": len(sofia),
             "p6": p6.state,
             "task": task.state,
