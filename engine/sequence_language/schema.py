@@ -21,6 +21,8 @@ def sequence_schema() -> dict[str, Any]:
     for tag, name in (("email", "EmailStep"), ("call", "CallStep"), ("task", "TaskStep")):
         body = copy.deepcopy(defs.pop(name))
         id_schema = body["properties"].pop("id")
+        # `renamed_from:` sits beside `id:` in the file, not inside the step's body
+        renamed = body["properties"].pop("renamed_from", None)
         body["properties"].pop("type", None)
         body["required"] = [r for r in body.get("required", []) if r not in ("id", "type")]
         if not body["required"]:
@@ -38,12 +40,23 @@ def sequence_schema() -> dict[str, Any]:
                 "type": "object",
                 "title": f"{tag} step",
                 "description": body.get("description", ""),
-                "properties": {"id": id_schema, tag: ref},
+                "properties": {
+                    "id": id_schema,
+                    tag: ref,
+                    **({"renamed_from": renamed} if renamed else {}),
+                    # `review: true` may sit beside `id:` too (the documented form)
+                    **(
+                        {"review": body["properties"]["review"]}
+                        if "review" in body["properties"]
+                        else {}
+                    ),
+                },
                 "required": ["id", tag],
                 "additionalProperties": False,
             }
         )
     wait = defs.pop("WaitStep")
+    wait_renamed = wait["properties"].get("renamed_from")
     items.append(
         {
             "type": "object",
@@ -52,6 +65,7 @@ def sequence_schema() -> dict[str, Any]:
             "properties": {
                 "id": {"type": "string", "description": "Optional stable id."},
                 "wait": wait["properties"]["duration"],
+                **({"renamed_from": wait_renamed} if wait_renamed else {}),
             },
             "required": ["wait"],
             "additionalProperties": False,

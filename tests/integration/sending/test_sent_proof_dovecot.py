@@ -113,6 +113,12 @@ def test_sent_folder_proves_delivery_and_absence(
     assert {verdicts[second.id].state, verdicts[third.id].state} == {MessageState.PLANNED}
     assert "it was never submitted" in verdicts[second.id].evidence
 
+    with db.session() as s:
+        # The sink takes mail without a login; the variable only held Dovecot's password,
+        # and a mailbox naming a variable its process lacks never sends (docs/mailboxes.md).
+        box = s.get(Mailbox, world.mailbox_id)
+        assert box is not None
+        box.password_env = None
     report = send_due(db, clock, settings)
     assert report.sent == 2
     arrived = sorted((m.message_id or "").strip("<>") for m in sink.messages)

@@ -192,10 +192,10 @@ def test_cli_schema_describes_the_authoring_form() -> None:
     schema = json.loads(result.stdout)
     steps = schema["properties"]["steps"]["items"]["oneOf"]
     assert [sorted(s["properties"]) for s in steps] == [
-        ["email", "id"],
-        ["call", "id"],
-        ["id", "task"],
-        ["id", "wait"],
+        ["email", "id", "renamed_from", "review"],
+        ["call", "id", "renamed_from"],
+        ["id", "renamed_from", "task"],
+        ["id", "renamed_from", "wait"],
     ]
     assert (
         "yaml-language-server" in CliRunner().invoke(app, ["sequence", "schema", "--help"]).stdout
