@@ -48,6 +48,7 @@ def services(
     runtime.reset()
     s = runtime.services()
     yield s
+    runtime.shutdown()  # the kept SMTP connections: never left for the collector to close
     s.db.dispose()
     s.redis.close()
     runtime.reset()

@@ -112,6 +112,7 @@ def test_poll_task_with_a_missing_password_is_loud_and_pauses_sending_after_the_
     try:
         _dark_mailbox_scenario(s, caplog, offset)
     finally:
+        runtime.shutdown()
         s.db.dispose()
         s.redis.close()
 
