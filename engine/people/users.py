@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -54,6 +55,23 @@ def _check(name: str, role: str, email: str | None) -> str | None:
         raise InvalidInput(f"--email {email!r} is not an email address ({exc})") from None
 
 
+def booking_link_of(text: str | None) -> str | None:
+    """A user's meeting link as templates print it (`{{ sender.booking_link }}`): an
+    http(s) URL with a host, nothing else; empty means none."""
+    link = (text or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
+        raise InvalidInput(
+            f"--booking-link {text!r} is not a web address "
+            "(write the full link, e.g. https://cal.com/maria/30min)"
+        )
+    if len(link) > 500:
+        raise InvalidInput("--booking-link is longer than 500 characters")
+    return link
+
+
 def add(
     session: Session,
     name: str,
@@ -66,6 +84,7 @@ def add(
     booking_link: str | None = None,
 ) -> User:
     key = _check(name, role, email)
+    link = booking_link_of(booking_link)
     if session.scalars(select(User).where(User.name == name)).first() is not None:
         raise Conflict(f"user {name!r} exists (change it: kadenz user update {name} …)")
     if key and session.scalars(select(User).where(func.lower(User.email) == key)).first():
@@ -76,7 +95,7 @@ def add(
         full_name=(full_name or "").strip() or None,
         aliases=sorted({a.strip() for a in aliases if a.strip()}),
         role=role,
-        booking_link=booking_link,
+        booking_link=link,
         created_at=at,
     )
     session.add(user)
@@ -105,7 +124,7 @@ def update(
     if role is not None:
         user.role = role
     if booking_link is not None:
-        user.booking_link = booking_link or None
+        user.booking_link = booking_link_of(booking_link)
     extra = {a.strip() for a in add_aliases if a.strip()}
     if extra:
         user.aliases = sorted({*user.aliases, *extra})
