@@ -14,14 +14,16 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
+from engine.core.states import LIVE_ENROLLMENT_STATES, TaskState
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.store.models import User
+from engine.store.models import Enrollment, Mailbox, Prospect, Task, User
 
 ROLES = ("sdr", "growth", "manager", "admin")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -183,3 +185,41 @@ class Directory:
         if not key or key in self._ambiguous:
             return None
         return self._by.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One row of the team page: a user and what they hold."""
+
+    user: User
+    mailboxes: list[str]
+    prospects: int  # prospects they own (erased ones not counted)
+    active_enrollments: int  # live: active, waiting or paused
+    open_tasks: int
+
+
+def team(session: Session) -> list[Member]:
+    """Every user with their mailboxes and counts, in five queries whatever the team size."""
+
+    def counted(column: Any, *where: Any) -> dict[str, int]:
+        stmt = select(column, func.count()).where(column.is_not(None), *where).group_by(column)
+        return {str(k): int(n) for k, n in session.execute(stmt)}
+
+    boxes: dict[str, list[str]] = {}
+    for owner, name in session.execute(
+        select(Mailbox.owner, Mailbox.name).where(Mailbox.owner.is_not(None)).order_by(Mailbox.name)
+    ):
+        boxes.setdefault(str(owner), []).append(str(name))
+    owned = counted(Prospect.owner, Prospect.erased_at.is_(None))
+    live = counted(Enrollment.owner, Enrollment.state.in_([str(s) for s in LIVE_ENROLLMENT_STATES]))
+    tasks = counted(Task.owner, Task.state == str(TaskState.OPEN))
+    return [
+        Member(
+            user=u,
+            mailboxes=boxes.get(u.name, []),
+            prospects=owned.get(u.name, 0),
+            active_enrollments=live.get(u.name, 0),
+            open_tasks=tasks.get(u.name, 0),
+        )
+        for u in list_all(session)
+    ]
