@@ -233,12 +233,18 @@ def _filters(request: Request) -> reports.ReportFilter:
 
 
 def _filter_options(s: Any) -> dict[str, list[str]]:
+    directory = users.Directory.load(s)
+
+    def as_user(raw: str) -> str:  # one entry per user, whatever spellings the rows hold
+        found = directory.match(raw) if directory else None
+        return found.name if found is not None else raw
+
     return {
         "sequences": list(s.scalars(select(Sequence.key).order_by(Sequence.key))),
         "mailboxes": list(s.scalars(select(Mailbox.name).order_by(Mailbox.name))),
         "owners": sorted(
-            {o for o in s.scalars(select(Enrollment.owner).distinct()) if o}
-            | {o for o in s.scalars(select(Prospect.owner).distinct()) if o}
+            {as_user(o) for o in s.scalars(select(Enrollment.owner).distinct()) if o}
+            | {as_user(o) for o in s.scalars(select(Prospect.owner).distinct()) if o}
         ),
     }
 

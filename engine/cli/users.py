@@ -53,7 +53,10 @@ def add(
             role=role,
             booking_link=booking_link,
         )
+        moved = users.adopted_line(user, users.adopt(s, user))
         c.out.print(f"user {user.name} ({user.role}) added")
+        if moved:
+            c.out.print(moved, markup=False)
 
 
 @user_app.command("update")
@@ -82,7 +85,10 @@ def update(
             role=role,
             booking_link=booking_link,
         )
+        moved = users.adopted_line(user, users.adopt(s, user))
         c.out.print(f"user {user.name} updated")
+        if moved:
+            c.out.print(moved, markup=False)
 
 
 @user_app.command("list")

@@ -23,7 +23,7 @@ from engine.core.states import (
     advance_enrollment,
 )
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.people import lifecycle, prospects, suppression
+from engine.people import lifecycle, prospects, suppression, users
 from engine.store import event_log as events
 from engine.store.models import (
     Enrollment,
@@ -150,6 +150,18 @@ def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVe
     return sequence, version
 
 
+def _owner_handle(session: Session, text: str) -> str:
+    """The handle of the user `text` names (handle, email, full name or alias); kept as
+    typed while the workspace has no users at all."""
+    directory = users.Directory.load(session)
+    if not directory:
+        return text
+    found = directory.match(text)
+    if found is None:
+        raise InvalidInput(f"--owner {text!r} is not a user (see: kadenz user list)")
+    return found.name
+
+
 def _first_step_id(spec: dict[str, Any]) -> str | None:
     """The id of step 0 (stored specs give every step an id, waits `wait-<n>`)."""
     steps = spec.get("steps") or []
@@ -239,6 +251,10 @@ def enroll(
     `acting_for` is the SDR a caller acts as (an `sdr` API token): another SDR's prospect is
     refused, so nobody enrolls (and emails) a person someone else is working."""
     sequence, version = current_version(session, key)
+    if owner:  # a user in any spelling, so reports and queues have one name for them
+        handle = _owner_handle(session, owner)
+        enrolled_by = handle if enrolled_by == owner else enrolled_by
+        owner = handle
     spec = version.spec or {}
     step_id = _first_step_id(spec)
     if step_id is None:

@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.core.states import LIVE_ENROLLMENT_STATES, TaskState
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.store.models import Enrollment, Mailbox, Prospect, Task, User
+from engine.store.models import ApiToken, Enrollment, Mailbox, Prospect, Task, User
 
 ROLES = ("sdr", "growth", "manager", "admin")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -130,7 +131,53 @@ def update(
     extra = {a.strip() for a in add_aliases if a.strip()}
     if extra:
         user.aliases = sorted({*user.aliases, *extra})
+    session.flush()
     return user
+
+
+# Where an owner is stored as a name: rows kept "as typed" before the user existed.
+_OWNED: dict[str, tuple[type[Any], Any]] = {
+    "prospects": (Prospect, Prospect.owner),
+    "enrollments": (Enrollment, Enrollment.owner),
+    "tasks": (Task, Task.owner),
+    "tokens": (ApiToken, ApiToken.owner),
+}
+
+
+def adopt(session: Session, user: User) -> dict[str, int]:
+    """Give `user` what is owned under another of their spellings — owners kept as typed
+    while the workspace had no users ("Maria Lopez"), or an alias added later — so their
+    SDR token sees it and queues show it. Events keep what they recorded (reports read
+    those spellings as the user too). Returns how many rows of each kind moved.
+
+    Called after adding a user or changing their spellings (CLI, API, import)."""
+    directory = Directory.load(session)
+    moved: dict[str, int] = {}
+    for kind, (model, column) in _OWNED.items():
+        owners = session.scalars(select(column).where(column.is_not(None)).distinct())
+        spellings = [o for o in owners if o != user.name and _is(directory.match(o), user)]
+        if not spellings:
+            continue
+        result = session.execute(
+            sql_update(model)
+            .where(column.in_(spellings))
+            .values(owner=user.name)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[kind] = int(getattr(result, "rowcount", 0) or 0)
+    return moved
+
+
+def _is(found: Known | None, user: User) -> bool:
+    return found is not None and found.id == user.id
+
+
+def adopted_line(user: User, moved: dict[str, int]) -> str | None:
+    """ "owned under another spelling, now maria's: 3 prospects, 1 task" (None: nothing)."""
+    parts = [f"{n} {kind if n != 1 else kind[:-1]}" for kind, n in moved.items() if n]
+    if not parts:
+        return None
+    return f"owned under another spelling, now {user.name}'s: {', '.join(parts)}"
 
 
 def get(session: Session, name: str) -> User:
