@@ -4,7 +4,7 @@ email a real SMTP server receives; a sender without one holds the email with the
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -138,3 +138,29 @@ def test_enrolling_warns_and_preview_names_the_missing_link(
     (jana_email,) = [i for i in jana.items if isinstance(i, sequences.PreviewEmail)]
     assert erik_email.text is not None and LINK in erik_email.text
     assert jana_email.missing == ["sender.booking_link"] and jana_email.text is None
+
+
+def test_simulate_renders_the_link_and_lists_the_email_a_missing_one_holds() -> None:
+    from engine.outbound.simulate import SequenceInput, simulate
+    from tests.integration.sending.factory import spec_json
+
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin
+    sequence = SequenceInput("saas-founders", "SaaS founders", spec_json(SPEC), TEMPLATES,
+                             ["maria-box", "tom-box"])  # fmt: skip
+    people = [
+        {"email": "erik@beta.example", "first_name": "Erik", "custom": {}, "mailbox": "maria-box"},
+        {"email": "jana@gamma.example", "first_name": "Jana", "custom": {}, "mailbox": "tom-box"},
+    ]
+    boxes = {"maria-box": {"owner": "maria"}, "tom-box": {"owner": "tom"}}
+    held: list[str] = []
+    actions = simulate(sequence, people, start, 3, mailbox_settings=boxes, held=held,
+                       booking_links={"maria": LINK, "tom": None})  # fmt: skip
+    assert [(a.prospect, a.step) for a in actions] == [("erik@beta.example", "intro")]
+    (line,) = held
+    assert line.startswith("jana@gamma.example intro: missing variable: sender.booking_link")
+    assert "kadenz user update tom --booking-link URL" in line
+    # With the link known, both go out.
+    held.clear()
+    actions = simulate(sequence, people, start, 3, mailbox_settings=boxes, held=held,
+                       booking_links={"maria": LINK, "tom": "https://cal.example/tom"})  # fmt: skip
+    assert len(actions) == 2 and held == []
