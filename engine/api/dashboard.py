@@ -17,7 +17,7 @@ from engine.errors import InvalidInput, KadenzError, NotFound
 from engine.inbound import inbox
 from engine.outbound import forecast, review
 from engine.outbound.limits import warmup
-from engine.people import controls, task_queue
+from engine.people import controls, task_queue, users
 from engine.reporting import activity, overview, reports, rollups
 from engine.reporting import health as health_figures
 from engine.store.models import (
@@ -233,12 +233,18 @@ def _filters(request: Request) -> reports.ReportFilter:
 
 
 def _filter_options(s: Any) -> dict[str, list[str]]:
+    directory = users.Directory.load(s)
+
+    def as_user(raw: str) -> str:  # one entry per user, whatever spellings the rows hold
+        found = directory.match(raw) if directory else None
+        return found.name if found is not None else raw
+
     return {
         "sequences": list(s.scalars(select(Sequence.key).order_by(Sequence.key))),
         "mailboxes": list(s.scalars(select(Mailbox.name).order_by(Mailbox.name))),
         "owners": sorted(
-            {o for o in s.scalars(select(Enrollment.owner).distinct()) if o}
-            | {o for o in s.scalars(select(Prospect.owner).distinct()) if o}
+            {as_user(o) for o in s.scalars(select(Enrollment.owner).distinct()) if o}
+            | {as_user(o) for o in s.scalars(select(Prospect.owner).distinct()) if o}
         ),
     }
 
@@ -446,6 +452,23 @@ def mailboxes_page(request: Request, who: SignedIn) -> Response:
     )
 
 
+# Who sees the team page: the roles of GET /api/v1/users (docs/api.md).
+TEAM_ROLES = ("manager", "admin")
+
+
+@router.get("/users", response_class=HTMLResponse, response_model=None)
+def users_page(request: Request, who: SignedIn) -> Response:
+    """The team: each user's names, role, mailboxes, booking link and what they hold."""
+    if who.role not in TEAM_ROLES:
+        return render(
+            request, "error.html", {"message": "Only managers and admins see the team."},
+            who=who, status=403,
+        )  # fmt: skip
+    with _state(request).db.session() as s:
+        members = users.team(s)
+    return render(request, "users.html", {"members": members}, who=who)
+
+
 @router.get("/queue", response_class=HTMLResponse, response_model=None)
 def queue_page(
     request: Request, who: SignedIn, owner: str | None = None, done: int | None = None
@@ -548,17 +571,26 @@ def queue_action(
 
 
 @router.get("/prospects", response_class=HTMLResponse, response_model=None)
-def prospects_page(request: Request, who: SignedIn, offset: int = 0) -> Response:
+def prospects_page(
+    request: Request, who: SignedIn, offset: int = 0, owner: str | None = None
+) -> Response:
     st = _state(request)
     with st.db.session() as s:
         stmt = select(Prospect).order_by(Prospect.id)
         if who.role == "sdr":
             stmt = stmt.where(Prospect.owner == who.owner)
+        elif owner:
+            stmt = stmt.where(Prospect.owner == owner)
         rows = list(s.scalars(stmt.offset(max(0, offset)).limit(101)))
     return render(
         request,
         "prospects.html",
-        {"rows": rows[:100], "offset": offset, "more": len(rows) > 100},
+        {
+            "rows": rows[:100],
+            "offset": offset,
+            "more": len(rows) > 100,
+            "owner": owner if who.role != "sdr" else None,
+        },
         who=who,
     )
 

@@ -59,4 +59,5 @@ def add_user(
             role=body.role,
             booking_link=body.booking_link,
         )
+        users.adopt(s, user)  # what was owned as "Maria Lopez" before she was a user
         return _json(user)

@@ -25,7 +25,7 @@ from engine.outbound.limits import warmup
 from engine.outbound.outbox import outbox
 from engine.outbound.resolve import resolve_ambiguous
 from engine.outbound.simulate import SequenceInput, iter_table, read_prospects, simulate
-from engine.people import consent, consent_records
+from engine.people import consent, consent_records, users
 from engine.store.models import Mailbox, OutboundMessage, Sequence, SequenceVersion
 
 message_app = typer.Typer(help="Outbound messages: resolve ambiguous sends.", no_args_is_help=True)
@@ -139,7 +139,7 @@ def simulate_command(
     actions = simulate(
         seq_input, rows, begin, days, mailbox_settings=caps, mailboxes=mailboxes,
         also=others, policy=rules, consent_policy=consent_policy,
-        postal_address=c.settings.postal_address, held=held,
+        postal_address=c.settings.postal_address, held=held, booking_links=_booking_links(c),
     )  # fmt: skip
     if fmt == "json":
         print(json.dumps([a.as_json() for a in actions], indent=2))
@@ -157,6 +157,14 @@ def simulate_command(
     c.out.print(f"{len(actions)} actions for {len(rows)} prospects over {days} days")
     for line in held:
         c.out.print(f"not sent: {line}", markup=False)
+
+
+def _booking_links(c: context.Context) -> dict[str, str | None]:
+    """The workspace's users and their booking links (`sender.booking_link` in templates)."""
+    if not _workspace_exists(c):
+        return {}
+    with c.db.session() as session:
+        return {u.name: u.booking_link for u in users.list_all(session)}
 
 
 def _consent_document(c: context.Context, path: Path | None) -> dict[str, Any] | None:
@@ -232,6 +240,9 @@ def _sequence_input(
                     "warmup": box.warmup,
                     "timezone": box.timezone,
                     "address": box.address,
+                    "display_name": box.display_name,
+                    "signature": box.signature,
+                    "owner": box.owner,
                 }
     return seq, caps
 

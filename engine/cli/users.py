@@ -31,7 +31,10 @@ def add(
     ),
     role: str = typer.Option("sdr", "--role", help="sdr | growth | manager | admin."),
     booking_link: str | None = typer.Option(
-        None, "--booking-link", help="Their meeting link (Calendly, Cal.com …), kept with the user."
+        None,
+        "--booking-link",
+        help="Their meeting link (Calendly, Cal.com …): {{ sender.booking_link }} in templates "
+        "of emails sent from their mailbox.",
     ),
 ) -> None:
     """Add a user.
@@ -50,20 +53,27 @@ def add(
             role=role,
             booking_link=booking_link,
         )
+        moved = users.adopted_line(user, users.adopt(s, user))
         c.out.print(f"user {user.name} ({user.role}) added")
+        if moved:
+            c.out.print(moved, markup=False)
 
 
 @user_app.command("update")
 def update(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The user (handle, email or full name).")],
-    email: str | None = typer.Option(None, "--email"),
-    full_name: str | None = typer.Option(None, "--name"),
+    email: str | None = typer.Option(None, "--email", help="Their work email."),
+    full_name: str | None = typer.Option(None, "--name", help='Full name, e.g. "Maria Lopez".'),
     alias: list[str] = typer.Option([], "--alias", help="Add a spelling (repeatable)."),  # noqa: B008
-    role: str | None = typer.Option(None, "--role"),
-    booking_link: str | None = typer.Option(None, "--booking-link"),
+    role: str | None = typer.Option(None, "--role", help="sdr | growth | manager | admin."),
+    booking_link: str | None = typer.Option(
+        None,
+        "--booking-link",
+        help='Their meeting link ({{ sender.booking_link }} in templates); "" removes it.',
+    ),
 ) -> None:
-    """Change a user. Example: kadenz user update maria --alias "M. Lopez" """
+    """Change a user. Example: kadenz user update maria --booking-link https://cal.com/maria"""
     c = context.get(ctx)
     with c.db.session() as s:
         user = users.update(
@@ -75,7 +85,10 @@ def update(
             role=role,
             booking_link=booking_link,
         )
+        moved = users.adopted_line(user, users.adopt(s, user))
         c.out.print(f"user {user.name} updated")
+        if moved:
+            c.out.print(moved, markup=False)
 
 
 @user_app.command("list")

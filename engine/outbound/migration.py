@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from engine.core.events import EventType
 from engine.core.states import LIVE_ENROLLMENT_STATES, MessageState, advance_message
 from engine.errors import Conflict, NotFound
-from engine.outbound.runtime import MissingVariable, Runtimes
-from engine.outbound.tick import choose_variant
+from engine.outbound.runtime import MissingVariable, Runtimes, sending_user
+from engine.outbound.tick import choose_variant, sender_fix
 from engine.sequence_language import step_map
 from engine.sequence_language.model import EmailStep, SequenceSpec
 from engine.store import event_log as events
@@ -365,13 +365,16 @@ def _rerender(
         email = runtime.renderer.render_email(
             step,
             variant,
-            runtime.context(prospect, mailbox),
+            runtime.context(prospect, mailbox, sending_user({}, mailbox, session)),
             previous_subject=previous if step.thread == "previous" and previous else "",
         )
     except MissingVariable as exc:
+        fix = sender_fix(exc.names, mailbox) or (
+            "this prospect lacks it: fill it in (kadenz prospects import)"
+        )
         raise _Skip(
-            f"v{target.version} of step '{new_id}' needs {', '.join(exc.names)}, which "
-            "this prospect lacks: fill it in (kadenz prospects import) and migrate again"
+            f"v{target.version} of step '{new_id}' needs {', '.join(exc.names)}; {fix}, "
+            "and migrate again"
         ) from None
     return (variant if step.variants else None), email
 

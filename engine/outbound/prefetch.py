@@ -1,9 +1,10 @@
 """What a batch of tick steps reads, loaded in a handful of queries instead of per step.
 
 The tick claims a batch of enrollments and executes their steps in one transaction; each
-step needs its prospect, mailbox, the suppressions of its address and domain, whether a
-human replied, and (for a threaded email) the previous message. Loaded per step, that is
-about ten queries each; loaded here, it is six per batch.
+step needs its prospect, mailbox (and the user who owns it, for `sender.booking_link`), the
+suppressions of its address and domain, whether a human replied, and (for a threaded email)
+the previous message. Loaded per step, that is about ten queries each; loaded here, it is
+seven per batch.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.core import addresses
 from engine.core.states import MessageState
-from engine.outbound.runtime import Runtimes
+from engine.outbound.runtime import Runtimes, sending_users
 from engine.sequence_language.model import EmailStep
 from engine.store.models import (
     Enrollment,
@@ -26,6 +27,7 @@ from engine.store.models import (
     OutboundMessage,
     Prospect,
     Suppression,
+    User,
 )
 
 
@@ -45,6 +47,7 @@ class PlannedEmail:
 class Prefetched:
     prospects: dict[int, Prospect] = field(default_factory=dict)
     mailboxes: dict[int, Mailbox] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)  # the mailboxes' owners, by handle
     suppressed: dict[str, str] = field(default_factory=dict)  # email → reason
     replied: set[int] = field(default_factory=set)  # enrollment ids with a human reply
     previous: dict[int, OutboundMessage] = field(default_factory=dict)  # enrollment → last email
@@ -62,6 +65,7 @@ class Prefetched:
             ahead.mailboxes = {
                 m.id: m for m in session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
             }
+            ahead.users = sending_users(session, ahead.mailboxes.values())
         emails = [p.email for p in ahead.prospects.values() if p.email]
         ahead.suppressed = suppressed_among(session, emails)
         ids = [e.id for e in batch]

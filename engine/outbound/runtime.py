@@ -8,11 +8,13 @@ tick, the sender, `simulate` and `explain` all schedule through exactly the same
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.schedule.calendar import BusinessCalendar
@@ -22,7 +24,7 @@ from engine.schedule.zones import resolve_timezone
 from engine.sequence_language.loader import spec_from_json
 from engine.sequence_language.model import SequenceSpec, Step
 from engine.sequence_language.render import MissingVariable, Renderer, prospect_context
-from engine.store.models import Mailbox, Prospect, SequenceVersion
+from engine.store.models import Mailbox, Prospect, SequenceVersion, User
 from engine.workspace.sequences import prospect_fields
 
 __all__ = [
@@ -135,8 +137,11 @@ class VersionRuntime:
             self._policies[key] = policy
         return policy
 
-    def context(self, prospect: Prospect, mailbox: Mailbox | None) -> dict[str, Any]:
-        return prospect_context(prospect_fields(prospect), sender_mapping(mailbox))
+    def context(
+        self, prospect: Prospect, mailbox: Mailbox | None, sending_user: User | None = None
+    ) -> dict[str, Any]:
+        """The template variables; `sending_user` owns `mailbox` (see `sending_users`)."""
+        return prospect_context(prospect_fields(prospect), sender_mapping(mailbox, sending_user))
 
 
 def build_runtime(version: SequenceVersion) -> VersionRuntime:
@@ -161,11 +166,34 @@ class Runtimes:
         return runtime
 
 
-def sender_mapping(mailbox: Mailbox | None) -> dict[str, Any]:
+def sender_mapping(mailbox: Mailbox | None, user: User | None = None) -> dict[str, Any]:
+    """`sender.*` of the templates: the mailbox, and the booking link of the user who owns
+    it (`mailbox.owner`); a mailbox without an owner, or an owner without a link, has none."""
     if mailbox is None:
         return {}
+    owned = user is not None and mailbox.owner is not None and user.name == mailbox.owner
     return {
         "name": mailbox.display_name or mailbox.name,
         "email": mailbox.address,
         "signature": mailbox.signature or "",
+        "booking_link": user.booking_link if owned and user is not None else None,
     }
+
+
+def sending_users(session: Session, mailboxes: Iterable[Mailbox | None]) -> dict[str, User]:
+    """The users who own `mailboxes`, by handle, in one query (a batch's senders)."""
+    names = {m.owner for m in mailboxes if m is not None and m.owner}
+    if not names:
+        return {}
+    return {u.name: u for u in session.scalars(select(User).where(User.name.in_(names)))}
+
+
+def sending_user(
+    users: dict[str, User], mailbox: Mailbox | None, session: Session | None = None
+) -> User | None:
+    """The owner of `mailbox` from `users`; with `session`, loaded (and kept) when absent."""
+    if mailbox is None or not mailbox.owner:
+        return None
+    if mailbox.owner not in users and session is not None:
+        users.update(sending_users(session, [mailbox]))
+    return users.get(mailbox.owner)

@@ -43,6 +43,7 @@ from engine.store.models import (
     Sequence,
     SequenceVersion,
     Task,
+    User,
     WorkspacePolicy,
 )
 from engine.workspace import policy as stored_policy
@@ -56,6 +57,8 @@ MAILBOX_CAPS = (
     "timezone",
     "address",
     "display_name",
+    "signature",
+    "owner",
 )
 
 
@@ -135,6 +138,7 @@ def simulate(
     consent_policy: dict[str, Any] | None = None,
     postal_address: str = "",
     held: list[str] | None = None,
+    booking_links: dict[str, str | None] | None = None,
 ) -> list[PlannedAction]:
     """Every email, call and task the engine would execute from `start` for `days` days.
 
@@ -142,6 +146,7 @@ def simulate(
     workspace policy whose contact limits hold across them (as `kadenz policy push` would).
     With `consent_policy` (the stored document, engine.people.consent) emails are held or
     skipped as the sender would; `held` then receives one line per email that never left.
+    `booking_links`: the users who own mailboxes (handle → link), for `sender.booking_link`.
     """
     end = start + timedelta(days=days)
     pool = list(sequence.pool)
@@ -158,6 +163,9 @@ def simulate(
         try:
             db.upgrade()
             clock = VirtualClock(start)
+            with db.session() as session:
+                for handle, link in sorted((booking_links or {}).items()):
+                    session.add(User(name=handle, role="sdr", booking_link=link, created_at=start))
             for one in [sequence, *(also or [])]:
                 _seed(db, one, prospects, pool, mailbox_settings or {}, start)
             if policy is not None:
@@ -315,7 +323,8 @@ def _next_event(db: Database, now: datetime) -> datetime | None:
 
 
 def _held(db: Database) -> list[str]:
-    """Emails the run never sent because the consent policy (or its footer rule) said no."""
+    """Emails the run never sent because the consent policy (or its footer rule) said no,
+    and enrollments that paused for missing template data."""
     with db.session() as session:
         rows = session.execute(
             select(OutboundMessage.to_address, OutboundMessage.step_id, OutboundMessage.held_reason)
@@ -326,7 +335,18 @@ def _held(db: Database) -> list[str]:
             )
             .order_by(OutboundMessage.id)
         ).all()
-    return [f"{to} {step}: {reason}" for to, step, reason in rows]
+        # Paused for data a template needs (a prospect field, the sender's booking link):
+        # nothing of theirs goes out from that step on, so the simulation says so.
+        paused = session.execute(
+            select(Prospect.email, Enrollment.step_id, Enrollment.state_reason)
+            .join(Prospect, Prospect.id == Enrollment.prospect_id)
+            .where(
+                Enrollment.state == EnrollmentState.PAUSED,
+                Enrollment.state_reason.startswith("missing variable"),
+            )
+            .order_by(Enrollment.id)
+        ).all()
+    return [f"{to} {step}: {reason}" for to, step, reason in [*rows, *paused]]
 
 
 def _actions(db: Database, end: datetime, *, several: bool = False) -> list[PlannedAction]:

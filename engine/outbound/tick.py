@@ -35,6 +35,7 @@ from engine.outbound.runtime import (
     Slot,
     Step,
     VersionRuntime,
+    sending_user,
 )
 from engine.people import suppression
 from engine.people.lifecycle import move
@@ -52,6 +53,7 @@ from engine.store.models import (
     Prospect,
     Sequence,
     Task,
+    User,
 )
 
 log = logging.getLogger(__name__)
@@ -297,9 +299,11 @@ def execute_step(
     if ahead is not None:
         prospect = ahead.prospects.get(enrollment.prospect_id)
         mailbox = ahead.mailboxes.get(enrollment.mailbox_id or 0)
+        user = sending_user(ahead.users, mailbox)
     else:
         prospect = session.get(Prospect, enrollment.prospect_id)
         mailbox = session.get(Mailbox, enrollment.mailbox_id) if enrollment.mailbox_id else None
+        user = sending_user({}, mailbox, session)
     runtime = cache.get(session, enrollment.version_id)
     reason = _stop_reason(session, enrollment, prospect, runtime, ahead)
     if reason is not None:
@@ -314,12 +318,13 @@ def execute_step(
         return
     if isinstance(step, EmailStep):
         _email_step(
-            session, enrollment, prospect, mailbox, step, runtime, now, settings, report, ahead
-        )
+            session, enrollment, prospect, mailbox, step, runtime, now, settings, report, ahead,
+            user,
+        )  # fmt: skip
     elif isinstance(step, WaitStep):
         _wait_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
     elif isinstance(step, CallStep | TaskStep):
-        _task_step(session, enrollment, prospect, mailbox, step, runtime, now, report)
+        _task_step(session, enrollment, prospect, mailbox, step, runtime, now, report, user)
     else:
         _pause(session, enrollment, now, f"unknown step type {step.type!r}", report)
 
@@ -400,6 +405,7 @@ def _email_step(
     settings: Settings,
     report: TickReport,
     ahead: Prefetched | None = None,
+    user: User | None = None,
 ) -> None:
     if mailbox is None:
         _pause(session, enrollment, now, "no mailbox assigned to this enrollment", report)
@@ -416,11 +422,11 @@ def _email_step(
         rendered = runtime.renderer.render_email(
             step,
             variant,
-            runtime.context(prospect, mailbox),
+            runtime.context(prospect, mailbox, user),
             previous_subject=previous.subject if previous is not None else "",
         )
     except MissingVariable as exc:
-        _missing_data(session, enrollment, prospect, step, exc.names, now, report)
+        _missing_data(session, enrollment, prospect, step, exc.names, now, report, mailbox)
         return
     recorded = variant if step.variants else None  # "default" is not an A/B variant
     variants = enrollment.variants
@@ -599,13 +605,14 @@ def _task_step(
     runtime: VersionRuntime,
     now: datetime,
     report: TickReport,
+    user: User | None = None,
 ) -> None:
-    context = runtime.context(prospect, mailbox)
+    context = runtime.context(prospect, mailbox, user)
     try:
         title = runtime.renderer.render_text(step.title, context)
         notes = runtime.renderer.render_text(step.notes, context) if step.notes else None
     except MissingVariable as exc:
-        _missing_data(session, enrollment, prospect, step, exc.names, now, report)
+        _missing_data(session, enrollment, prospect, step, exc.names, now, report, mailbox)
         return
     placement = runtime.placement(prospect, mailbox)
     due_at = placement.add_wait(now, step.due)
@@ -681,10 +688,12 @@ def _missing_data(
     names: list[str],
     now: datetime,
     report: TickReport,
+    mailbox: Mailbox | None = None,
 ) -> None:
     """DESIGN inv. 5: no "Hi ," — pause, and ask the owner to fill the data in."""
     missing = ", ".join(names)
     who = prospect.email or f"prospect {prospect.id}"
+    fix = sender_fix(names, mailbox)
     task = Task(
         kind="task",
         prospect_id=prospect.id,
@@ -692,7 +701,7 @@ def _missing_data(
         step_id=f"{step.id}#data",
         owner=enrollment.owner or prospect.owner,
         title=f"Fill in {missing} for {who}",
-        notes=f"Step {step.id} needs {missing}; then resume the enrollment.",
+        notes=f"Step {step.id} needs {missing}; {fix or 'fill it in'}, then resume the enrollment.",
         state=TaskState.OPEN,
         blocking=False,
         due_at=now,
@@ -713,4 +722,21 @@ def _missing_data(
         report.tasks_created += 1
     except IntegrityError:
         pass  # the same request is already in the owner's queue
-    _pause(session, enrollment, now, f"missing variable: {missing}", report)
+    reason = f"missing variable: {missing}" + (f" ({fix})" if fix else "")
+    _pause(session, enrollment, now, reason, report)
+
+
+def sender_fix(names: list[str], mailbox: Mailbox | None) -> str | None:
+    """How to supply a missing `sender.*` value: it lives on the sending user, not the
+    prospect, so the fix is a `kadenz user` or `kadenz mailbox` command."""
+    if "sender.booking_link" not in names or mailbox is None:
+        return None
+    if not mailbox.owner:
+        return (
+            f"mailbox {mailbox.name} belongs to no user: kadenz mailbox update {mailbox.name} "
+            "--owner USER, and give that user a --booking-link"
+        )
+    return (
+        f"{mailbox.owner}, who sends from {mailbox.name}, has no booking link: "
+        f"kadenz user update {mailbox.owner} --booking-link URL"
+    )

@@ -23,7 +23,7 @@ from engine.core.states import (
     advance_enrollment,
 )
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.people import lifecycle, prospects, suppression
+from engine.people import lifecycle, prospects, suppression, users
 from engine.store import event_log as events
 from engine.store.models import (
     Enrollment,
@@ -45,15 +45,21 @@ def renderer_variable_check(version: SequenceVersion, prospect: Prospect) -> lis
     """Default checker: variables any step (every email variant, call/task title and notes)
     reads without a default that this prospect lacks. Sender variables come from the
     mailbox, not the prospect, so a placeholder sender stands in for them."""
-    from engine.sequence_language.model import EmailStep, WaitStep
     from engine.sequence_language.render import Renderer, prospect_context
     from engine.workspace.sequences import prospect_fields, sender_fields, version_spec
 
     spec = version_spec(version)
-    context = prospect_context(prospect_fields(prospect), sender_fields(None))
-    renderer = Renderer(version.templates or {})
+    # The sender's booking link is checked against the chosen mailbox (`_sender_missing`).
+    sender = {**sender_fields(None), "booking_link": "https://example.com/book"}
+    context = prospect_context(prospect_fields(prospect), sender)
+    return _missing_in(spec.steps, Renderer(version.templates or {}), context)
+
+
+def _missing_in(steps: Iterable[Any], renderer: Any, context: dict[str, Any]) -> list[str]:
+    from engine.sequence_language.model import EmailStep, WaitStep
+
     missing: list[str] = []
-    for step in spec.steps:
+    for step in steps:
         if isinstance(step, WaitStep):
             continue
         if isinstance(step, EmailStep):
@@ -64,6 +70,41 @@ def renderer_variable_check(version: SequenceVersion, prospect: Prospect) -> lis
                 names += renderer.missing_variables(step.notes, context)
         missing += [n for n in names if n not in missing]
     return missing
+
+
+def _fix_for(missing: list[str], mailbox: Mailbox) -> str:
+    fixes = []
+    if any(not n.startswith("sender.") for n in missing):
+        fixes.append("add the column(s) to your CSV and import again (then resume)")
+    if "sender.booking_link" in missing:
+        fixes.append(
+            f"give {mailbox.owner} a booking link: kadenz user update {mailbox.owner} "
+            "--booking-link URL (then resume)"
+            if mailbox.owner
+            else f"give mailbox {mailbox.name} an owner with a booking link: kadenz mailbox "
+            f"update {mailbox.name} --owner USER"
+        )
+    return "; ".join(fixes) + ", or give the template a default"
+
+
+def _sender_missing(
+    session: Session, version: SequenceVersion, prospect: Prospect, mailbox: Mailbox
+) -> list[str]:
+    """`sender.*` variables the steps read without a default that `mailbox` (and the user
+    who owns it) cannot give, e.g. `sender.booking_link` of an owner without a link."""
+    from engine.sequence_language.render import Renderer, prospect_context
+    from engine.workspace.sequences import (
+        mailbox_owner,
+        prospect_fields,
+        sender_fields,
+        version_spec,
+    )
+
+    sender = sender_fields(mailbox, mailbox_owner(session, mailbox))
+    context = prospect_context(prospect_fields(prospect), sender)
+    renderer = Renderer(version.templates or {})
+    names = _missing_in(version_spec(version).steps, renderer, context)
+    return [n for n in names if n.startswith("sender.")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +148,18 @@ def current_version(session: Session, key: str) -> tuple[SequenceRow, SequenceVe
     if version is None:
         raise NotFound(f"sequence {key!r} has no pushed version (run: kadenz sequence push …)")
     return sequence, version
+
+
+def _owner_handle(session: Session, text: str) -> str:
+    """The handle of the user `text` names (handle, email, full name or alias); kept as
+    typed while the workspace has no users at all."""
+    directory = users.Directory.load(session)
+    if not directory:
+        return text
+    found = directory.match(text)
+    if found is None:
+        raise InvalidInput(f"--owner {text!r} is not a user (see: kadenz user list)")
+    return found.name
 
 
 def _first_step_id(spec: dict[str, Any]) -> str | None:
@@ -198,6 +251,10 @@ def enroll(
     `acting_for` is the SDR a caller acts as (an `sdr` API token): another SDR's prospect is
     refused, so nobody enrolls (and emails) a person someone else is working."""
     sequence, version = current_version(session, key)
+    if owner:  # a user in any spelling, so reports and queues have one name for them
+        handle = _owner_handle(session, owner)
+        enrolled_by = handle if enrolled_by == owner else enrolled_by
+        owner = handle
     spec = version.spec or {}
     step_id = _first_step_id(spec)
     if step_id is None:
@@ -208,6 +265,7 @@ def enroll(
     rules = workspace_policy.current(session)
     concurrent = rules.concurrent_sequences_per_person if rules is not None else None
     result = EnrollResult(sequence=key, version=version.version)
+    sender_gaps: dict[int, list[str]] = {}  # mailbox id → sender.* the templates miss
 
     def refuse(email: str, reason: str, fix: str, prospect: Prospect | None = None) -> None:
         result.refused.append(Refusal(email, reason, fix))
@@ -301,6 +359,9 @@ def enroll(
                 continue
         chosen, why = _choose(session, prospect, candidates, load)
         missing = check_variables(version, prospect)
+        if chosen.id not in sender_gaps:
+            sender_gaps[chosen.id] = _sender_missing(session, version, prospect, chosen)
+        missing += [n for n in sender_gaps[chosen.id] if n not in missing]
         if missing:
             # DESIGN invariant 5: the enrollment pauses at the step that needs the data, with
             # a clear reason and a task for the SDR (the tick does it), never "Hi ,".
@@ -310,8 +371,7 @@ def enroll(
                     f"missing template variable(s) without default: "
                     f"{', '.join(sorted(missing))}; the enrollment will pause at the step "
                     "that needs them, with a task for the owner",
-                    "add the column(s) to your CSV and import again (then resume), or give "
-                    "the template a default",
+                    _fix_for(missing, chosen),
                 )
             )
         load[chosen.id] = load.get(chosen.id, 0) + 1

@@ -432,6 +432,7 @@ class _Owners:
                     made = users.add(
                         session, _free_handle(session, text), full_name=text, at=self.at
                     )
+                    users.adopt(session, made)  # owned as typed before there were users
                     self.made[key] = made.name
                     self.directory = users.Directory.load(session)
             clean.values["owner"] = self.made[key]

@@ -14,13 +14,17 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
+from engine.core.states import LIVE_ENROLLMENT_STATES, TaskState
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.store.models import User
+from engine.store.models import ApiToken, Enrollment, Mailbox, Prospect, Task, User
 
 ROLES = ("sdr", "growth", "manager", "admin")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -54,6 +58,23 @@ def _check(name: str, role: str, email: str | None) -> str | None:
         raise InvalidInput(f"--email {email!r} is not an email address ({exc})") from None
 
 
+def booking_link_of(text: str | None) -> str | None:
+    """A user's meeting link as templates print it (`{{ sender.booking_link }}`): an
+    http(s) URL with a host, nothing else; empty means none."""
+    link = (text or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
+        raise InvalidInput(
+            f"--booking-link {text!r} is not a web address "
+            "(write the full link, e.g. https://cal.com/maria/30min)"
+        )
+    if len(link) > 500:
+        raise InvalidInput("--booking-link is longer than 500 characters")
+    return link
+
+
 def add(
     session: Session,
     name: str,
@@ -66,6 +87,7 @@ def add(
     booking_link: str | None = None,
 ) -> User:
     key = _check(name, role, email)
+    link = booking_link_of(booking_link)
     if session.scalars(select(User).where(User.name == name)).first() is not None:
         raise Conflict(f"user {name!r} exists (change it: kadenz user update {name} …)")
     if key and session.scalars(select(User).where(func.lower(User.email) == key)).first():
@@ -76,7 +98,7 @@ def add(
         full_name=(full_name or "").strip() or None,
         aliases=sorted({a.strip() for a in aliases if a.strip()}),
         role=role,
-        booking_link=booking_link,
+        booking_link=link,
         created_at=at,
     )
     session.add(user)
@@ -105,11 +127,57 @@ def update(
     if role is not None:
         user.role = role
     if booking_link is not None:
-        user.booking_link = booking_link or None
+        user.booking_link = booking_link_of(booking_link)
     extra = {a.strip() for a in add_aliases if a.strip()}
     if extra:
         user.aliases = sorted({*user.aliases, *extra})
+    session.flush()
     return user
+
+
+# Where an owner is stored as a name: rows kept "as typed" before the user existed.
+_OWNED: dict[str, tuple[type[Any], Any]] = {
+    "prospects": (Prospect, Prospect.owner),
+    "enrollments": (Enrollment, Enrollment.owner),
+    "tasks": (Task, Task.owner),
+    "tokens": (ApiToken, ApiToken.owner),
+}
+
+
+def adopt(session: Session, user: User) -> dict[str, int]:
+    """Give `user` what is owned under another of their spellings — owners kept as typed
+    while the workspace had no users ("Maria Lopez"), or an alias added later — so their
+    SDR token sees it and queues show it. Events keep what they recorded (reports read
+    those spellings as the user too). Returns how many rows of each kind moved.
+
+    Called after adding a user or changing their spellings (CLI, API, import)."""
+    directory = Directory.load(session)
+    moved: dict[str, int] = {}
+    for kind, (model, column) in _OWNED.items():
+        owners = session.scalars(select(column).where(column.is_not(None)).distinct())
+        spellings = [o for o in owners if o != user.name and _is(directory.match(o), user)]
+        if not spellings:
+            continue
+        result = session.execute(
+            sql_update(model)
+            .where(column.in_(spellings))
+            .values(owner=user.name)
+            .execution_options(synchronize_session="fetch")
+        )
+        moved[kind] = int(getattr(result, "rowcount", 0) or 0)
+    return moved
+
+
+def _is(found: Known | None, user: User) -> bool:
+    return found is not None and found.id == user.id
+
+
+def adopted_line(user: User, moved: dict[str, int]) -> str | None:
+    """ "owned under another spelling, now maria's: 3 prospects, 1 task" (None: nothing)."""
+    parts = [f"{n} {kind if n != 1 else kind[:-1]}" for kind, n in moved.items() if n]
+    if not parts:
+        return None
+    return f"owned under another spelling, now {user.name}'s: {', '.join(parts)}"
 
 
 def get(session: Session, name: str) -> User:
@@ -164,3 +232,41 @@ class Directory:
         if not key or key in self._ambiguous:
             return None
         return self._by.get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One row of the team page: a user and what they hold."""
+
+    user: User
+    mailboxes: list[str]
+    prospects: int  # prospects they own (erased ones not counted)
+    active_enrollments: int  # live: active, waiting or paused
+    open_tasks: int
+
+
+def team(session: Session) -> list[Member]:
+    """Every user with their mailboxes and counts, in five queries whatever the team size."""
+
+    def counted(column: Any, *where: Any) -> dict[str, int]:
+        stmt = select(column, func.count()).where(column.is_not(None), *where).group_by(column)
+        return {str(k): int(n) for k, n in session.execute(stmt)}
+
+    boxes: dict[str, list[str]] = {}
+    for owner, name in session.execute(
+        select(Mailbox.owner, Mailbox.name).where(Mailbox.owner.is_not(None)).order_by(Mailbox.name)
+    ):
+        boxes.setdefault(str(owner), []).append(str(name))
+    owned = counted(Prospect.owner, Prospect.erased_at.is_(None))
+    live = counted(Enrollment.owner, Enrollment.state.in_([str(s) for s in LIVE_ENROLLMENT_STATES]))
+    tasks = counted(Task.owner, Task.state == str(TaskState.OPEN))
+    return [
+        Member(
+            user=u,
+            mailboxes=boxes.get(u.name, []),
+            prospects=owned.get(u.name, 0),
+            active_enrollments=live.get(u.name, 0),
+            open_tasks=tasks.get(u.name, 0),
+        )
+        for u in list_all(session)
+    ]

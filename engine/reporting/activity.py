@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine.core import csv_safe
 from engine.core.states import TaskState
 from engine.errors import InvalidInput
+from engine.people import users
 from engine.reporting.reports import ReportFilter
 from engine.store.models import Enrollment, Sequence, Task
 
@@ -128,8 +129,18 @@ def build_activity(
         .outerjoin(Enrollment, Enrollment.id == Task.enrollment_id)
         .outerjoin(Sequence, Sequence.id == Enrollment.sequence_id)
     )
+    directory = users.Directory.load(session)
+
+    def as_user(raw: str) -> str:  # an owner kept as typed before they were a user: theirs
+        found = directory.match(raw) if directory else None
+        return found.name if found is not None else raw
+
     if f.owner:
-        stmt = stmt.where(Task.owner == f.owner)
+        wanted = as_user(f.owner)
+        spellings = {o for (o,) in session.execute(select(Task.owner).distinct()) if o}
+        stmt = stmt.where(
+            Task.owner.in_([o for o in spellings if as_user(o) == wanted] or [f.owner])
+        )
     if f.sequence:
         stmt = stmt.where(Sequence.key == f.sequence)
     if f.step:
@@ -141,7 +152,7 @@ def build_activity(
         if not facts:
             continue
         group = {
-            "owner": task.owner or "(none)",
+            "owner": as_user(task.owner) if task.owner else "(none)",
             "sequence": sequence_key or "(rule-made)",
             "step": f"{sequence_key or '(rule-made)'} / {task.step_id or '-'}",
         }[by]

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.core import csv_safe, metrics
 from engine.errors import InvalidInput, NotFound
+from engine.people import users
 from engine.store.models import (
     Mailbox,
     OutboundMessage,
@@ -263,9 +264,13 @@ class _Where:
     f: ReportFilter
     sequence_id: int | None
     mailbox_id: int | None
+    # Owner spellings stored before they were a user's ("Maria Lopez") → the handle (maria).
+    spellings: dict[str, str] = field(default_factory=dict)
+    owner: str | None = None  # the filter's owner, as a handle when it names a user
 
     @classmethod
     def of(cls, session: Session, f: ReportFilter) -> _Where:
+        spellings, owner = _owner_spellings(session, f.owner)
         sequence_id = _sequence_id(session, f.sequence) if f.sequence else None
         mailbox_id = None
         if f.mailbox:
@@ -274,7 +279,13 @@ class _Where:
             ).first()
             if mailbox_id is None:
                 raise NotFound(f"mailbox {f.mailbox!r} does not exist (see `kadenz mailbox list`)")
-        return cls(f, sequence_id, mailbox_id)
+        return cls(f, sequence_id, mailbox_id, spellings, owner)
+
+    def owner_column(self, model: type[ReportRollup] | type[ReportFact]) -> Any:
+        """The owner as a user's handle: old spellings of a user count as that user."""
+        if not self.spellings:
+            return model.owner
+        return case(self.spellings, value=model.owner, else_=model.owner)
 
     @property
     def cohort(self) -> bool:
@@ -286,8 +297,8 @@ class _Where:
             out.append(model.sequence_id == self.sequence_id)
         if self.mailbox_id is not None:
             out.append(model.mailbox_id == self.mailbox_id)
-        if self.f.owner:
-            out.append(model.owner == self.f.owner)
+        if self.owner:
+            out.append(self.owner_column(model) == self.owner)
         if self.f.step:
             out.append(model.step_id == self.f.step)
         if self.f.variant:
@@ -331,16 +342,35 @@ def _row(
     )
 
 
-def _group_columns(model: type[ReportRollup] | type[ReportFact], by: str | None) -> list[Any]:
+def _owner_spellings(session: Session, wanted: str | None) -> tuple[dict[str, str], str | None]:
+    """Owners the rollups hold under another spelling than a user's handle, mapped to it
+    (owners kept as typed before the user was added, e.g. "Maria Lopez" → maria), and the
+    filter's owner as a handle. Unknown owners stay as they are."""
+    directory = users.Directory.load(session)
+    if not directory:
+        return {}, wanted
+    spellings: dict[str, str] = {}
+    for (raw,) in session.execute(select(ReportRollup.owner).distinct()):
+        found = directory.match(raw) if raw else None
+        if found is not None and found.name != raw:
+            spellings[raw] = found.name
+    found = directory.match(wanted) if wanted else None
+    return spellings, (found.name if found is not None else wanted)
+
+
+def _group_columns(
+    model: type[ReportRollup] | type[ReportFact], by: str | None, where: _Where | None = None
+) -> list[Any]:
     if by is None:
         return []
+    owner = where.owner_column(model) if where is not None else model.owner
     columns: dict[str, list[Any]] = {
         "sequence": [model.sequence_id],
         "version": [model.sequence_id, model.version_id],
         "step": [model.sequence_id, model.step_id],
         "variant": [model.sequence_id, model.step_id, model.variant],
         "mailbox": [model.mailbox_id],
-        "owner": [model.owner],
+        "owner": [owner],
         "week": [model.day],
     }
     return columns[by]
@@ -355,14 +385,14 @@ def _counts(session: Session, by: str, where: _Where) -> dict[tuple[Any, ...], d
     # Rollups are the facts counted per day: the fast path. A send-date cohort needs to know
     # which enrollment each fact belongs to, so it counts the facts themselves.
     if where.cohort:
-        cols = _group_columns(ReportFact, by)
+        cols = _group_columns(ReportFact, by, where)
         stmt = (
             select(*cols, ReportFact.metric, func.count())
             .where(*where.conditions(ReportFact))
             .group_by(*cols, ReportFact.metric)
         )
     else:
-        cols = _group_columns(ReportRollup, by)
+        cols = _group_columns(ReportRollup, by, where)
         stmt = (
             select(*cols, ReportRollup.metric, func.sum(ReportRollup.count))
             .where(*where.conditions(ReportRollup))
@@ -382,7 +412,7 @@ def _counts(session: Session, by: str, where: _Where) -> dict[tuple[Any, ...], d
 def _median_hours(
     session: Session, by: str | None, filters: _Where
 ) -> dict[tuple[Any, ...], float | None]:
-    cols = _group_columns(ReportFact, by)
+    cols = _group_columns(ReportFact, by, filters)
     where = [ReportFact.metric == metrics.REPLIED, ReportFact.value.is_not(None)]
     where.extend(filters.conditions(ReportFact))
     hours = ReportFact.value / 3600.0

@@ -245,7 +245,8 @@ def prospect_context(prospect: Mapping[str, Any], sender: Mapping[str, Any]) -> 
     `default` applies and an unguarded read is reported missing instead of printing "".
 
     `prospect`: first_name, last_name, email, company, title, phone, timezone, country,
-    region, owner, custom (dict). `sender`: name, email, signature.
+    region, owner, custom (dict). `sender`: name, email, signature, booking_link (the
+    meeting link of the user who owns the sending mailbox).
     """
     context: dict[str, Any] = {}
     for key in variables.PROSPECT_VARIABLES:
@@ -274,6 +275,7 @@ def prospect_context(prospect: Mapping[str, Any], sender: Mapping[str, Any]) -> 
             "first_name": (name.split()[0] if name else None),
             "email": _clean(sender.get("email")),
             "signature": _clean(sender.get("signature")),
+            "booking_link": _clean(sender.get("booking_link")),
         }.items()
         if v is not None
     }

@@ -31,7 +31,7 @@ PROSPECT_VARIABLES = (
     "custom",
     "sender",
 )
-SENDER_VARIABLES = ("name", "first_name", "email", "signature")
+SENDER_VARIABLES = ("name", "first_name", "email", "signature", "booking_link")
 # What a rule's task title sees besides the prospect: from the reply that triggered it.
 REPLY_VARIABLES = ("referral", "subject")
 _GUARD_FILTERS = frozenset({"default", "d"})

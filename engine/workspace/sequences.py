@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.core import addresses
+from engine.core.states import LIVE_ENROLLMENT_STATES
 from engine.errors import InvalidInput, NotFound
 from engine.sequence_language import moves
 from engine.sequence_language.loader import LoadedSequence, spec_from_json
 from engine.sequence_language.model import EmailStep, SequenceSpec, WaitStep
 from engine.sequence_language.render import MissingVariable, Renderer, prospect_context
-from engine.store.models import Mailbox, Prospect, Sequence, SequenceVersion
+from engine.store.models import Enrollment, Mailbox, Prospect, Sequence, SequenceVersion, User
 
 
 def push(session: Session, loaded: LoadedSequence, at: datetime) -> tuple[SequenceVersion, bool]:
@@ -204,9 +205,32 @@ def find_prospect(session: Session, email: str) -> Prospect:
     return prospect
 
 
-def pick_mailbox(session: Session, spec: SequenceSpec) -> Mailbox | None:
-    """The mailbox a preview sends from: the sequence's first existing one, else any."""
+def pick_mailbox(
+    session: Session, spec: SequenceSpec, prospect: Prospect | None = None
+) -> Mailbox | None:
+    """The mailbox a preview sends from: the one `prospect` is enrolled with in this
+    sequence; under `mailboxes: owner` their owner's; else the sequence's first existing
+    one, else any."""
     query = select(Mailbox).order_by(Mailbox.id)
+    if prospect is not None:
+        enrolled = session.scalars(
+            select(Mailbox)
+            .join(Enrollment, Enrollment.mailbox_id == Mailbox.id)
+            .join(Sequence, Sequence.id == Enrollment.sequence_id)
+            .where(
+                Enrollment.prospect_id == prospect.id,
+                Sequence.key == spec.key,
+                Enrollment.state.in_([str(s) for s in LIVE_ENROLLMENT_STATES]),
+            )
+            .order_by(Enrollment.id.desc())
+            .limit(1)
+        ).first()
+        if enrolled is not None:
+            return enrolled
+        if spec.sender == "owner" and prospect.owner:
+            owned = session.scalars(query.where(Mailbox.owner == prospect.owner)).first()
+            if owned is not None:
+                return owned
     if spec.mailboxes:
         by_name = {
             m.name: m for m in session.scalars(query.where(Mailbox.name.in_(spec.mailboxes)))
@@ -235,14 +259,23 @@ def prospect_fields(prospect: Prospect) -> dict[str, Any]:
     }
 
 
-def sender_fields(mailbox: Mailbox | None) -> dict[str, Any]:
+def sender_fields(mailbox: Mailbox | None, owner: User | None = None) -> dict[str, Any]:
+    """`sender.*` for a preview: the mailbox, and its owner's booking link."""
     if mailbox is None:
         return dict(PLACEHOLDER_SENDER)
     return {
         "name": mailbox.display_name or mailbox.address.split("@")[0],
         "email": mailbox.address,
         "signature": mailbox.signature,
+        "booking_link": owner.booking_link if owner is not None else None,
     }
+
+
+def mailbox_owner(session: Session, mailbox: Mailbox | None) -> User | None:
+    """The user who sends from `mailbox` (`kadenz mailbox update NAME --owner USER`)."""
+    if mailbox is None or not mailbox.owner:
+        return None
+    return session.scalars(select(User).where(User.name == mailbox.owner)).first()
 
 
 def preview(
@@ -263,8 +296,8 @@ def preview(
             f"(variants: {', '.join(names) or 'none'})"
         )
     prospect = find_prospect(session, prospect_email)
-    mailbox = pick_mailbox(session, spec)
-    sender = sender_fields(mailbox)
+    mailbox = pick_mailbox(session, spec, prospect)
+    sender = sender_fields(mailbox, mailbox_owner(session, mailbox))
     context = prospect_context(prospect_fields(prospect), sender)
     renderer = Renderer(stored.templates)
     from_header = formataddr((sender["name"], sender["email"]))

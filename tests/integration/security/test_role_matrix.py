@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("POST", "/reviews/{message_id}"): Row("login", "ok", "403", "403", "ok", sdr_other="404"),
     ("GET", "/mailboxes"): PAGE,
+    ("GET", "/users"): Row("login", "403", "403", "ok", "ok"),  # as GET /api/v1/users
     ("GET", "/queue"): Row("login", "ok", "ok", "ok", "ok", sdr_other="ok"),
     ("POST", "/queue/{task_id}"): Row("login", "ok", "403", "403", "ok", sdr_other="404"),
     ("GET", "/prospects"): Row("login", "ok", "ok", "ok", "ok", sdr_other="ok"),
@@ -300,8 +301,8 @@ def request_for(
         return path, {"content": raw, "headers": {"content-type": "message/rfc822"}}
     if path == "/sequences/{key}":
         return "/sequences/saas-founders", {}
-    if path == "/queue" and other:
-        return "/queue?owner=ben", {}
+    if path in ("/queue", "/prospects") and other:  # an SDR's filter naming another owner
+        return f"{path}?owner=ben", {}
     if path == "/queue/{task_id}":
         task = w.anna_page_task if mine and who == "sdr" else w.ben_task
         task = w.admin_page_task if who == "admin" else task
