@@ -54,6 +54,7 @@ from engine.outbound import leases
 from engine.outbound.connections import SendLoop
 from engine.outbound.limits import contact_limits
 from engine.outbound.limits.caps import (
+    Ask,
     MemoryRateLimiter,
     RateLimiter,
     limits_for,
@@ -362,12 +363,22 @@ def claim(
         due = list(session.scalars(stmt).all())
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         ahead.checks = deliverability.Gate.load(session, due, settings)  # consent, domains: gate.py
-        for message in fair_order(session, due):
-            item = _check_one(
-                session, message, now, settings, limiter, runtimes, report, ahead, token
-            )
-            if item is not None:
-                out.append(item)
+        ready = [
+            item
+            for message in fair_order(session, due)
+            if (item := _check_one(session, message, now, settings, runtimes, report, ahead))
+        ]
+        # Capacity last, for the whole claim at once (one round trip on Redis), in order.
+        decisions = limiter.acquire_many([item.ask for item in ready])
+        for item, decision in zip(ready, decisions, strict=True):
+            if decision.allowed:
+                out.append(_sending(session, item, now, settings, token))
+            else:
+                assert decision.retry_at is not None
+                reason = decision.reason or "capacity"
+                hold(session, item.message, now, decision.retry_at, reason)
+                report.held += 1
+                report.held_reasons.append(decision.reason or "")
         _mark_sending(session, out, now)
     report.claimed = len(out)
     return out
@@ -492,19 +503,28 @@ def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMes
     return ordered
 
 
+@dataclass
+class _Ready:
+    """A message that passed every check but capacity: it goes if the limiter allows."""
+
+    message: OutboundMessage
+    mailbox: Mailbox
+    email: OutgoingEmail
+    data: bytes
+    ask: Ask
+
+
 def _check_one(
     session: Session,
     message: OutboundMessage,
     now: datetime,
     settings: Settings,
-    limiter: RateLimiter,
     runtimes: Runtimes,
     report: SendReport,
     ahead: _ClaimReads,
-    token: str,
-) -> Claimed | None:
-    """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
-    moved to `sending` by `_mark_sending` with the others)."""
+) -> _Ready | None:
+    """Cancel, hold or re-plan `message`, or find it ready to go now: then it is returned,
+    for the limiter to decide (`RateLimiter.acquire_many`, the claim's last check)."""
     enrollment = ahead.enrollments[message.enrollment_id]
     ended = enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED)
     # A person's answer from the inbox belongs to no step: it goes although the reply that
@@ -578,20 +598,23 @@ def _check_one(
         report.failed += 1
         return None
     domain = addresses.domain_of(message.to_address)
-    decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
-    if not decision.allowed:
-        assert decision.retry_at is not None
-        hold(session, message, now, decision.retry_at, decision.reason or "capacity")
-        report.held += 1
-        report.held_reasons.append(decision.reason or "")
-        return None
+    return _Ready(
+        message, mailbox, email, data, Ask(mailbox.id, domain, now, limits_for(mailbox, now))
+    )
+
+
+def _sending(
+    session: Session, item: _Ready, now: datetime, settings: Settings, token: str
+) -> Claimed:
+    """The limiter allowed `item`: it goes (moved to `sending` by `_mark_sending`)."""
+    message = item.message
     advance_message(MessageState(message.state), MessageState.SENDING)  # a legal move
     attempt = message.attempts + 1
     events.record(
         session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until, token, data)
+    return Claimed(message.id, item.mailbox, item.email, lease_until, token, item.data)
 
 
 def _outgoing(

@@ -2,9 +2,10 @@
 
 Same semantics as `caps.MemoryRateLimiter` (and the same contract suite proves it): per
 mailbox a sorted set of send instants (score = microseconds since the epoch) and one per
-(mailbox, recipient domain). One `acquire` is one `EVALSHA`: trim what left the 24-hour
-window, count, and either refuse (with when capacity frees) or record the send — atomically,
-so two workers on two machines can never both take the last slot.
+(mailbox, recipient domain). One `acquire` is one `EVALSHA` (`acquire_many`: one per ask,
+in one pipeline, one round trip): trim what left the 24-hour window, count, and either
+refuse (with when capacity frees) or record the send — atomically, so two workers on two
+machines can never both take the last slot.
 
 The minimum-gap jitter is derived from the previous send exactly as in memory
 (`caps.gap_with_jitter`): the jitter byte is computed in Python when a send is recorded and
@@ -25,7 +26,7 @@ are named after their message id, so two workers seeding at once add each send o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.clock import require_aware
-from engine.outbound.limits.caps import COUNTED_STATES, DAY, HOUR, Decision, Limits, _fmt
+from engine.outbound.limits.caps import COUNTED_STATES, DAY, HOUR, Ask, Decision, Limits, _fmt
 from engine.store.db import Database
 from engine.store.models import OutboundMessage
 
@@ -155,9 +156,38 @@ class RedisRateLimiter:
         ]
 
     def acquire(self, mailbox_id: int, domain: str, at: datetime, limits: Limits) -> Decision:
-        at = require_aware(at)
+        return self.acquire_many([Ask(mailbox_id, domain, at, limits)])[0]
+
+    def acquire_many(self, asks: Sequence[Ask]) -> list[Decision]:
+        """One EVALSHA per ask, all in one pipeline: one round trip for a whole claim.
+
+        Redis runs the scripts one after the other in the pipeline's order, so each sees
+        the sends the earlier ones recorded, as separate calls would. Asks that found Redis
+        unseeded are asked again, in order, once it is seeded."""
+        replies = self._run(asks)
+        unseeded = [i for i, reply in enumerate(replies) if reply[0] == -1]
+        if unseeded:
+            self.seed()
+            again = self._run([asks[i] for i in unseeded])
+            for i, reply in zip(unseeded, again, strict=True):
+                replies[i] = reply
+        return [_decision(reply, ask) for reply, ask in zip(replies, asks, strict=True)]
+
+    def _run(self, asks: Sequence[Ask]) -> list[Any]:
+        if not asks:
+            return []
+        pipe = self.client.pipeline(transaction=False)
+        for ask in asks:
+            self._script(
+                keys=self._keys(ask.mailbox_id, ask.domain), args=self._args(ask), client=pipe
+            )
+        return list(pipe.execute())
+
+    def _args(self, ask: Ask) -> list[Any]:
+        at = require_aware(ask.at)
         us = to_us(at)
-        args = [
+        limits = ask.limits
+        return [
             us,
             us - DAY_US,
             f"({us - HOUR_US}",
@@ -165,24 +195,12 @@ class RedisRateLimiter:
             -1 if limits.hourly is None else limits.hourly,
             -1 if limits.per_domain_daily is None else limits.per_domain_daily,
             limits.min_gap_seconds,
-            f"{us}:{jitter_byte(mailbox_id, at)}:",
+            f"{us}:{jitter_byte(ask.mailbox_id, at)}:",
             "1" if self.seeder is not None else "0",
             KEY_TTL_MS,
             DAY_US,
             HOUR_US,
         ]
-        keys = self._keys(mailbox_id, domain)
-        reply = self._script(keys=keys, args=args)
-        if reply[0] == -1:
-            self.seed()
-            reply = self._script(keys=keys, args=args)
-        if reply[0] == 1:
-            return Decision(True)
-        refusals: list[tuple[datetime, str]] = []
-        for kind, free_us in zip(reply[1::2], reply[2::2], strict=True):
-            refusals.append((from_us(free_us), _reason(int(kind), limits, domain)))
-        retry_at, reason = max(refusals)
-        return Decision(False, retry_at, f"{reason}; next capacity {_fmt(retry_at)}")
 
     def seed(self) -> int:
         """Re-learn recent sends from the database, then mark Redis as seeded."""
@@ -201,6 +219,16 @@ class RedisRateLimiter:
         pipe.set(f"{self.prefix}caps:seeded", "1")
         pipe.execute()
         return count
+
+
+def _decision(reply: Any, ask: Ask) -> Decision:
+    if reply[0] == 1:
+        return Decision(True)
+    refusals: list[tuple[datetime, str]] = []
+    for kind, free_us in zip(reply[1::2], reply[2::2], strict=True):
+        refusals.append((from_us(free_us), _reason(int(kind), ask.limits, ask.domain)))
+    retry_at, reason = max(refusals)
+    return Decision(False, retry_at, f"{reason}; next capacity {_fmt(retry_at)}")
 
 
 def _reason(kind: int, limits: Limits, domain: str) -> str:
