@@ -30,7 +30,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -148,7 +148,7 @@ def send_due(
     settings: Settings,
     mailer_factory: MailerFactory | None = None,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
     limiter: RateLimiter | None = None,
     runtimes: Runtimes | None = None,
@@ -181,7 +181,7 @@ async def send_due_async(
     settings: Settings,
     mailer_factory: MailerFactory | None = None,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
     limiter: RateLimiter | None = None,
     runtimes: Runtimes | None = None,
@@ -330,7 +330,7 @@ def claim(
     runtimes: Runtimes,
     report: SendReport,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
@@ -354,13 +354,24 @@ def claim(
                 ),
             )
             .order_by(OutboundMessage.not_before, OutboundMessage.id)
-            .limit(limit or 1000)
         )
-        if mailbox_id is not None:
-            stmt = stmt.where(OutboundMessage.mailbox_id == mailbox_id)
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
-        due = list(session.scalars(stmt).all())
+        limit = limit or 1000
+        if mailbox_id is None:
+            due = list(session.scalars(stmt.limit(limit)).all())
+        else:
+            # A send task holding several mailboxes: each gets its share of the batch, so
+            # one mailbox's backlog never leaves the others' connections idle.
+            ids = [mailbox_id] if isinstance(mailbox_id, int) else sorted(set(mailbox_id))
+            share = max(1, -(-limit // max(1, len(ids))))
+            due = [
+                message
+                for one in ids
+                for message in session.scalars(
+                    stmt.where(OutboundMessage.mailbox_id == one).limit(share)
+                ).all()
+            ]
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         ahead.checks = deliverability.Gate.load(session, due, settings)  # consent, domains: gate.py
         ready = [
