@@ -29,6 +29,12 @@ log = logging.getLogger("kadenz.mailboxes")
 IMAP = "imap"  # reading replies and bounces
 SMTP = "smtp"  # sending
 
+# A reachable mailbox is noted once per this long by one process, not after every send
+# batch: a busy sender would otherwise write the same row many times a second. A failure
+# is always written, and the first success after a failure this process saw.
+OK_REFRESH = timedelta(seconds=60)
+_noted_ok: dict[tuple[str, int, str], datetime] = {}  # (database, mailbox, direction) → when
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -77,6 +83,14 @@ def note(
     """Record one attempt's result in its own transaction: None = reached, else (kind, error).
     Returns the problem recorded. Never raises: recording must not break a poll or a send
     (a failure to record is logged with its traceback)."""
+    memo, now = (db.url, mailbox_id, direction), clock.now()
+    if failure is None:
+        last = _noted_ok.get(memo)
+        if last is not None and timedelta(0) <= now - last < OK_REFRESH:
+            return None  # noted as reachable moments ago by this process
+        _noted_ok[memo] = now
+    else:
+        _noted_ok.pop(memo, None)
     for attempt in (1, 2):  # two processes may create the same row at once: retry once
         try:
             with db.session() as session:
