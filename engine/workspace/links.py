@@ -29,11 +29,10 @@ log = logging.getLogger("kadenz.mailboxes")
 IMAP = "imap"  # reading replies and bounces
 SMTP = "smtp"  # sending
 
-# A reachable mailbox is noted once per this long by one process, not after every send
-# batch: a busy sender would otherwise write the same row many times a second. A failure
-# is always written, and the first success after a failure this process saw.
+# A reachable mailbox's `last_ok_at` is refreshed at most this often: a busy sender reports
+# after every batch, many times a second, and rewriting the same row each time only costs.
+# A failure is always written, and so is the first success after one.
 OK_REFRESH = timedelta(seconds=60)
-_noted_ok: dict[tuple[str, int, str], datetime] = {}  # (database, mailbox, direction) → when
 
 
 @dataclass(frozen=True)
@@ -83,14 +82,6 @@ def note(
     """Record one attempt's result in its own transaction: None = reached, else (kind, error).
     Returns the problem recorded. Never raises: recording must not break a poll or a send
     (a failure to record is logged with its traceback)."""
-    memo, now = (db.url, mailbox_id, direction), clock.now()
-    if failure is None:
-        last = _noted_ok.get(memo)
-        if last is not None and timedelta(0) <= now - last < OK_REFRESH:
-            return None  # noted as reachable moments ago by this process
-        _noted_ok[memo] = now
-    else:
-        _noted_ok.pop(memo, None)
     for attempt in (1, 2):  # two processes may create the same row at once: retry once
         try:
             with db.session() as session:
@@ -115,6 +106,9 @@ def note(
 def record_ok(session: Session, mailbox: Mailbox, direction: str, at: datetime) -> None:
     """The mailbox answered: clear the outage, and lift a pause that the outage caused."""
     row = _link(session, mailbox.id, direction)
+    fresh = row.last_ok_at is not None and timedelta(0) <= at - row.last_ok_at < OK_REFRESH
+    if fresh and row.failing_since is None and not row.paused_sending:
+        return  # reachable, and said so moments ago: nothing to write
     if row.failing_since is not None:
         log.info(
             "mailbox.reachable mailbox=%s direction=%s after=%ss",
