@@ -67,6 +67,7 @@ from engine.people.lifecycle import move
 from engine.settings import Settings
 from engine.store import event_log as events
 from engine.store.db import Database
+from engine.store.matching import any_of, dialect_of
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
 from engine.workspace import links, mailboxes
 
@@ -432,9 +433,10 @@ class _ClaimReads:
         enrollment_ids = {m.enrollment_id for m in due}
         prospect_ids = {m.prospect_id for m in due}
         mailbox_ids = {m.mailbox_id for m in due}
+        dialect = dialect_of(session)
         enrollments = session.execute(
             select(Enrollment.id, Enrollment.state, Enrollment.state_reason).where(
-                Enrollment.id.in_(enrollment_ids)
+                any_of(Enrollment.id, enrollment_ids, dialect)
             )
         )
         recipients = session.execute(
@@ -445,9 +447,9 @@ class _ClaimReads:
                 Prospect.timezone,
                 Prospect.country,
                 Prospect.region,
-            ).where(Prospect.id.in_(prospect_ids))
+            ).where(any_of(Prospect.id, prospect_ids, dialect))
         )
-        mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+        mailboxes = session.scalars(select(Mailbox).where(any_of(Mailbox.id, mailbox_ids, dialect)))
         return cls(
             {row[0]: _EnrollmentState(*row[1:]) for row in enrollments},
             {m.id: m for m in mailboxes},
@@ -466,13 +468,14 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
     if not claimed:
         return
     table = cast(Table, OutboundMessage.__table__)
+    dialect = dialect_of(session)
     by_lease: dict[tuple[datetime, str], list[int]] = {}  # one lease and token per claim
     for item in claimed:
         by_lease.setdefault((item.lease_until, item.token), []).append(item.id)
     for (lease_until, token), ids in by_lease.items():
         session.execute(
             update(table)
-            .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
+            .where(any_of(table.c.id, ids, dialect), table.c.state == MessageState.PLANNED)
             .values(
                 state=MessageState.SENDING,
                 lease_until=lease_until,
@@ -500,7 +503,7 @@ def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMes
     # statistics think few are sent, instead of these enrollments' (enrollment_id, step_id).
     rows = session.execute(
         select(OutboundMessage.enrollment_id, OutboundMessage.state).where(
-            OutboundMessage.enrollment_id.in_(ids)
+            any_of(OutboundMessage.enrollment_id, ids, dialect_of(session))
         )
     ).all()
     with_sent = {enrollment_id for enrollment_id, state in rows if state == MessageState.SENT}
