@@ -15,12 +15,15 @@ from typing import Any
 
 from engine.outbound import dispatch, leases, sent_proof
 from engine.outbound.runtime import Runtimes
-from engine.outbound.send import send_due
+from engine.outbound.send import SendReport, send_due
 from engine.outbound.tick import tick as run_tick
 from workers import runtime
 from workers.app import app
 
 log = logging.getLogger("kadenz.workers")
+
+# A send task ends when nothing is due, its time budget is spent, or after this many batches.
+MAX_BATCHES_PER_TASK = 1000
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
@@ -96,29 +99,36 @@ def _send(held: list[tuple[int, str | None]]) -> None:
     timer = threading.Timer(runtime.SEND_TASK_BUDGET_SECONDS, stop.set)
     timer.daemon = True
     timer.start()
-    runtimes = Runtimes()
     ids = [mailbox_id for mailbox_id, _ in held]
+    logged = SendReport()
+
+    def after_batch(report: SendReport) -> None:
+        """Renew the locks after every batch (they only lapse if this process dies), and
+        log what the batch did."""
+        for mailbox_id, token in held:
+            if token is not None:
+                s.locks.extend(mailbox_id, token)
+        if report.claimed > logged.claimed or report.held > logged.held:
+            log.info("mailboxes %s: %s", ids, report.summary())
+            logged.claimed, logged.held = report.claimed, report.held
+
     try:
-        while not stop.is_set():
-            report = send_due(
-                s.db,
-                s.clock,
-                s.settings,
-                mailbox_id=ids[0] if len(ids) == 1 else ids,
-                limit=s.settings.send_batch,
-                limiter=s.limiter,
-                runtimes=runtimes,
-                concurrency=max(8, len(ids)),  # every mailbox of the task on its connection
-                stop=stop,
-                loop=s.send_loop,  # the process's loop and kept connections
-            )
-            if report.claimed or report.held or report.cancelled:
-                log.info("mailboxes %s: %s", ids, report.summary())
-            for mailbox_id, token in held:
-                if token is not None:
-                    s.locks.extend(mailbox_id, token)
-            if report.claimed == 0:
-                break
+        # Batch after batch until nothing is due or the budget is spent; on PostgreSQL the
+        # next batch is claimed while one sends (engine.outbound.send.send_due_async).
+        send_due(
+            s.db,
+            s.clock,
+            s.settings,
+            mailbox_id=ids[0] if len(ids) == 1 else ids,
+            limit=s.settings.send_batch,
+            limiter=s.limiter,
+            runtimes=Runtimes(),
+            concurrency=max(8, len(ids)),  # every mailbox of the task on its connection
+            stop=stop,
+            loop=s.send_loop,  # the process's loop and kept connections
+            batches=MAX_BATCHES_PER_TASK,
+            after_batch=after_batch,
+        )
     finally:
         timer.cancel()
         for mailbox_id, token in held:

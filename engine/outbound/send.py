@@ -156,6 +156,8 @@ def send_due(
     concurrency: int = 8,
     stop: threading.Event | None = None,
     loop: SendLoop | None = None,
+    batches: int = 1,
+    after_batch: Callable[[SendReport], None] | None = None,
 ) -> SendReport:
     """Send what is due now (synchronous wrapper around `send_due_async`).
 
@@ -172,6 +174,8 @@ def send_due(
         runtimes=runtimes,
         concurrency=concurrency,
         stop=stop,
+        batches=batches,
+        after_batch=after_batch,
     )
     return loop.run(coro) if loop is not None else asyncio.run(coro)
 
@@ -188,25 +192,29 @@ async def send_due_async(
     runtimes: Runtimes | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
+    batches: int = 1,
+    after_batch: Callable[[SendReport], None] | None = None,
 ) -> SendReport:
+    """Claim and send up to `batches` batches of `limit` messages, one after the other, and
+    call `after_batch` with the running report after each (a send task renews its locks
+    there). The batches share one writer connection, journal and recorder."""
     report = SendReport()
     # Deliverability hook (engine/outbound/gate.py): stale DNS checks, DKIM signing.
     factory = deliverability.prepare(db, clock, settings, mailer_factory or smtp_mailer_factory)
-    claimed = claim(
-        db,
-        clock,
-        settings,
-        limiter or seeded_limiter(db, clock),
-        runtimes or Runtimes(),
-        report,
-        mailbox_id=mailbox_id,
-        limit=limit,
-    )
+    limiter = limiter or seeded_limiter(db, clock)
+    runtimes = runtimes or Runtimes()
+
+    def claim_batch() -> list[Claimed]:
+        part = SendReport()
+        claimed = claim(
+            db, clock, settings, limiter, runtimes, part, mailbox_id=mailbox_id, limit=limit
+        )
+        report.add(part)
+        return claimed
+
+    claimed = claim_batch()
     if not claimed:
         return report
-    groups: dict[int, list[Claimed]] = {}
-    for item in claimed:
-        groups.setdefault(item.mailbox.id, []).append(item)
     gate = asyncio.Semaphore(concurrency)
     with db.writer() as conn:
         journal = Journal(db, conn, clock, report, settings.send_lease_seconds)
@@ -217,7 +225,18 @@ async def send_due_async(
 
         ticker = asyncio.create_task(journal.recorder.every(RECORD_SECONDS))
         try:
-            await asyncio.gather(*(run(g) for g in groups.values()))
+            for n in range(batches):
+                groups: dict[int, list[Claimed]] = {}
+                for item in claimed:
+                    groups.setdefault(item.mailbox.id, []).append(item)
+                await asyncio.gather(*(run(g) for g in groups.values()))
+                if after_batch is not None:
+                    after_batch(report)
+                if n + 1 == batches or (stop is not None and stop.is_set()):
+                    break
+                claimed = claim_batch()
+                if not claimed:
+                    break
         finally:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)  # collected, never dangling
