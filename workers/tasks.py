@@ -100,26 +100,22 @@ def _send(held: list[tuple[int, str | None]]) -> None:
     timer.daemon = True
     timer.start()
     ids = [mailbox_id for mailbox_id, _ in held]
-    logged = SendReport()
 
     def after_batch(report: SendReport) -> None:
         """Renew the locks after every batch (they only lapse if this process dies), and
-        log what the batch did."""
+        log the task's running totals."""
         for mailbox_id, token in held:
             if token is not None:
                 s.locks.extend(mailbox_id, token)
-        if report.claimed > logged.claimed or report.held > logged.held:
-            log.info("mailboxes %s: %s", ids, report.summary())
-            logged.claimed, logged.held = report.claimed, report.held
+        log.info("mailboxes %s: %s", ids, report.summary())
 
     try:
-        # Batch after batch until nothing is due or the budget is spent; on PostgreSQL the
-        # next batch is claimed while one sends (engine.outbound.send.send_due_async).
+        # Batch after batch until nothing is due or the budget is spent.
         send_due(
             s.db,
             s.clock,
             s.settings,
-            mailbox_id=ids[0] if len(ids) == 1 else ids,
+            mailbox_id=ids,
             limit=s.settings.send_batch,
             limiter=s.limiter,
             runtimes=Runtimes(),

@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ARRAY, Integer, Table, any_, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -30,6 +30,7 @@ from engine.people import suppression
 from engine.people.lifecycle import move
 from engine.store import event_log as events
 from engine.store.db import Database
+from engine.store.matching import any_of_bound
 from engine.store.models import Enrollment, Mailbox, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -146,14 +147,6 @@ _MESSAGES = cast(Table, OutboundMessage.__table__)
 _ENROLLMENTS = cast(Table, Enrollment.__table__)
 
 
-def _ids(column: Any, dialect: str) -> Any:
-    """`column` is one of the ids bound as "ids": an array on PostgreSQL (one statement text
-    whatever the batch size, engine.store.matching), an expanding IN elsewhere."""
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", type_=ARRAY(Integer)))
-    return column.in_(bindparam("ids", expanding=True))
-
-
 def _statements(dialect: str) -> tuple[Any, Any, Any]:
     """The set-wise statements of `_mark_sent_many`, built once per database kind."""
     sending_rows = select(
@@ -161,12 +154,14 @@ def _statements(dialect: str) -> tuple[Any, Any, Any]:
         _MESSAGES.c.attempts,
         _MESSAGES.c.claim_token,
         *(_MESSAGES.c[key] for key in events.MESSAGE_DIMS),
-    ).where(_ids(_MESSAGES.c.id, dialect), _MESSAGES.c.state == MessageState.SENDING)
+    ).where(any_of_bound(_MESSAGES.c.id, "ids", dialect), _MESSAGES.c.state == MessageState.SENDING)
     if dialect == "postgresql":
         sending_rows = sending_rows.with_for_update()
     mark_sent = (
         update(_MESSAGES)
-        .where(_ids(_MESSAGES.c.id, dialect), _MESSAGES.c.state == MessageState.SENDING)
+        .where(
+            any_of_bound(_MESSAGES.c.id, "ids", dialect), _MESSAGES.c.state == MessageState.SENDING
+        )
         .values(
             state=advance_message(MessageState.SENDING, MessageState.SENT),
             sent_at=bindparam("now"),
@@ -181,7 +176,7 @@ def _statements(dialect: str) -> tuple[Any, Any, Any]:
     next_step_from_send = (  # mark_sent's enrollment rule
         update(_ENROLLMENTS)
         .where(
-            _ids(_ENROLLMENTS.c.id, dialect),
+            any_of_bound(_ENROLLMENTS.c.id, "ids", dialect),
             _ENROLLMENTS.c.state.in_([EnrollmentState.ACTIVE, EnrollmentState.PAUSED]),
             _ENROLLMENTS.c.next_run_at.is_(None),
         )

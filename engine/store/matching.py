@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, any_, literal
+from sqlalchemy import ARRAY, any_, bindparam, literal
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,6 +23,13 @@ def any_of(column: Any, values: Iterable[Any], dialect: str) -> ColumnElement[bo
     if dialect == "postgresql":
         return column == any_(literal(values, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
+
+
+def any_of_bound(column: Any, key: str, dialect: str) -> ColumnElement[bool]:
+    """`any_of` for a statement built once: the values are bound later under `key`."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(key, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(key, expanding=True))  # type: ignore[no-any-return]
 
 
 def dialect_of(session: Session) -> str:
