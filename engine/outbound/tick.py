@@ -13,6 +13,7 @@ following "wait: 3 business days" counts from when the email really left (docs/s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -526,17 +527,48 @@ def _review_task(
 ) -> None:
     """The manual email's entry in its owner's queue (done when approved, skipped when
     skipped: engine.outbound.review)."""
-    task = Task(
+    _owner_task(
+        session, enrollment, prospect, now, report,
         kind="manual_email",
-        prospect_id=prospect.id,
-        enrollment_id=enrollment.id,
         step_id=f"{step.id}#review",
-        owner=enrollment.owner or prospect.owner,
         title=f"Review the email {message.subject!r} to {prospect.email or prospect.id}",
         notes=f"kadenz review show {message.id}; then approve or skip it",
-        state=TaskState.OPEN,
-        blocking=False,
         due_at=message.not_before,
+        outbound_id=message.id,
+        data={"kind": "manual_email", "review": message.id},
+    )  # fmt: skip
+
+
+def _owner_task(
+    session: Session,
+    enrollment: Enrollment,
+    prospect: Prospect,
+    now: datetime,
+    report: TickReport,
+    *,
+    kind: str,
+    step_id: str,
+    title: str,
+    notes: str | None,
+    due_at: datetime,
+    data: dict[str, object],
+    outbound_id: int | None = None,
+    blocking: bool = False,
+) -> Task:
+    """An open task in the enrollment's owner's queue, with its TASK_CREATED event. A task
+    that is already there (same enrollment and step id) raises IntegrityError with nothing
+    written."""
+    task = Task(
+        kind=kind,
+        prospect_id=prospect.id,
+        enrollment_id=enrollment.id,
+        step_id=step_id,
+        owner=enrollment.owner or prospect.owner,
+        title=title,
+        notes=notes,
+        state=TaskState.OPEN,
+        blocking=blocking,
+        due_at=due_at,
         created_at=now,
     )
     with session.begin_nested():
@@ -548,10 +580,11 @@ def _review_task(
         now,
         enrollment=enrollment,
         task_id=task.id,
-        outbound_id=message.id,
-        data={"kind": "manual_email", "review": message.id},
+        outbound_id=outbound_id,
+        data=data,
     )
     report.tasks_created += 1
+    return task
 
 
 def plan_send(placement: Placement, due: datetime, spread_key: str) -> Slot:
@@ -616,38 +649,21 @@ def _task_step(
         return
     placement = runtime.placement(prospect, mailbox)
     due_at = placement.add_wait(now, step.due)
-    task = Task(
-        kind=step.type,
-        prospect_id=prospect.id,
-        enrollment_id=enrollment.id,
-        step_id=step.id,
-        owner=enrollment.owner or prospect.owner,
-        title=title,
-        notes=notes,
-        state=TaskState.OPEN,
-        blocking=step.blocking,
-        due_at=due_at,
-        created_at=now,
-    )
     try:
-        with session.begin_nested():
-            session.add(task)
-            session.flush()
-    except IntegrityError:
-        existing = session.scalars(
+        task = _owner_task(
+            session, enrollment, prospect, now, report,
+            kind=step.type,
+            step_id=step.id,
+            title=title,
+            notes=notes,
+            due_at=due_at,
+            blocking=step.blocking,
+            data={"kind": step.type, "due_at": due_at.isoformat(), "blocking": step.blocking},
+        )  # fmt: skip
+    except IntegrityError:  # executed before (a retried tick): the task it made stands
+        task = session.scalars(
             select(Task).where(Task.enrollment_id == enrollment.id, Task.step_id == step.id)
         ).one()
-        task = existing
-    else:
-        events.record(
-            session,
-            EventType.TASK_CREATED,
-            now,
-            enrollment=enrollment,
-            task_id=task.id,
-            data={"kind": step.type, "due_at": due_at.isoformat(), "blocking": step.blocking},
-        )
-        report.tasks_created += 1
     events.record(
         session,
         EventType.STEP_EXECUTED,
@@ -694,34 +710,17 @@ def _missing_data(
     missing = ", ".join(names)
     who = prospect.email or f"prospect {prospect.id}"
     fix = sender_fix(names, mailbox)
-    task = Task(
-        kind="task",
-        prospect_id=prospect.id,
-        enrollment_id=enrollment.id,
-        step_id=f"{step.id}#data",
-        owner=enrollment.owner or prospect.owner,
-        title=f"Fill in {missing} for {who}",
-        notes=f"Step {step.id} needs {missing}; {fix or 'fill it in'}, then resume the enrollment.",
-        state=TaskState.OPEN,
-        blocking=False,
-        due_at=now,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(task)
-            session.flush()
-        events.record(
-            session,
-            EventType.TASK_CREATED,
-            now,
-            enrollment=enrollment,
-            task_id=task.id,
+    with contextlib.suppress(IntegrityError):  # the same request is already in the queue
+        _owner_task(
+            session, enrollment, prospect, now, report,
+            kind="task",
+            step_id=f"{step.id}#data",
+            title=f"Fill in {missing} for {who}",
+            notes=f"Step {step.id} needs {missing}; {fix or 'fill it in'}, then resume the "
+            "enrollment.",
+            due_at=now,
             data={"kind": "task", "reason": "missing data"},
-        )
-        report.tasks_created += 1
-    except IntegrityError:
-        pass  # the same request is already in the owner's queue
+        )  # fmt: skip
     reason = f"missing variable: {missing}" + (f" ({fix})" if fix else "")
     _pause(session, enrollment, now, reason, report)
 
