@@ -55,20 +55,7 @@ def load_sequence(path: Path, templates_dir: Path | None = None) -> LoadedSequen
     """Load and fully validate one file; SpecError with every problem otherwise."""
     path = Path(path)
     file = display(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Diagnostic(file, 1, 1, "no such file", "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(
-            [Diagnostic(file, 1, 1, f"cannot read: {exc}", "save it as UTF-8")]
-        ) from None
-    try:
-        data, tree = yamldoc.parse(source)
-    except yamldoc.YamlSyntaxError as exc:
-        raise SpecError(
-            [Diagnostic(file, exc.position.line, exc.position.column, exc.message)]
-        ) from None
+    source, data, tree = yamldoc.read_document(path, file)
     if not isinstance(data, dict):
         raise SpecError(
             [

@@ -86,20 +86,7 @@ def policy_from_json(data: dict[str, Any]) -> WorkspacePolicy:
 def load_policy(path: Path) -> LoadedPolicy:
     """Load and validate a policy file; SpecError with every problem, FILE:LINE:COL."""
     file = str(path)
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError([Diagnostic(file, 1, 1, "no such file", "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(
-            [Diagnostic(file, 1, 1, f"cannot read: {exc}", "save it as UTF-8")]
-        ) from None
-    try:
-        data, tree = yamldoc.parse(source)
-    except yamldoc.YamlSyntaxError as exc:
-        raise SpecError(
-            [Diagnostic(file, exc.position.line, exc.position.column, exc.message)]
-        ) from None
+    source, data, tree = yamldoc.read_document(Path(path), file)
     if not isinstance(data, dict):
         raise SpecError(
             [Diagnostic(file, 1, 1, "a policy file is a mapping",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -14,6 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
+from engine.errors import Diagnostic, SpecError
 from engine.sequence_language import yamllimits
 
 Loc = tuple[str | int, ...]
@@ -30,6 +32,26 @@ class YamlSyntaxError(Exception):
         super().__init__(message)
         self.message = message
         self.position = position
+
+
+def read_document(path: Path, file: str) -> tuple[str, Any, Any]:
+    """(source, data, tree) of the YAML file at `path`; a file that cannot be read or
+    parsed is a SpecError with one Diagnostic named `file` at the line and column."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError([Diagnostic(file, 1, 1, "no such file", "check the path")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(
+            [Diagnostic(file, 1, 1, f"cannot read: {exc}", "save it as UTF-8")]
+        ) from None
+    try:
+        data, tree = parse(source)
+    except YamlSyntaxError as exc:
+        raise SpecError(
+            [Diagnostic(file, exc.position.line, exc.position.column, exc.message)]
+        ) from None
+    return source, data, tree
 
 
 def parse(source: str, limits: yamllimits.Limits = yamllimits.DEFAULT) -> tuple[Any, Any]:
