@@ -63,13 +63,8 @@ class OutboundMessage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# The sender's claim query: planned messages whose time has come, per mailbox, in (not_before,
-# id) order — the index is that order, so a claim reads only the rows it takes (0012).
+# The sender's claim query: planned messages whose time has come, per mailbox.
 Index(
-    "ix_outbound_due",
-    OutboundMessage.state,
-    OutboundMessage.mailbox_id,
-    OutboundMessage.not_before,
-    OutboundMessage.id,
+    "ix_outbound_due", OutboundMessage.state, OutboundMessage.mailbox_id, OutboundMessage.not_before
 )
 Index("ix_outbound_sent", OutboundMessage.mailbox_id, OutboundMessage.sent_at)
