@@ -7,7 +7,7 @@ mailbox) to the same sink. The sink runs in its own process (bench/sink.py).
 
 Celery: the same N due first emails in a fresh PostgreSQL database, worked off by a real
 `celery worker` (prefork, `--worker-concurrency` processes) and `celery beat` — the product's
-tasks (tick, dispatch_sends, send_mailbox) and its dispatch through Redis locks — timed from
+tasks (tick, dispatch_sends, send_mailboxes) and its dispatch through Redis locks — timed from
 the instant the workers' shared clock makes them due until every one is `sent` in the
 database (bench/cluster.py).
 """
@@ -157,8 +157,8 @@ def celery_row(sink: SinkProcess, opts: Options, base: Sample) -> Row:
     row = Row(label, Sample(values, "msg/s"), base, TARGET)
     row.met = (row.ratio or 0) >= 0.5
     row.note = (
-        f"1 worker × {procs} processes + beat (tick every 1 s), send batch 50, one kept "
-        "SMTP connection per mailbox per process"
+        f"1 worker × {procs} processes + beat (tick every 1 s), send batch 50, 2 send "
+        "tasks sharing the mailboxes, one kept SMTP connection per mailbox"
     )
     if n < 1000:
         row.note += "; so few messages measure beat's 1-s cadence more than throughput"

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Messages claimed at a time, by a worker's send task and by `kadenz run`.",
     )
+    send_tasks: int = Field(
+        default=2,
+        ge=1,
+        description="Send tasks the workers' dispatch spreads the due mailboxes over (each "
+        "streams its share on one process); about half the worker processes of the cluster.",
+    )
     tick_parallel: int = Field(
         default=1,
         ge=1,

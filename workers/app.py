@@ -53,6 +53,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": beat.QUEUE_DEFAULT,
         "task_routes": {
             "kadenz.send_mailbox": {"queue": beat.QUEUE_SEND},
+            "kadenz.send_mailboxes": {"queue": beat.QUEUE_SEND},
             "kadenz.poll_mailbox": {"queue": beat.QUEUE_POLL},
             "kadenz.resolve_by_proof": {"queue": beat.QUEUE_POLL},  # IMAP, like polling
         },

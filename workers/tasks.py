@@ -15,12 +15,15 @@ from typing import Any
 
 from engine.outbound import dispatch, leases, sent_proof
 from engine.outbound.runtime import Runtimes
-from engine.outbound.send import send_due
+from engine.outbound.send import SendReport, send_due
 from engine.outbound.tick import tick as run_tick
 from workers import runtime
 from workers.app import app
 
 log = logging.getLogger("kadenz.workers")
+
+# A send task ends when nothing is due, its time budget is spent, or after this many batches.
+MAX_BATCHES_PER_TASK = 1000
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
@@ -62,50 +65,71 @@ def tick(slot: int | None = None, token: str | None = None) -> None:
 
 @app.task(name="kadenz.dispatch_sends")
 def dispatch_sends() -> int:
-    """Enqueue one send task per mailbox with due mail whose lock this call wins."""
+    """Take the lock of every mailbox with due mail that is free, and spread those over at
+    most KADENZ_SEND_TASKS send tasks; returns how many mailboxes were handed out."""
     s = runtime.services()
-    queued = 0
+    held: list[tuple[int, str]] = []
     for mailbox_id in dispatch.due_mailboxes(s.db, s.clock):
         token = s.locks.acquire(mailbox_id)
         if token is not None:
-            send_mailbox.delay(mailbox_id, token)
-            queued += 1
-    return queued
+            held.append((mailbox_id, token))
+    for group in dispatch.spread(held, s.settings.send_tasks):
+        send_mailboxes.delay([[mailbox_id, token] for mailbox_id, token in group])
+    return len(held)
+
+
+@app.task(name="kadenz.send_mailboxes")
+def send_mailboxes(held: list[list[Any]]) -> None:
+    """Send the due messages of several mailboxes ([mailbox id, lock token] each) together,
+    batch after batch, for at most the task budget: one kept connection per mailbox on the
+    process's loop (engine.outbound.connections), their checkpoints sharing commits."""
+    _send([(int(mailbox_id), token) for mailbox_id, token in held])
 
 
 @app.task(name="kadenz.send_mailbox")
 def send_mailbox(mailbox_id: int, lock_token: str | None = None) -> None:
-    """Send one mailbox's due messages, batch after batch, for at most the task budget,
-    over the process's kept connection to the mailbox (engine.outbound.connections)."""
+    """One mailbox's due messages (what `send_mailboxes` does for one; also for tasks an
+    earlier version's dispatch queued, and for an operator's manual nudge)."""
+    _send([(mailbox_id, lock_token)])
+
+
+def _send(held: list[tuple[int, str | None]]) -> None:
     s = runtime.services()
     stop = threading.Event()
     timer = threading.Timer(runtime.SEND_TASK_BUDGET_SECONDS, stop.set)
     timer.daemon = True
     timer.start()
-    runtimes = Runtimes()
+    ids = [mailbox_id for mailbox_id, _ in held]
+
+    def after_batch(report: SendReport) -> None:
+        """Renew the locks after every batch (they only lapse if this process dies), and
+        log the task's running totals."""
+        for mailbox_id, token in held:
+            if token is not None:
+                s.locks.extend(mailbox_id, token)
+        log.info("mailboxes %s: %s", ids, report.summary())
+
     try:
-        while not stop.is_set():
-            report = send_due(
-                s.db,
-                s.clock,
-                s.settings,
-                mailbox_id=mailbox_id,
-                limit=s.settings.send_batch,
-                limiter=s.limiter,
-                runtimes=runtimes,
-                stop=stop,
-                loop=s.send_loop,  # the process's loop and kept connection
-            )
-            if report.claimed or report.held or report.cancelled:
-                log.info("mailbox %s: %s", mailbox_id, report.summary())
-            if lock_token is not None:
-                s.locks.extend(mailbox_id, lock_token)
-            if report.claimed == 0:
-                break
+        # Batch after batch until nothing is due or the budget is spent.
+        send_due(
+            s.db,
+            s.clock,
+            s.settings,
+            mailbox_id=ids,
+            limit=s.settings.send_batch,
+            limiter=s.limiter,
+            runtimes=Runtimes(),
+            concurrency=max(8, len(ids)),  # every mailbox of the task on its connection
+            stop=stop,
+            loop=s.send_loop,  # the process's loop and kept connections
+            batches=MAX_BATCHES_PER_TASK,
+            after_batch=after_batch,
+        )
     finally:
         timer.cancel()
-        if lock_token is not None:
-            s.locks.release(mailbox_id, lock_token)
+        for mailbox_id, token in held:
+            if token is not None:
+                s.locks.release(mailbox_id, token)
 
 
 @app.task(name="kadenz.resolve_leases")

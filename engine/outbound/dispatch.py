@@ -1,12 +1,14 @@
 """Which mailboxes have mail to send now, and a short Redis lock per mailbox.
 
-The workers' `dispatch_sends` task asks `due_mailboxes` and enqueues one `send_mailbox` task
-per mailbox — but only when it wins that mailbox's lock (`SET NX PX`). So however often
-beat nudges and however many beats run, at most one send task per mailbox is queued or
-running, and the queue never floods. The lock is an optimisation, not the guarantee: two
-send tasks for one mailbox (an expired lock, a lost Redis) would still split the messages
-between them through the database claim (`FOR UPDATE SKIP LOCKED`), and the Redis limiter
-keeps the caps.
+The workers' `dispatch_sends` task asks `due_mailboxes`, takes the lock (`SET NX PX`) of each
+one it can, and spreads the mailboxes it won over at most `KADENZ_SEND_TASKS` send tasks
+(`spread`): each task streams its mailboxes together on one worker process, one connection
+each, their checkpoints sharing commits. So however often beat nudges and however many
+beats run, at most one send task per mailbox is queued or running, the queue never floods,
+and a cluster with more mailboxes than processes still sends for every one of them. The
+lock is an optimisation, not the guarantee: two send tasks for one mailbox (an expired lock,
+a lost Redis) would still split the messages between them through the database claim
+(`FOR UPDATE SKIP LOCKED`), and the Redis limiter keeps the caps.
 """
 
 from __future__ import annotations
@@ -33,24 +35,34 @@ return 0
 
 
 def due_mailboxes(db: Database, clock: Clock) -> list[int]:
-    """Ids of unpaused mailboxes with at least one planned message whose time has come."""
-    with db.session() as session:
-        stmt = (
-            select(OutboundMessage.mailbox_id)
-            .join(Mailbox, Mailbox.id == OutboundMessage.mailbox_id)
-            .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
-            .where(
-                OutboundMessage.state == MessageState.PLANNED,
-                OutboundMessage.not_before <= clock.now(),
-                Mailbox.paused.is_(False),
-                Enrollment.state.in_(
-                    [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
-                ),
-            )
-            .distinct()
-            .order_by(OutboundMessage.mailbox_id)
+    """Ids of unpaused mailboxes with at least one planned message whose time has come.
+
+    One EXISTS per mailbox, which stops at its first due message (`ix_outbound_due`): the
+    cost follows the number of mailboxes, not the backlog (beat asks every tick)."""
+    due = (
+        select(OutboundMessage.id)
+        .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
+        .where(
+            OutboundMessage.mailbox_id == Mailbox.id,
+            OutboundMessage.state == MessageState.PLANNED,
+            OutboundMessage.not_before <= clock.now(),
+            Enrollment.state.in_(
+                [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
+            ),
         )
+        .exists()
+    )
+    with db.session() as session:
+        stmt = select(Mailbox.id).where(Mailbox.paused.is_(False), due).order_by(Mailbox.id)
         return list(session.scalars(stmt).all())
+
+
+def spread(held: list[tuple[int, str]], tasks: int) -> list[list[tuple[int, str]]]:
+    """`held` (mailbox id, lock token) dealt round-robin into at most `tasks` groups."""
+    groups: list[list[tuple[int, str]]] = [[] for _ in range(max(1, min(tasks, len(held))))]
+    for n, item in enumerate(held):
+        groups[n % len(groups)].append(item)
+    return [g for g in groups if g]
 
 
 class MailboxLocks:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from engine.people import suppression
 from engine.people.lifecycle import move
 from engine.store import event_log as events
 from engine.store.db import Database
+from engine.store.matching import any_of_bound
 from engine.store.models import Enrollment, Mailbox, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -144,44 +145,52 @@ def record_in(
 
 _MESSAGES = cast(Table, OutboundMessage.__table__)
 _ENROLLMENTS = cast(Table, Enrollment.__table__)
+
+
+def _statements(dialect: str) -> tuple[Any, Any, Any]:
+    """The set-wise statements of `_mark_sent_many`, built once per database kind."""
+    sending_rows = select(
+        _MESSAGES.c.id,
+        _MESSAGES.c.attempts,
+        _MESSAGES.c.claim_token,
+        *(_MESSAGES.c[key] for key in events.MESSAGE_DIMS),
+    ).where(any_of_bound(_MESSAGES.c.id, "ids", dialect), _MESSAGES.c.state == MessageState.SENDING)
+    if dialect == "postgresql":
+        sending_rows = sending_rows.with_for_update()
+    mark_sent = (
+        update(_MESSAGES)
+        .where(
+            any_of_bound(_MESSAGES.c.id, "ids", dialect), _MESSAGES.c.state == MessageState.SENDING
+        )
+        .values(
+            state=advance_message(MessageState.SENDING, MessageState.SENT),
+            sent_at=bindparam("now"),
+            smtp_code=bindparam("code"),
+            smtp_status=bindparam("status"),
+            lease_until=None,
+            held_reason=None,
+            last_error=None,
+            updated_at=bindparam("now"),
+        )
+    )
+    next_step_from_send = (  # mark_sent's enrollment rule
+        update(_ENROLLMENTS)
+        .where(
+            any_of_bound(_ENROLLMENTS.c.id, "ids", dialect),
+            _ENROLLMENTS.c.state.in_([EnrollmentState.ACTIVE, EnrollmentState.PAUSED]),
+            _ENROLLMENTS.c.next_run_at.is_(None),
+        )
+        .values(
+            step_started_at=bindparam("now"),
+            next_run_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+    )
+    return sending_rows, mark_sent, next_step_from_send
+
+
 # Built once: a flush of outcomes runs these every tenth of a second.
-_SENDING_ROWS = select(
-    _MESSAGES.c.id,
-    _MESSAGES.c.attempts,
-    _MESSAGES.c.claim_token,
-    *(_MESSAGES.c[key] for key in events.MESSAGE_DIMS),
-).where(
-    _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
-    _MESSAGES.c.state == MessageState.SENDING,
-)
-_MARK_SENT = (
-    update(_MESSAGES)
-    .where(
-        _MESSAGES.c.id.in_(bindparam("ids", expanding=True)),
-        _MESSAGES.c.state == MessageState.SENDING,
-    )
-    .values(
-        state=advance_message(MessageState.SENDING, MessageState.SENT),
-        sent_at=bindparam("now"),
-        smtp_code=bindparam("code"),
-        smtp_status=bindparam("status"),
-        lease_until=None,
-        held_reason=None,
-        last_error=None,
-        updated_at=bindparam("now"),
-    )
-)
-_NEXT_STEP_FROM_SEND = (  # mark_sent's enrollment rule
-    update(_ENROLLMENTS)
-    .where(
-        _ENROLLMENTS.c.id.in_(bindparam("ids", expanding=True)),
-        _ENROLLMENTS.c.state.in_([EnrollmentState.ACTIVE, EnrollmentState.PAUSED]),
-        _ENROLLMENTS.c.next_run_at.is_(None),
-    )
-    .values(
-        step_started_at=bindparam("now"), next_run_at=bindparam("now"), updated_at=bindparam("now")
-    )
-)
+_STATEMENTS = {dialect: _statements(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _mark_sent_many(
@@ -195,8 +204,10 @@ def _mark_sent_many(
     """
     if not accepted:
         return set()
-    stmt = _SENDING_ROWS.with_for_update() if dialect == "postgresql" else _SENDING_ROWS
-    rows = {row.id: row for row in session.execute(stmt, {"ids": [i for i, _, _ in accepted]})}
+    sending_rows, mark_sent, next_step_from_send = _STATEMENTS[dialect]
+    rows = {
+        row.id: row for row in session.execute(sending_rows, {"ids": [i for i, _, _ in accepted]})
+    }
     marked = {  # in the order of the outcomes; only the claim that sent it may record it
         i: r for i, t, r in accepted if i in rows and (t is None or rows[i].claim_token == t)
     }
@@ -206,12 +217,12 @@ def _mark_sent_many(
     for i, result in marked.items():
         by_reply.setdefault((result.code, result.status), []).append(i)
     for (code, status), ids in by_reply.items():
-        session.execute(_MARK_SENT, {"ids": ids, "now": now, "code": code, "status": status})
+        session.execute(mark_sent, {"ids": ids, "now": now, "code": code, "status": status})
     # A person's reply from the inbox is no step: the sequence does not move on for it.
     steps = [i for i in marked if not person_replies.is_person_reply(rows[i].step_id)]
     enrollment_ids = list({rows[i].enrollment_id for i in steps})
     if enrollment_ids:
-        session.execute(_NEXT_STEP_FROM_SEND, {"ids": enrollment_ids, "now": now})
+        session.execute(next_step_from_send, {"ids": enrollment_ids, "now": now})
     for i in marked:
         row = rows[i]
         events.record(

@@ -20,6 +20,7 @@ from engine.core import addresses
 from engine.core.states import MessageState
 from engine.outbound.runtime import Runtimes, sending_users
 from engine.sequence_language.model import EmailStep
+from engine.store.matching import any_of, dialect_of
 from engine.store.models import (
     Enrollment,
     InboundMessage,
@@ -56,14 +57,21 @@ class Prefetched:
     @classmethod
     def load(cls, session: Session, batch: list[Enrollment], runtimes: Runtimes) -> Prefetched:
         ahead = cls()
+        dialect = dialect_of(session)
         prospect_ids = {e.prospect_id for e in batch}
         ahead.prospects = {
-            p.id: p for p in session.scalars(select(Prospect).where(Prospect.id.in_(prospect_ids)))
+            p.id: p
+            for p in session.scalars(
+                select(Prospect).where(any_of(Prospect.id, prospect_ids, dialect))
+            )
         }
         mailbox_ids = {e.mailbox_id for e in batch if e.mailbox_id is not None}
         if mailbox_ids:
             ahead.mailboxes = {
-                m.id: m for m in session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+                m.id: m
+                for m in session.scalars(
+                    select(Mailbox).where(any_of(Mailbox.id, mailbox_ids, dialect))
+                )
             }
             ahead.users = sending_users(session, ahead.mailboxes.values())
         emails = [p.email for p in ahead.prospects.values() if p.email]
@@ -71,7 +79,7 @@ class Prefetched:
         ids = [e.id for e in batch]
         replied = session.scalars(
             select(InboundMessage.enrollment_id).where(
-                InboundMessage.enrollment_id.in_(ids),
+                any_of(InboundMessage.enrollment_id, ids, dialect),
                 InboundMessage.classification == "human_reply",
             )
         ).all()
@@ -85,7 +93,7 @@ class Prefetched:
             rows = session.scalars(
                 select(OutboundMessage)
                 .where(
-                    OutboundMessage.enrollment_id.in_(threaded),
+                    any_of(OutboundMessage.enrollment_id, threaded, dialect),
                     OutboundMessage.state.not_in([MessageState.CANCELLED]),
                 )
                 .order_by(OutboundMessage.id)
@@ -109,11 +117,16 @@ def suppressed_among(session: Session, emails: Iterable[str]) -> dict[str, str]:
         by_domain.setdefault(domain_hash, []).append(email)
     if not by_email:
         return {}
+    dialect = dialect_of(session)
     rows = session.execute(
         select(Suppression.kind, Suppression.value_hash, Suppression.reason).where(
             or_(
-                and_(Suppression.kind == "email", Suppression.value_hash.in_(by_email)),
-                and_(Suppression.kind == "domain", Suppression.value_hash.in_(by_domain)),
+                and_(
+                    Suppression.kind == "email", any_of(Suppression.value_hash, by_email, dialect)
+                ),
+                and_(
+                    Suppression.kind == "domain", any_of(Suppression.value_hash, by_domain, dialect)
+                ),
             )
         )
     ).all()

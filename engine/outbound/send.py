@@ -30,7 +30,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,6 +54,7 @@ from engine.outbound import leases
 from engine.outbound.connections import SendLoop
 from engine.outbound.limits import contact_limits
 from engine.outbound.limits.caps import (
+    Ask,
     MemoryRateLimiter,
     RateLimiter,
     limits_for,
@@ -66,6 +67,7 @@ from engine.people.lifecycle import move
 from engine.settings import Settings
 from engine.store import event_log as events
 from engine.store.db import Database
+from engine.store.matching import any_of, dialect_of
 from engine.store.models import Enrollment, Mailbox, OutboundMessage, Prospect
 from engine.workspace import links, mailboxes
 
@@ -147,13 +149,15 @@ def send_due(
     settings: Settings,
     mailer_factory: MailerFactory | None = None,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
     limiter: RateLimiter | None = None,
     runtimes: Runtimes | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
     loop: SendLoop | None = None,
+    batches: int = 1,
+    after_batch: Callable[[SendReport], None] | None = None,
 ) -> SendReport:
     """Send what is due now (synchronous wrapper around `send_due_async`).
 
@@ -170,6 +174,8 @@ def send_due(
         runtimes=runtimes,
         concurrency=concurrency,
         stop=stop,
+        batches=batches,
+        after_batch=after_batch,
     )
     return loop.run(coro) if loop is not None else asyncio.run(coro)
 
@@ -180,31 +186,35 @@ async def send_due_async(
     settings: Settings,
     mailer_factory: MailerFactory | None = None,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
     limiter: RateLimiter | None = None,
     runtimes: Runtimes | None = None,
     concurrency: int = 8,
     stop: threading.Event | None = None,
+    batches: int = 1,
+    after_batch: Callable[[SendReport], None] | None = None,
 ) -> SendReport:
+    """Claim and send up to `batches` batches of `limit` messages, one after the other, and
+    call `after_batch` with the running report after each (a send task renews its locks
+    there). The batches share one writer connection, journal and recorder."""
     report = SendReport()
     # Deliverability hook (engine/outbound/gate.py): stale DNS checks, DKIM signing.
     factory = deliverability.prepare(db, clock, settings, mailer_factory or smtp_mailer_factory)
-    claimed = claim(
-        db,
-        clock,
-        settings,
-        limiter or seeded_limiter(db, clock),
-        runtimes or Runtimes(),
-        report,
-        mailbox_id=mailbox_id,
-        limit=limit,
-    )
+    limiter = limiter or seeded_limiter(db, clock)
+    runtimes = runtimes or Runtimes()
+
+    def claim_batch() -> list[Claimed]:
+        part = SendReport()
+        claimed = claim(
+            db, clock, settings, limiter, runtimes, part, mailbox_id=mailbox_id, limit=limit
+        )
+        report.add(part)
+        return claimed
+
+    claimed = claim_batch()
     if not claimed:
         return report
-    groups: dict[int, list[Claimed]] = {}
-    for item in claimed:
-        groups.setdefault(item.mailbox.id, []).append(item)
     gate = asyncio.Semaphore(concurrency)
     with db.writer() as conn:
         journal = Journal(db, conn, clock, report, settings.send_lease_seconds)
@@ -215,7 +225,18 @@ async def send_due_async(
 
         ticker = asyncio.create_task(journal.recorder.every(RECORD_SECONDS))
         try:
-            await asyncio.gather(*(run(g) for g in groups.values()))
+            for n in range(batches):
+                groups: dict[int, list[Claimed]] = {}
+                for item in claimed:
+                    groups.setdefault(item.mailbox.id, []).append(item)
+                await asyncio.gather(*(run(g) for g in groups.values()))
+                if after_batch is not None:
+                    after_batch(report)
+                if n + 1 == batches or (stop is not None and stop.is_set()):
+                    break
+                claimed = claim_batch()
+                if not claimed:
+                    break
         finally:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)  # collected, never dangling
@@ -329,7 +350,7 @@ def claim(
     runtimes: Runtimes,
     report: SendReport,
     *,
-    mailbox_id: int | None = None,
+    mailbox_id: int | Collection[int] | None = None,
     limit: int | None = None,
 ) -> list[Claimed]:
     """Move due messages that pass every check to `sending`, in one committed transaction."""
@@ -353,21 +374,42 @@ def claim(
                 ),
             )
             .order_by(OutboundMessage.not_before, OutboundMessage.id)
-            .limit(limit or 1000)
         )
-        if mailbox_id is not None:
-            stmt = stmt.where(OutboundMessage.mailbox_id == mailbox_id)
         if db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=OutboundMessage)
-        due = list(session.scalars(stmt).all())
+        limit = limit or 1000
+        if mailbox_id is None:
+            due = list(session.scalars(stmt.limit(limit)).all())
+        else:
+            # A send task holding several mailboxes: each gets its share of the batch, so
+            # one mailbox's backlog never leaves the others' connections idle.
+            ids = [mailbox_id] if isinstance(mailbox_id, int) else sorted(set(mailbox_id))
+            share = max(1, -(-limit // max(1, len(ids))))
+            due = [
+                message
+                for one in ids
+                for message in session.scalars(
+                    stmt.where(OutboundMessage.mailbox_id == one).limit(share)
+                ).all()
+            ]
         ahead = _ClaimReads.load(session, due, settings.resolved_secret_key())
         ahead.checks = deliverability.Gate.load(session, due, settings)  # consent, domains: gate.py
-        for message in fair_order(session, due):
-            item = _check_one(
-                session, message, now, settings, limiter, runtimes, report, ahead, token
-            )
-            if item is not None:
-                out.append(item)
+        ready = [
+            item
+            for message in fair_order(session, due)
+            if (item := _check_one(session, message, now, settings, runtimes, report, ahead))
+        ]
+        # Capacity last, for the whole claim at once (one round trip on Redis), in order.
+        decisions = limiter.acquire_many([item.ask for item in ready])
+        for item, decision in zip(ready, decisions, strict=True):
+            if decision.allowed:
+                out.append(_sending(session, item, now, settings, token))
+            else:
+                assert decision.retry_at is not None
+                reason = decision.reason or "capacity"
+                hold(session, item.message, now, decision.retry_at, reason)
+                report.held += 1
+                report.held_reasons.append(decision.reason or "")
         _mark_sending(session, out, now)
     report.claimed = len(out)
     return out
@@ -410,9 +452,10 @@ class _ClaimReads:
         enrollment_ids = {m.enrollment_id for m in due}
         prospect_ids = {m.prospect_id for m in due}
         mailbox_ids = {m.mailbox_id for m in due}
+        dialect = dialect_of(session)
         enrollments = session.execute(
             select(Enrollment.id, Enrollment.state, Enrollment.state_reason).where(
-                Enrollment.id.in_(enrollment_ids)
+                any_of(Enrollment.id, enrollment_ids, dialect)
             )
         )
         recipients = session.execute(
@@ -423,9 +466,9 @@ class _ClaimReads:
                 Prospect.timezone,
                 Prospect.country,
                 Prospect.region,
-            ).where(Prospect.id.in_(prospect_ids))
+            ).where(any_of(Prospect.id, prospect_ids, dialect))
         )
-        mailboxes = session.scalars(select(Mailbox).where(Mailbox.id.in_(mailbox_ids)))
+        mailboxes = session.scalars(select(Mailbox).where(any_of(Mailbox.id, mailbox_ids, dialect)))
         return cls(
             {row[0]: _EnrollmentState(*row[1:]) for row in enrollments},
             {m.id: m for m in mailboxes},
@@ -444,13 +487,14 @@ def _mark_sending(session: Session, claimed: list[Claimed], now: datetime) -> No
     if not claimed:
         return
     table = cast(Table, OutboundMessage.__table__)
+    dialect = dialect_of(session)
     by_lease: dict[tuple[datetime, str], list[int]] = {}  # one lease and token per claim
     for item in claimed:
         by_lease.setdefault((item.lease_until, item.token), []).append(item.id)
     for (lease_until, token), ids in by_lease.items():
         session.execute(
             update(table)
-            .where(table.c.id.in_(ids), table.c.state == MessageState.PLANNED)
+            .where(any_of(table.c.id, ids, dialect), table.c.state == MessageState.PLANNED)
             .values(
                 state=MessageState.SENDING,
                 lease_until=lease_until,
@@ -473,14 +517,15 @@ def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMes
     if not due:
         return []
     ids = {m.enrollment_id for m in due}
-    with_sent = set(
-        session.scalars(
-            select(OutboundMessage.enrollment_id).where(
-                OutboundMessage.enrollment_id.in_(ids),
-                OutboundMessage.state == MessageState.SENT,
-            )
-        ).all()
-    )
+    # Every message of these enrollments (a handful each), filtered here: a `state` filter
+    # in SQL lets the planner walk all sent messages by the state index when its
+    # statistics think few are sent, instead of these enrollments' (enrollment_id, step_id).
+    rows = session.execute(
+        select(OutboundMessage.enrollment_id, OutboundMessage.state).where(
+            any_of(OutboundMessage.enrollment_id, ids, dialect_of(session))
+        )
+    ).all()
+    with_sent = {enrollment_id for enrollment_id, state in rows if state == MessageState.SENT}
     follow = [m for m in due if m.enrollment_id in with_sent]
     first = [m for m in due if m.enrollment_id not in with_sent]
     ordered: list[OutboundMessage] = []
@@ -492,19 +537,28 @@ def fair_order(session: Session, due: list[OutboundMessage]) -> list[OutboundMes
     return ordered
 
 
+@dataclass
+class _Ready:
+    """A message that passed every check but capacity: it goes if the limiter allows."""
+
+    message: OutboundMessage
+    mailbox: Mailbox
+    email: OutgoingEmail
+    data: bytes
+    ask: Ask
+
+
 def _check_one(
     session: Session,
     message: OutboundMessage,
     now: datetime,
     settings: Settings,
-    limiter: RateLimiter,
     runtimes: Runtimes,
     report: SendReport,
     ahead: _ClaimReads,
-    token: str,
-) -> Claimed | None:
-    """Cancel, hold or re-plan `message`, or decide it goes now: then it is returned (and
-    moved to `sending` by `_mark_sending` with the others)."""
+) -> _Ready | None:
+    """Cancel, hold or re-plan `message`, or find it ready to go now: then it is returned,
+    for the limiter to decide (`RateLimiter.acquire_many`, the claim's last check)."""
     enrollment = ahead.enrollments[message.enrollment_id]
     ended = enrollment.state in (EnrollmentState.STOPPED, EnrollmentState.FINISHED)
     # A person's answer from the inbox belongs to no step: it goes although the reply that
@@ -578,20 +632,23 @@ def _check_one(
         report.failed += 1
         return None
     domain = addresses.domain_of(message.to_address)
-    decision = limiter.acquire(mailbox.id, domain, now, limits_for(mailbox, now))
-    if not decision.allowed:
-        assert decision.retry_at is not None
-        hold(session, message, now, decision.retry_at, decision.reason or "capacity")
-        report.held += 1
-        report.held_reasons.append(decision.reason or "")
-        return None
+    return _Ready(
+        message, mailbox, email, data, Ask(mailbox.id, domain, now, limits_for(mailbox, now))
+    )
+
+
+def _sending(
+    session: Session, item: _Ready, now: datetime, settings: Settings, token: str
+) -> Claimed:
+    """The limiter allowed `item`: it goes (moved to `sending` by `_mark_sending`)."""
+    message = item.message
     advance_message(MessageState(message.state), MessageState.SENDING)  # a legal move
     attempt = message.attempts + 1
     events.record(
         session, EventType.MESSAGE_SENDING, now, message=message, data={"attempt": attempt}
     )
     lease_until = now + timedelta(seconds=settings.send_lease_seconds)
-    return Claimed(message.id, mailbox, email, lease_until, token, data)
+    return Claimed(message.id, item.mailbox, item.email, lease_until, token, item.data)
 
 
 def _outgoing(

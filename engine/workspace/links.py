@@ -29,6 +29,11 @@ log = logging.getLogger("kadenz.mailboxes")
 IMAP = "imap"  # reading replies and bounces
 SMTP = "smtp"  # sending
 
+# A reachable mailbox's `last_ok_at` is refreshed at most this often: a busy sender reports
+# after every batch, many times a second, and rewriting the same row each time only costs.
+# A failure is always written, and so is the first success after one.
+OK_REFRESH = timedelta(seconds=60)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -101,6 +106,9 @@ def note(
 def record_ok(session: Session, mailbox: Mailbox, direction: str, at: datetime) -> None:
     """The mailbox answered: clear the outage, and lift a pause that the outage caused."""
     row = _link(session, mailbox.id, direction)
+    fresh = row.last_ok_at is not None and timedelta(0) <= at - row.last_ok_at < OK_REFRESH
+    if fresh and row.failing_since is None and not row.paused_sending:
+        return  # reachable, and said so moments ago: nothing to write
     if row.failing_since is not None:
         log.info(
             "mailbox.reachable mailbox=%s direction=%s after=%ss",

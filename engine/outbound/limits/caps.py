@@ -1,7 +1,9 @@
 """Sending caps: the rate-limiter port and its embedded (in-process) implementation.
 
 The sender asks `RateLimiter.acquire(mailbox_id, domain, at, limits)` right before it moves
-a message to `sending`. An allowed decision *records* that send; a refused one says when
+a message to `sending` — for a whole claim at once with `acquire_many`, which decides in
+order exactly as one `acquire` after another would (on Redis: in one round trip instead of
+one per message). An allowed decision *records* that send; a refused one says when
 capacity frees (`retry_at`) and why. Limits per mailbox:
 
 - `daily`   sends per rolling 24 hours (after the warm-up ramp, see `effective_daily_cap`)
@@ -19,6 +21,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -56,9 +59,23 @@ class Decision:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One `acquire` of a batch: a send from `mailbox_id` to `domain` at `at`."""
+
+    mailbox_id: int
+    domain: str
+    at: datetime
+    limits: Limits
+
+
 class RateLimiter(Protocol):
     def acquire(self, mailbox_id: int, domain: str, at: datetime, limits: Limits) -> Decision:
         """Allow (and record) one send at `at`, or say when capacity frees and why."""
+        ...
+
+    def acquire_many(self, asks: Sequence[Ask]) -> list[Decision]:
+        """`acquire` for each ask, in order, each seeing the sends the earlier ones recorded."""
         ...
 
 
@@ -154,6 +171,9 @@ class MemoryRateLimiter:
             return Decision(False, retry_at, f"{reason}; next capacity {_fmt(retry_at)}")
         self.record(mailbox_id, domain, at)
         return Decision(True)
+
+    def acquire_many(self, asks: Sequence[Ask]) -> list[Decision]:
+        return [self.acquire(a.mailbox_id, a.domain, a.at, a.limits) for a in asks]
 
 
 def _upto(times: deque[datetime], at: datetime) -> int:

@@ -2,9 +2,10 @@
 
 Same semantics as `caps.MemoryRateLimiter` (and the same contract suite proves it): per
 mailbox a sorted set of send instants (score = microseconds since the epoch) and one per
-(mailbox, recipient domain). One `acquire` is one `EVALSHA`: trim what left the 24-hour
-window, count, and either refuse (with when capacity frees) or record the send — atomically,
-so two workers on two machines can never both take the last slot.
+(mailbox, recipient domain). One `acquire_many` — a whole claim's asks — is one `EVALSHA`:
+for each ask in order, trim what left the 24-hour window, count, and either refuse (with
+when capacity frees) or record the send — atomically, so two workers on two machines can
+never both take the last slot.
 
 The minimum-gap jitter is derived from the previous send exactly as in memory
 (`caps.gap_with_jitter`): the jitter byte is computed in Python when a send is recorded and
@@ -25,7 +26,7 @@ are named after their message id, so two workers seeding at once add each send o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.clock import require_aware
-from engine.outbound.limits.caps import COUNTED_STATES, DAY, HOUR, Decision, Limits, _fmt
+from engine.outbound.limits.caps import COUNTED_STATES, DAY, HOUR, Ask, Decision, Limits, _fmt
 from engine.store.db import Database
 from engine.store.models import OutboundMessage
 
@@ -42,70 +43,82 @@ DAY_US = int(DAY.total_seconds()) * 1_000_000
 HOUR_US = int(HOUR.total_seconds()) * 1_000_000
 KEY_TTL_MS = int((DAY + HOUR).total_seconds() * 1000)  # a quiet mailbox's keys go away
 
-# KEYS: sends, domain sends, seeded marker, nonce counter
-# ARGV: at, day_floor, hour_floor_exclusive, daily, hourly|-1, per_domain|-1, min_gap_s,
-#       member_prefix, check_seeded, ttl_ms, day_us, hour_us
-# Reply: {1} allowed, {-1} not seeded yet, or {0, kind, free_us, kind, free_us, …} refused.
+# One call decides a whole claim's asks, in order, atomically.
+# KEYS: seeded marker, nonce counter, then for each ask: its sends, its domain sends
+# ARGV: check_seeded, ttl_ms, day_us, hour_us, then for each ask eight values: at, day_floor,
+#       hour_floor_exclusive, daily, hourly|-1, per_domain|-1, min_gap_s, member_prefix
+# Reply: {-1} not seeded yet, else one reply per ask: {1} allowed, or
+#        {0, kind, free_us, kind, free_us, …} refused.
 _SCRIPT = """
-local at = tonumber(ARGV[1])
-if ARGV[9] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then
+if ARGV[1] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then
   return {-1}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
-local day = tonumber(ARGV[11])
-local hour = tonumber(ARGV[12])
-local daily = tonumber(ARGV[4])
-local hourly = tonumber(ARGV[5])
-local per_domain = tonumber(ARGV[6])
-local min_gap = tonumber(ARGV[7])
-local out = {0}
+local ttl = ARGV[2]
+local day = tonumber(ARGV[3])
+local hour = tonumber(ARGV[4])
 
 local function nth(key, lo, hi, index)
   local e = redis.call('ZRANGEBYSCORE', key, lo, hi, 'WITHSCORES', 'LIMIT', index, 1)
   return tonumber(e[2])
 end
 
-local n = redis.call('ZCARD', KEYS[1])
-if n >= daily then
-  local free = at + day
-  if daily > 0 then free = nth(KEYS[1], '-inf', '+inf', n - daily) + day end
-  table.insert(out, 1); table.insert(out, free)
-end
-if hourly >= 0 then
-  local h = redis.call('ZCOUNT', KEYS[1], ARGV[3], '+inf')
-  if h >= hourly then
-    local free = at + hour
-    if hourly > 0 then free = nth(KEYS[1], ARGV[3], '+inf', h - hourly) + hour end
-    table.insert(out, 2); table.insert(out, free)
-  end
-end
-if per_domain >= 0 then
-  local d = redis.call('ZCARD', KEYS[2])
-  if d >= per_domain then
+local function decide(sends, domain, a)
+  local at = tonumber(ARGV[a + 1])
+  redis.call('ZREMRANGEBYSCORE', sends, '-inf', ARGV[a + 2])
+  redis.call('ZREMRANGEBYSCORE', domain, '-inf', ARGV[a + 2])
+  local hour_floor = ARGV[a + 3]
+  local daily = tonumber(ARGV[a + 4])
+  local hourly = tonumber(ARGV[a + 5])
+  local per_domain = tonumber(ARGV[a + 6])
+  local min_gap = tonumber(ARGV[a + 7])
+  local out = {0}
+  local n = redis.call('ZCARD', sends)
+  if n >= daily then
     local free = at + day
-    if per_domain > 0 then free = nth(KEYS[2], '-inf', '+inf', d - per_domain) + day end
-    table.insert(out, 3); table.insert(out, free)
+    if daily > 0 then free = nth(sends, '-inf', '+inf', n - daily) + day end
+    table.insert(out, 1); table.insert(out, free)
   end
-end
-if n > 0 and min_gap > 0 then
-  local e = redis.call('ZREVRANGEBYSCORE', KEYS[1], '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  local byte = tonumber(string.match(e[1], '^[^:]+:(%d+):'))
-  local last = tonumber(e[2])
-  local free = last + math.floor(min_gap * 1000000 * (1 + (byte / 255) * 0.5) + 0.5)
-  if free > at then
-    table.insert(out, 4); table.insert(out, free)
+  if hourly >= 0 then
+    local h = redis.call('ZCOUNT', sends, hour_floor, '+inf')
+    if h >= hourly then
+      local free = at + hour
+      if hourly > 0 then free = nth(sends, hour_floor, '+inf', h - hourly) + hour end
+      table.insert(out, 2); table.insert(out, free)
+    end
   end
+  if per_domain >= 0 then
+    local d = redis.call('ZCARD', domain)
+    if d >= per_domain then
+      local free = at + day
+      if per_domain > 0 then free = nth(domain, '-inf', '+inf', d - per_domain) + day end
+      table.insert(out, 3); table.insert(out, free)
+    end
+  end
+  if n > 0 and min_gap > 0 then
+    local e = redis.call('ZREVRANGEBYSCORE', sends, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    local byte = tonumber(string.match(e[1], '^[^:]+:(%d+):'))
+    local last = tonumber(e[2])
+    local free = last + math.floor(min_gap * 1000000 * (1 + (byte / 255) * 0.5) + 0.5)
+    if free > at then
+      table.insert(out, 4); table.insert(out, free)
+    end
+  end
+  if #out > 1 then
+    return out
+  end
+  local member = ARGV[a + 8] .. redis.call('INCR', KEYS[2])
+  redis.call('ZADD', sends, ARGV[a + 1], member)
+  redis.call('ZADD', domain, ARGV[a + 1], member)
+  redis.call('PEXPIRE', sends, ttl)
+  redis.call('PEXPIRE', domain, ttl)
+  return {1}
 end
-if #out > 1 then
-  return out
+
+local replies = {}
+for i = 0, (#ARGV - 4) / 8 - 1 do
+  replies[i + 1] = decide(KEYS[3 + 2 * i], KEYS[4 + 2 * i], 4 + 8 * i)
 end
-local member = ARGV[8] .. redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[1], ARGV[1], member)
-redis.call('ZADD', KEYS[2], ARGV[1], member)
-redis.call('PEXPIRE', KEYS[1], ARGV[10])
-redis.call('PEXPIRE', KEYS[2], ARGV[10])
-return {1}
+return replies
 """
 
 
@@ -145,19 +158,38 @@ class RedisRateLimiter:
         self.seeder = seeder
         self._script = client.register_script(_SCRIPT)
 
+    def acquire(self, mailbox_id: int, domain: str, at: datetime, limits: Limits) -> Decision:
+        return self.acquire_many([Ask(mailbox_id, domain, at, limits)])[0]
+
+    def acquire_many(self, asks: Sequence[Ask]) -> list[Decision]:
+        """All `asks` in one EVALSHA, decided in order inside the script: one round trip
+        for a whole claim, each ask seeing the sends the earlier ones recorded. If Redis
+        is not seeded yet, it is seeded from the database and asked again."""
+        if not asks:
+            return []
+        replies = self._run(asks)
+        if replies == [-1]:
+            self.seed()
+            replies = self._run(asks)
+        return [_decision(reply, ask) for reply, ask in zip(replies, asks, strict=True)]
+
+    def _run(self, asks: Sequence[Ask]) -> list[Any]:
+        keys = [f"{self.prefix}caps:seeded", f"{self.prefix}caps:nonce"]
+        args: list[Any] = ["1" if self.seeder is not None else "0", KEY_TTL_MS, DAY_US, HOUR_US]
+        for ask in asks:
+            keys.extend(self._keys(ask.mailbox_id, ask.domain))
+            args.extend(self._args(ask))
+        return list(self._script(keys=keys, args=args))
+
     def _keys(self, mailbox_id: int, domain: str) -> list[str]:
         base = f"{self.prefix}caps:{mailbox_id}"
-        return [
-            f"{base}:sends",
-            f"{base}:domain:{domain.lower()}",
-            f"{self.prefix}caps:seeded",
-            f"{self.prefix}caps:nonce",
-        ]
+        return [f"{base}:sends", f"{base}:domain:{domain.lower()}"]
 
-    def acquire(self, mailbox_id: int, domain: str, at: datetime, limits: Limits) -> Decision:
-        at = require_aware(at)
+    def _args(self, ask: Ask) -> list[Any]:
+        at = require_aware(ask.at)
         us = to_us(at)
-        args = [
+        limits = ask.limits
+        return [
             us,
             us - DAY_US,
             f"({us - HOUR_US}",
@@ -165,24 +197,8 @@ class RedisRateLimiter:
             -1 if limits.hourly is None else limits.hourly,
             -1 if limits.per_domain_daily is None else limits.per_domain_daily,
             limits.min_gap_seconds,
-            f"{us}:{jitter_byte(mailbox_id, at)}:",
-            "1" if self.seeder is not None else "0",
-            KEY_TTL_MS,
-            DAY_US,
-            HOUR_US,
+            f"{us}:{jitter_byte(ask.mailbox_id, at)}:",
         ]
-        keys = self._keys(mailbox_id, domain)
-        reply = self._script(keys=keys, args=args)
-        if reply[0] == -1:
-            self.seed()
-            reply = self._script(keys=keys, args=args)
-        if reply[0] == 1:
-            return Decision(True)
-        refusals: list[tuple[datetime, str]] = []
-        for kind, free_us in zip(reply[1::2], reply[2::2], strict=True):
-            refusals.append((from_us(free_us), _reason(int(kind), limits, domain)))
-        retry_at, reason = max(refusals)
-        return Decision(False, retry_at, f"{reason}; next capacity {_fmt(retry_at)}")
 
     def seed(self) -> int:
         """Re-learn recent sends from the database, then mark Redis as seeded."""
@@ -201,6 +217,16 @@ class RedisRateLimiter:
         pipe.set(f"{self.prefix}caps:seeded", "1")
         pipe.execute()
         return count
+
+
+def _decision(reply: Any, ask: Ask) -> Decision:
+    if reply[0] == 1:
+        return Decision(True)
+    refusals: list[tuple[datetime, str]] = []
+    for kind, free_us in zip(reply[1::2], reply[2::2], strict=True):
+        refusals.append((from_us(free_us), _reason(int(kind), ask.limits, ask.domain)))
+    retry_at, reason = max(refusals)
+    return Decision(False, retry_at, f"{reason}; next capacity {_fmt(retry_at)}")
 
 
 def _reason(kind: int, limits: Limits, domain: str) -> str:

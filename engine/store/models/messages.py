@@ -63,8 +63,13 @@ class OutboundMessage(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-# The sender's claim query: planned messages whose time has come, per mailbox.
+# The sender's claim query: planned messages whose time has come, per mailbox, in (not_before,
+# id) order — the index is that order, so a claim reads only the rows it takes (0012).
 Index(
-    "ix_outbound_due", OutboundMessage.state, OutboundMessage.mailbox_id, OutboundMessage.not_before
+    "ix_outbound_due",
+    OutboundMessage.state,
+    OutboundMessage.mailbox_id,
+    OutboundMessage.not_before,
+    OutboundMessage.id,
 )
 Index("ix_outbound_sent", OutboundMessage.mailbox_id, OutboundMessage.sent_at)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from engine.outbound.limits.caps import Limits, RateLimiter
+from engine.outbound.limits.caps import Ask, Limits, RateLimiter
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 MakeLimiter = Callable[[], RateLimiter]
 
 __all__ = [
+    "test_contract_acquire_many_decides_as_one_after_another",
     "test_contract_caps_are_per_mailbox",
     "test_contract_daily_cap_is_a_rolling_24_hours",
     "test_contract_hourly_cap",
@@ -101,3 +102,24 @@ def test_contract_refusals_consume_nothing(make_limiter: MakeLimiter) -> None:
 def test_contract_zero_cap_refuses(make_limiter: MakeLimiter) -> None:
     decision = make_limiter().acquire(1, "a.example", T0, Limits(label="anna", daily=0))
     assert not decision.allowed and decision.retry_at is not None and decision.retry_at > T0
+
+
+def test_contract_acquire_many_decides_as_one_after_another(make_limiter: MakeLimiter) -> None:
+    """A claim's batch: each ask sees the sends the earlier ones recorded, in order."""
+    asks = [
+        Ask(1, "a.example", T0, Limits(label="anna", daily=2)),
+        Ask(2, "a.example", T0, Limits(label="ben", daily=5, per_domain_daily=1)),
+        Ask(1, "b.example", T0, Limits(label="anna", daily=2)),
+        Ask(2, "a.example", T0, Limits(label="ben", daily=5, per_domain_daily=1)),
+        Ask(1, "c.example", T0, Limits(label="anna", daily=2)),
+        Ask(3, "a.example", T0, Limits(label="cleo", daily=5, min_gap_seconds=60)),
+        Ask(3, "b.example", T0, Limits(label="cleo", daily=5, min_gap_seconds=60)),
+    ]
+    batch = make_limiter().acquire_many(asks)
+    one_by_one_limiter = make_limiter()
+    one_by_one = [one_by_one_limiter.acquire(a.mailbox_id, a.domain, a.at, a.limits) for a in asks]
+    assert [d.allowed for d in batch] == [True, True, True, False, False, True, False]
+    assert batch == one_by_one
+    assert batch[4].reason and "daily cap 2 reached for mailbox anna" in batch[4].reason
+    assert batch[3].reason and "per-domain cap 1/day" in batch[3].reason
+    assert make_limiter().acquire_many([]) == []

@@ -15,8 +15,15 @@ from typer.testing import CliRunner
 from engine.cli.main import app
 from engine.outbound import dispatch
 from engine.store.db import Database
-from engine.store.models import Mailbox, OutboundMessage
-from tests.integration.sending.factory import build_world
+from engine.store.models import Mailbox, OutboundMessage, SequenceVersion
+from tests.integration.sending.factory import (
+    BASIC_SPEC,
+    build_world,
+    enroll,
+    make_mailbox,
+    make_prospect,
+)
+from tests.support.smtp_server import SmtpSink
 from workers import runtime, tasks
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -158,3 +165,54 @@ def test_kadenz_idle_rings_into_the_poll_queue(monkeypatch: pytest.MonkeyPatch) 
     assert celery_app.conf.task_routes["kadenz.poll_mailbox"] == {"queue": "kadenz.poll"}
     help_text = CliRunner().invoke(app, ["idle", "--help"]).output
     assert "IMAP IDLE" in help_text and "enqueue a poll" in help_text
+
+
+ALWAYS_OPEN = {  # the task uses the real clock: a window open whenever this runs
+    **BASIC_SPEC,
+    "schedule": {"timezone": "UTC", "window": "Mon-Sun 00:00-24:00", "holidays": None},
+}
+
+
+def test_one_send_task_streams_several_mailboxes_and_releases_every_lock(
+    services_env: runtime.Services,
+) -> None:
+    """What dispatch hands a send task when there are more mailboxes than it has tasks:
+    every mailbox's mail arrives, each from its own mailbox, and each lock is given back."""
+    s = services_env
+    with SmtpSink() as sink, s.db.session() as session:
+        now = s.clock.now()
+        world = build_world(
+            session, now, ["a1@beta.example", "a2@beta.example"], spec=ALWAYS_OPEN,
+            smtp_url=sink.url,
+        )  # fmt: skip
+        version = session.get(SequenceVersion, world.version_id)
+        assert version is not None
+        ben = make_mailbox(session, now, name="ben", smtp_url=sink.url)
+        for address in ("b1@gamma.example", "b2@gamma.example", "b3@gamma.example"):
+            enroll(session, now, make_prospect(session, now, address), version, ben)
+        session.commit()
+        ids = [world.mailbox_id, ben.id]
+        held = [[mailbox_id, s.locks.acquire(mailbox_id)] for mailbox_id in ids]
+        assert all(token for _, token in held)
+        tasks.tick()
+        tasks.send_mailboxes(held)
+        senders = sorted((m.mail_from, m.rcpt_tos[0]) for m in sink.messages)
+    assert senders == [
+        ("anna@acme.example", "a1@beta.example"),
+        ("anna@acme.example", "a2@beta.example"),
+        ("ben@acme.example", "b1@gamma.example"),
+        ("ben@acme.example", "b2@gamma.example"),
+        ("ben@acme.example", "b3@gamma.example"),
+    ]
+    assert all(s.locks.acquire(mailbox_id) is not None for mailbox_id in ids)
+
+
+def test_dispatch_spreads_the_mailboxes_it_locked_over_at_most_send_tasks() -> None:
+    held = [(m, f"t{m}") for m in (1, 2, 3, 4, 5)]
+    assert dispatch.spread(held, 2) == [
+        [(1, "t1"), (3, "t3"), (5, "t5")],
+        [(2, "t2"), (4, "t4")],
+    ]
+    assert dispatch.spread(held[:1], 4) == [[(1, "t1")]]  # never an empty task
+    assert dispatch.spread([], 2) == []
+    assert dispatch.spread(held, 1) == [held]
