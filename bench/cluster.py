@@ -30,9 +30,9 @@ from sqlalchemy import func, select
 
 from bench.common import ROOT, NotMeasured, proc_kib
 from bench.sink import SinkProcess
-from engine.core.states import MessageState
+from engine.core.states import EnrollmentState, MessageState
 from engine.store.db import Database
-from engine.store.models import OutboundMessage
+from engine.store.models import Enrollment, OutboundMessage
 
 # The broker's queue names are fixed (workers/beat.py), so the benchmark needs a Redis
 # database no one else consumes from: the tests use 1–13 and 15, production 0 and 1.
@@ -139,13 +139,25 @@ class Cluster:
                 raise NotMeasured(f"the {name} was not ready after {timeout:.0f} s")
             time.sleep(0.1)
 
-    def wait_sent(self, db: Database, sink: SinkProcess, n: int, sent_before: int = 0) -> None:
-        """Until the sink has `n` messages and the database records `n` more `sent`;
+    def wait_sent(
+        self,
+        db: Database,
+        sink: SinkProcess,
+        n: int,
+        sent_before: int = 0,
+        moved_on_before: datetime | None = None,
+    ) -> None:
+        """Until the sink has `n` messages and the database records `n` more `sent` (and,
+        with `moved_on_before`, no live enrollment has a step due before that instant);
         NotMeasured when a process dies or nothing arrives for STALL_SECONDS."""
         last, changed = -1, time.monotonic()
         while True:
             received = sink.count()
-            if received >= n and sent_count(db) >= sent_before + n:
+            if (
+                received >= n
+                and sent_count(db) >= sent_before + n
+                and (moved_on_before is None or due_count(db, moved_on_before) == 0)
+            ):
                 return
             if received != last:
                 last, changed = received, time.monotonic()
@@ -222,6 +234,15 @@ class Cluster:
 def sent_count(db: Database) -> int:
     with db.session() as session:
         stmt = select(func.count()).where(OutboundMessage.state == MessageState.SENT)
+        return int(session.scalar(stmt) or 0)
+
+
+def due_count(db: Database, before: datetime) -> int:
+    """Active enrollments whose next step is due before `before` (NULL: awaiting a send)."""
+    with db.session() as session:
+        stmt = select(func.count()).where(
+            Enrollment.state == EnrollmentState.ACTIVE, Enrollment.next_run_at < before
+        )
         return int(session.scalar(stmt) or 0)
 
 

@@ -30,7 +30,7 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -745,16 +745,28 @@ async def _send_group(
                     why = f"the message cannot be built: {_describe(exc)}"
                     unsent.append((item.id, item.token, _no_send(why)))
                     continue
-                ours = await journal.commit([done] if done else [], item)
+                # The previous outcome and this start are committed while MAIL FROM and
+                # RCPT TO go out; DATA waits for that commit (engine.mail.smtp.BeforeData).
+                start = asyncio.ensure_future(journal.commit([done] if done else [], item))
                 done = None
-                if not ours:
-                    continue  # re-planned or resolved meanwhile: no longer ours to send
                 try:
-                    result = await mailer.send(item.email.from_address, item.email.to_address, data)
+                    result = await mailer.send(
+                        item.email.from_address,
+                        item.email.to_address,
+                        data,
+                        before_data=_started(start),
+                    )
+                except _NotOurs:
+                    continue  # re-planned or resolved meanwhile: withdrawn before DATA
                 except Exception as exc:
+                    if _failed(start):  # the start could not be committed: nothing was sent
+                        await start  # raises the database's error, as a failed commit does
                     # We cannot know whether DATA went through: proof or a person decides.
                     log.warning("send of message %s raised %s", item.id, type(exc).__name__)
                     result = SendResult(SendOutcome.AMBIGUOUS, None, None, _describe(exc))
+                # Refused before DATA: the start still lands before the outcome is recorded.
+                if not await start:
+                    continue  # no longer ours: what this attempt learned is not ours to record
                 done = (item.id, item.token, result)
                 reach.saw(result)
                 if result.outcome == SendOutcome.MAILBOX_ERROR:
@@ -793,6 +805,25 @@ async def _send_group(
         [(item.id, item.token) for item in pending],
         "not attempted (stopped before its turn)",
     )
+
+
+class _NotOurs(Exception):
+    """The message was re-planned or resolved while its envelope went out: withdraw it."""
+
+
+def _started(start: asyncio.Future[bool]) -> Callable[[], Awaitable[None]]:
+    """The BeforeData hook: DATA goes out only once this message's start is committed and
+    the message is still ours (journal.commit's answer)."""
+
+    async def before_data() -> None:
+        if not await asyncio.shield(start):
+            raise _NotOurs
+
+    return before_data
+
+
+def _failed(start: asyncio.Future[bool]) -> bool:
+    return start.done() and not start.cancelled() and start.exception() is not None
 
 
 def _no_send(why: str) -> SendResult:
