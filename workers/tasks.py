@@ -16,6 +16,7 @@ from typing import Any
 from engine.outbound import dispatch, leases, sent_proof
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import SendReport, send_due
+from engine.outbound.tick import TickReport
 from engine.outbound.tick import tick as run_tick
 from workers import runtime
 from workers.app import app
@@ -50,8 +51,19 @@ def tick(slot: int | None = None, token: str | None = None) -> None:
         if held is None:
             return  # as many ticks as allowed are running; they continue themselves
     limit = 10 * s.settings.batch_size
+    nudged: list[bool] = []
+
+    def after_batch(report: TickReport) -> None:
+        # Emails just planned go out now, not at beat's next dispatch (up to
+        # KADENZ_TICK_SECONDS later): once per task, the send tasks then claim batch after batch.
+        if report.emails_planned and not nudged:
+            nudged.append(True)
+            dispatch_sends.delay()
+
     try:
-        report = run_tick(s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit)
+        report = run_tick(
+            s.db, s.clock, s.settings, runtimes=Runtimes(), limit=limit, after_batch=after_batch
+        )
     except BaseException:
         s.tick_slots.release(*held)
         raise
@@ -111,7 +123,7 @@ def _send(held: list[tuple[int, str | None]]) -> None:
 
     try:
         # Batch after batch until nothing is due or the budget is spent.
-        send_due(
+        report = send_due(
             s.db,
             s.clock,
             s.settings,
@@ -130,6 +142,10 @@ def _send(held: list[tuple[int, str | None]]) -> None:
         for mailbox_id, token in held:
             if token is not None:
                 s.locks.release(mailbox_id, token)
+    if report.sent:
+        # A sent email makes its enrollment's next step due at once (engine.outbound.tick):
+        # run it now rather than at beat's next tick. Returns at once if a tick is running.
+        tick.delay()
 
 
 @app.task(name="kadenz.resolve_leases")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -102,8 +103,11 @@ def tick(
     batch_size: int | None = None,
     limit: int | None = None,
     runtimes: Runtimes | None = None,
+    after_batch: Callable[[TickReport], None] | None = None,
 ) -> TickReport:
-    """Execute every due step (at most `limit`), in batches of `batch_size` per transaction."""
+    """Execute every due step (at most `limit`), in batches of `batch_size` per transaction;
+    `after_batch` gets the running report after each committed batch (a worker nudges the
+    senders there as soon as a batch planned emails)."""
     report = TickReport()
     cache = runtimes or Runtimes()
     size = batch_size or settings.batch_size
@@ -126,6 +130,8 @@ def tick(
                 _execute_batch(session, list(batch), now, settings, cache, report, db.dialect)
         if not batch:
             break
+        if after_batch is not None:
+            after_batch(report)
     return report
 
 
