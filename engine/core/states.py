@@ -94,8 +94,10 @@ MESSAGE_TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
 
 # Why never twice (docs/sending.md, "Ambiguous means maybe inside an SMTP transaction").
 #
-# A copy reaches a server only through an SMTP transaction (MAIL FROM … end of DATA), and a
-# sender opens one for a message only after these commits, in this order:
+# A copy reaches a server only through an SMTP transaction that got its end of data: one
+# the connection loses before that is cancelled by the server (RFC 5321 §3.8). A sender
+# sends a message's DATA only after these commits, in this order (its MAIL FROM and RCPT TO
+# may go out while the second one is being committed):
 #   1. the claim: `planned` → `sending`, with a fresh random `claim_token` (the claim
 #      re-checks suppression, the enrollment, the window and the caps);
 #   2. the start: `smtp_started_at` set, by an UPDATE that requires state `sending`, the
@@ -108,8 +110,8 @@ MESSAGE_TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
 #   - started, outcome never recorded (crash, lost reply): the lease runs out and the message
 #     becomes `ambiguous` — never `planned`, because the transaction may have happened;
 #   - never started, lease run out: back to `planned` with the token cleared. No copy exists
-#     (no transaction was opened for it), and its old sender can no longer start it: step 2
-#     needs its token. The next claim is a new claim: same Message-ID, same step (the unique
+#     (its DATA was never sent), and its old sender can no longer start it: step 2 needs its
+#     token. The next claim is a new claim: same Message-ID, same step (the unique
 #     (enrollment, step) row), every check again.
 # `ambiguous` leaves only by proof or a person: `sent` on a copy found in the mailbox's Sent
 # folder or a late 2xx of the claim that started it (its token); `planned` only when the Sent

@@ -15,6 +15,7 @@ import ipaddress
 import logging
 import re
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import TracebackType
@@ -50,10 +51,28 @@ class SendResult:
     unreachable: FailureKind | None = None
 
 
-class Mailer(Protocol):
-    """The port the sending service uses: one call, one recipient, one outcome."""
+# Awaited after RCPT TO is accepted and before the DATA command; raising withdraws the
+# message (RSET, nothing sent). The sender commits the message's start there: by RFC 5321
+# section 3.8 a transaction without its end of data is cancelled when the connection goes,
+# so nothing can be delivered before DATA and the start need only be durable by then.
+BeforeData = Callable[[], Awaitable[None]]
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult: ...
+
+class Mailer(Protocol):
+    """The port the sending service uses: one call, one recipient, one outcome.
+
+    `before_data`, when given, is awaited before anything of the message's content goes out
+    (see BeforeData); an exception from it propagates after the transaction is reset.
+    """
+
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult: ...
 
 
 class _Failed(Exception):
@@ -105,10 +124,19 @@ class SmtpSender:
             except (aiosmtplib.SMTPException, OSError):
                 smtp.close()
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
         async with self._lock:
             reused = self._smtp is not None and self._smtp.is_connected
-            result = await self._attempt(envelope_from, recipient, data, retry_fresh=reused)
+            result = await self._attempt(
+                envelope_from, recipient, data, retry_fresh=reused, before_data=before_data
+            )
         log.info(
             "smtp.send endpoint=%s recipient_domain=%s outcome=%s code=%s status=%s",
             self.endpoint,
@@ -120,7 +148,13 @@ class SmtpSender:
         return result
 
     async def _attempt(
-        self, envelope_from: str, recipient: str, data: bytes, *, retry_fresh: bool
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        retry_fresh: bool,
+        before_data: BeforeData | None = None,
     ) -> SendResult:
         try:
             try:
@@ -128,7 +162,7 @@ class SmtpSender:
             except _Failed as failed:
                 failed.result = dataclasses.replace(failed.result, unreachable=kind_of(failed))
                 raise
-            result = await self._transaction(smtp, envelope_from, recipient, data)
+            result = await self._transaction(smtp, envelope_from, recipient, data, before_data)
             return result
         except asyncio.CancelledError:
             # Cancelled mid-transaction: the connection's state is unknown, never reuse it.
@@ -144,7 +178,9 @@ class SmtpSender:
             if failed.fresh_retry and retry_fresh:
                 # The server dropped (or 421-closed) a connection we kept open between
                 # messages; nothing was delivered, so one fresh connection is safe.
-                return await self._attempt(envelope_from, recipient, data, retry_fresh=False)
+                return await self._attempt(
+                    envelope_from, recipient, data, retry_fresh=False, before_data=before_data
+                )
             return failed.result
 
     # --- connection ---
@@ -257,7 +293,12 @@ class SmtpSender:
     # --- one transaction ---
 
     async def _transaction(
-        self, smtp: aiosmtplib.SMTP, envelope_from: str, recipient: str, data: bytes
+        self,
+        smtp: aiosmtplib.SMTP,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        before_data: BeforeData | None = None,
     ) -> SendResult:
         utf8 = not (envelope_from.isascii() and recipient.isascii())
         if utf8 and not smtp.supports_extension("smtputf8"):
@@ -281,6 +322,12 @@ class SmtpSender:
             raise _pre_data_reply(exc.code, exc.message, "at RCPT TO") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise _dropped_before_data(exc, "at RCPT TO") from exc
+        if before_data is not None:
+            try:
+                await before_data()
+            except BaseException:
+                await self._reset_after_failure()  # RSET: the envelope is dropped, unsent
+                raise
         try:
             response = await smtp.execute_command(b"DATA")
         except (aiosmtplib.SMTPException, OSError) as exc:

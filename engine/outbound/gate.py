@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.errors import KadenzError
 from engine.mail import dkim
-from engine.mail.smtp import Mailer, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, Mailer, SendOutcome, SendResult
 from engine.people import consent, consent_records
 from engine.settings import Settings
 from engine.store.db import Database
@@ -98,7 +98,14 @@ class SigningMailer:
     inner: Mailer
     ring: KeyRing
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
         try:
             key = self.ring.key_for(envelope_from)
         except KadenzError as exc:
@@ -106,7 +113,7 @@ class SigningMailer:
             return SendResult(SendOutcome.MAILBOX_ERROR, None, None, f"DKIM: {exc}")
         if key is not None:
             data = dkim.sign(_crlf(data), key)
-        return await self.inner.send(envelope_from, recipient, data)
+        return await self.inner.send(envelope_from, recipient, data, before_data=before_data)
 
 
 def _crlf(data: bytes) -> bytes:

@@ -1,11 +1,11 @@
-"""A claim's life: started before MAIL FROM, released unstarted, or run out after a crash.
+"""A claim's life: started before DATA, released unstarted, or run out after a crash.
 
 A message is claimed (`sending`, with a random `claim_token` and a lease) before any SMTP
-byte; `start` commits `smtp_started_at` before its MAIL FROM. When its lease runs out (the
+byte; `start` commits `smtp_started_at` before its DATA. When its lease runs out (the
 sender died, settings.send_lease_seconds), what happens depends on that one column:
 
 - never started → back to `planned` (same Message-ID, same step, re-checked at the next
-  claim): no transaction was opened for it, so no copy exists;
+  claim): its DATA was never sent, so no copy exists (RFC 5321 §3.8);
 - started → `ambiguous`: the server may have it. Never sent again automatically; resolved by
   proof (engine.outbound.sent_proof) or by a person (`kadenz message resolve`).
 
@@ -119,7 +119,7 @@ def checkpoint(
 ) -> set[int]:
     """Commit at once the outcomes just learned (`smtp_outcome` and the server's reply) and
     the starts about to happen (`smtp_started_at`, lease renewed). Returns the ids in
-    `starts` that are still their claim's to send. Call before their MAIL FROM.
+    `starts` that are still their claim's to send. Finish before their DATA.
 
     `starts` are (message id, claim token). A message re-planned or resolved meanwhile (its
     token is gone) is not returned: its sender must skip it. The facts' consequences (state,

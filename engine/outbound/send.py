@@ -8,15 +8,17 @@
 2. Send (asyncio): one SMTP connection per mailbox, reused for all its messages; mailboxes
    in parallel, bounded by a semaphore. The password is read from the mailbox's environment
    variable here and nowhere else.
-3. Start and record (`Journal`): before a connection's MAIL FROM for a message, one
+3. Start and record (`Journal`): before a connection sends a message's DATA, one
    statement, committed at once, records the outcome of that connection's previous
    message *and* that this one starts (`smtp_outcome`, `smtp_started_at`:
    engine.outbound.leases.checkpoint); connections that reach that point together share
-   it. The outcomes' consequences (state, enrollment, events) follow in batches. So after
-   a crash a connection leaves at most one message whose transaction may have begun
-   without a recorded outcome: that one becomes `ambiguous`; a recorded outcome is applied;
-   every other claimed message goes back to `planned` when its lease runs out (the
-   argument: engine.core.states, "Why never twice").
+   it. The commit runs while MAIL FROM and RCPT TO go out (engine.mail.smtp.BeforeData):
+   a transaction without its end of data delivers nothing (RFC 5321 §3.8), so its fsync
+   need not hold up the envelope. The outcomes' consequences (state, enrollment, events)
+   follow in batches. So after a crash a connection leaves at most one message whose
+   transaction may have begun without a recorded outcome: that one becomes `ambiguous`; a
+   recorded outcome is applied; every other claimed message goes back to `planned` when
+   its lease runs out (the argument: engine.core.states, "Why never twice").
 
 A message whose send raised anything unexpected is `ambiguous`: it may have been delivered,
 so only proof or a person may decide (engine.outbound.sent_proof, `kadenz message resolve`).
@@ -245,12 +247,12 @@ async def send_due_async(
 
 
 class Journal:
-    """What the senders must make durable before each MAIL FROM, group-committed.
+    """What the senders must make durable before each DATA, group-committed.
 
     `commit(done, start)` writes the outcomes a connection just learned and the start of
     its next message in one statement, committed at once (leases.checkpoint), and returns
     whether the next one is still ours to send. Requests made while a commit is pending
-    share the next one: connections that reach MAIL FROM together pay for one commit. The
+    share the next one: connections that reach that point together pay for one commit. The
     outcomes' consequences follow in batches (`Recorder`). All of it runs on the event
     loop's thread (SQLite: no two writes of one process ever wait for each other).
     """
@@ -722,9 +724,10 @@ async def _send_group(
 ) -> None:
     """Send one mailbox's claimed messages over one connection, one after the other.
 
-    Before each MAIL FROM, `journal.commit` records the previous message's outcome and this
-    one's start together: at any instant at most one message of this connection may be
-    inside an SMTP transaction without its outcome committed.
+    Before each DATA, `journal.commit` records the previous message's outcome and this
+    one's start together (committed while the envelope goes out): at any instant at most
+    one message of this connection may be inside an SMTP transaction without its outcome
+    committed.
     """
     mailbox = group[0].mailbox
     pending = list(group)

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
-from engine.mail.smtp import SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult
 from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes, build_runtime
 from engine.outbound.send import send_due
@@ -265,7 +265,16 @@ def _seed(
 
 
 class _AcceptingMailer:
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
+        if before_data is not None:  # nothing goes out before the start is committed
+            await before_data()
         return SendResult(SendOutcome.ACCEPTED, 250, "2.0.0", "accepted (simulation)")
 
 

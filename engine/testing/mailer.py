@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.mail.smtp import SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult
 
 _CANNED = {
     SendOutcome.ACCEPTED: (250, "2.0.0", "250 2.0.0 Ok: queued"),
@@ -40,7 +40,16 @@ class FakeMailer:
     sent: list[SentMessage] = field(default_factory=list)  # calls the server may have delivered
     closed: bool = False
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
+        if before_data is not None:  # nothing goes out before the start is committed
+            await before_data()
         message = SentMessage(envelope_from, recipient, data)
         self.calls.append(message)
         result = self._next(recipient)

@@ -48,8 +48,8 @@ class OutboundMessage(Base):
     # Who holds the `sending` claim (a random token per claim): a sender only starts, records
     # or releases a message whose token is still its own (engine.core.states, "never twice").
     claim_token: Mapped[str | None] = mapped_column(String(32))
-    # Committed before MAIL FROM: the SMTP transaction may have begun. A `sending` message
-    # without it had not begun when its sender died, so it goes back to `planned`.
+    # Committed before DATA: the message's content may have gone out. A `sending` message
+    # without it had sent no DATA when its sender died, so it goes back to `planned`.
     smtp_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The started transaction's outcome (engine.mail.smtp.SendOutcome), committed the moment
     # it is known; its consequences (state, enrollment, events) follow in a batch. A crash

@@ -217,3 +217,45 @@ async def test_concurrent_callers_share_one_connection_in_turn(sink: SmtpSink) -
     assert {r.outcome for r in results} == {SendOutcome.ACCEPTED}
     assert len(sink.wait_for(10)) == 10
     assert sink.connections == 1
+
+
+async def test_before_data_runs_after_the_envelope_and_before_any_content(sink: SmtpSink) -> None:
+    """The sender commits a message's start in this hook: by then MAIL FROM and RCPT TO were
+    accepted, and no byte of the message has gone out (RFC 5321 §3.8: without its end of
+    data a transaction is cancelled, so nothing can have been delivered yet)."""
+    seen: list[int] = []
+
+    async def before_data() -> None:
+        seen.append(sink.data_received)
+
+    async with sender_for(sink) as sender:
+        result = await sender.send(
+            FROM, "erik@customer.example", message(), before_data=before_data
+        )
+    assert result.outcome is SendOutcome.ACCEPTED
+    assert seen == [0]  # called once, before the server saw any DATA
+    assert len(sink.wait_for(1)) == 1
+
+
+async def test_a_withdrawn_message_sends_nothing_and_the_connection_goes_on(
+    sink: SmtpSink,
+) -> None:
+    """The hook raising (the message is no longer ours, or its start could not be committed)
+    withdraws the envelope with RSET: nothing reaches the server, the error reaches the
+    caller, and the same connection sends the next message."""
+
+    class Withdrawn(Exception):
+        pass
+
+    async def withdraw() -> None:
+        raise Withdrawn
+
+    async with sender_for(sink) as sender:
+        with pytest.raises(Withdrawn):
+            await sender.send(FROM, "erik@customer.example", message(), before_data=withdraw)
+        assert sink.data_received == 0
+        result = await sender.send(FROM, "jana@customer.example", message("jana@customer.example"))
+    assert result.outcome is SendOutcome.ACCEPTED
+    [received] = sink.wait_for(1)
+    assert received.rcpt_tos == ("jana@customer.example",)
+    assert sink.connections == 1

@@ -70,6 +70,40 @@ def test_crash_mid_send_never_makes_a_second_copy(
     assert sink.data_received == copies
 
 
+def test_crash_before_the_start_is_committed_plans_the_message_again_and_sends_it_once(
+    db: Database, settings: Settings, sink: SmtpSink, tmp_path: Path
+) -> None:
+    """The start is committed while MAIL FROM and RCPT TO go out, and DATA waits for it. A
+    process that dies before that commit sent no content (the server cancels a transaction
+    without its end of data when the connection goes, RFC 5321 §3.8): the message is not
+    ambiguous, it goes back to planned when its lease runs out and is sent once."""
+    with db.session() as s:
+        build_world(s, crash_child.START, ["erik@beta.example"], smtp_url=sink.url)
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.integration.sending.crash_child", db.url, str(tmp_path),
+         "before-start"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert child.returncode == 9, child.stderr
+    with db.session() as s:
+        message = s.scalars(select(OutboundMessage)).one()
+    assert message.state == MessageState.SENDING and message.smtp_started_at is None
+    assert sink.data_received == 0
+
+    assert message.lease_until is not None
+    clock = VirtualClock(message.lease_until + timedelta(seconds=1))
+    report = Runner(db, clock, settings).round()
+    assert report.ambiguous == [] and report.replanned == [message.id]
+    with db.session() as s:
+        message = s.scalars(select(OutboundMessage)).one()
+    assert message.state == MessageState.SENT
+    assert len(sink.messages) == 1 and sink.data_received == 1
+
+
 def test_crash_mid_batch_leaves_only_the_message_in_flight_ambiguous(
     db: Database, settings: Settings, sink: SmtpSink, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
 from engine.embedded.runner import Runner
-from engine.mail.smtp import SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult
 from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import SendReport, claim
@@ -37,7 +37,16 @@ class CountingMailer:
         self.db = db
         self.in_sending: list[int] = []
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
+        if before_data is not None:  # nothing goes out before the start is committed
+            await before_data()
         with self.db.session() as s:
             n = s.scalar(select(func.count()).where(OutboundMessage.state == MessageState.SENDING))
         self.in_sending.append(int(n or 0))

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from engine.mail.smtp import SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult
 from engine.outbound.connections import SendLoop
 from engine.store.models import Mailbox
 
@@ -29,7 +29,16 @@ class FakeConnection:
     ) -> None:
         self.closed = True
 
-    async def send(self, envelope_from: str, recipient: str, data: bytes) -> SendResult:
+    async def send(
+        self,
+        envelope_from: str,
+        recipient: str,
+        data: bytes,
+        *,
+        before_data: BeforeData | None = None,
+    ) -> SendResult:
+        if before_data is not None:  # nothing goes out before the start is committed
+            await before_data()
         return SendResult(SendOutcome.ACCEPTED, 250, None, "250 OK")
 
 
