@@ -56,7 +56,19 @@ def services_env(
     client.close()
 
 
-def test_periodic_task_bodies_run_on_an_empty_workspace(services_env: runtime.Services) -> None:
+@pytest.fixture(autouse=True)
+def nudges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The task bodies run in-process: what they enqueue is recorded here instead of going
+    to whatever broker the Celery app was configured with at import."""
+    sent: list[str] = []
+    for task in (tasks.tick, tasks.dispatch_sends, tasks.send_mailboxes):
+        monkeypatch.setattr(task, "delay", lambda *a, _n=task.name, **k: sent.append(_n))
+    return sent
+
+
+def test_periodic_task_bodies_run_on_an_empty_workspace(
+    services_env: runtime.Services, nudges: list[str]
+) -> None:
     tasks.tick()
     assert tasks.dispatch_sends() == 0
     assert tasks.resolve_leases() == 0
@@ -64,6 +76,7 @@ def test_periodic_task_bodies_run_on_an_empty_workspace(services_env: runtime.Se
     assert tasks.dispatch_polls() == 0
     tasks.refresh_rollups()
     tasks.deliver_webhooks()
+    assert nudges == []  # nothing planned, nothing sent: nothing to hurry
 
 
 def test_send_mailbox_releases_its_lock_and_sends_nothing_when_nothing_is_due(
@@ -80,7 +93,7 @@ def test_send_mailbox_releases_its_lock_and_sends_nothing_when_nothing_is_due(
 
 
 def test_a_tick_nudged_while_another_ticks_leaves_the_workers_to_sending(
-    services_env: runtime.Services,
+    services_env: runtime.Services, nudges: list[str]
 ) -> None:
     s = services_env
     with s.db.session() as session:
@@ -93,6 +106,8 @@ def test_a_tick_nudged_while_another_ticks_leaves_the_workers_to_sending(
     tasks.tick()
     assert _planned(s.db) == 2
     assert s.tick_slots.acquire(0) is not None  # the slot was given back
+    # The planned emails go out now, not at beat's next dispatch: one nudge per tick task.
+    assert nudges == ["kadenz.dispatch_sends"]
 
 
 def _planned(db: Database) -> int:
@@ -174,7 +189,7 @@ ALWAYS_OPEN = {  # the task uses the real clock: a window open whenever this run
 
 
 def test_one_send_task_streams_several_mailboxes_and_releases_every_lock(
-    services_env: runtime.Services,
+    services_env: runtime.Services, nudges: list[str]
 ) -> None:
     """What dispatch hands a send task when there are more mailboxes than it has tasks:
     every mailbox's mail arrives, each from its own mailbox, and each lock is given back."""
@@ -195,8 +210,11 @@ def test_one_send_task_streams_several_mailboxes_and_releases_every_lock(
         held = [[mailbox_id, s.locks.acquire(mailbox_id)] for mailbox_id in ids]
         assert all(token for _, token in held)
         tasks.tick()
+        assert nudges == ["kadenz.dispatch_sends"]
         tasks.send_mailboxes(held)
         senders = sorted((m.mail_from, m.rcpt_tos[0]) for m in sink.messages)
+    # The step after each sent email (here: the sequence's end) runs now, not at beat's tick.
+    assert nudges == ["kadenz.dispatch_sends", "kadenz.tick"]
     assert senders == [
         ("anna@acme.example", "a1@beta.example"),
         ("anna@acme.example", "a2@beta.example"),
