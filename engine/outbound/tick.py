@@ -46,6 +46,7 @@ from engine.sequence_language.model import CallStep, EmailStep, TaskStep, WaitSt
 from engine.settings import Settings
 from engine.store import event_log as events
 from engine.store import rows as rows_
+from engine.store import statistics
 from engine.store.db import Database
 from engine.store.models import (
     Enrollment,
@@ -132,6 +133,11 @@ def tick(
             break
         if after_batch is not None:
             after_batch(report)
+    if report.executed:
+        # Thousands of new messages at once: the planner learns of them now, not at
+        # autovacuum's next round (engine.store.statistics).
+        with db.session() as session:
+            statistics.refresh(session, report.executed)
     return report
 
 
