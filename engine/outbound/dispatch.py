@@ -37,9 +37,12 @@ return 0
 def due_mailboxes(db: Database, clock: Clock) -> list[int]:
     """Ids of unpaused mailboxes with at least one planned message whose time has come.
 
-    One EXISTS per mailbox, which stops at its first due message (`ix_outbound_due`): the
-    cost follows the number of mailboxes, not the backlog (beat asks every tick)."""
-    due = (
+    One probe per mailbox that stops at its first due message (`ix_outbound_due`): the
+    cost follows the number of mailboxes, not the backlog (beat asks every tick). A LIMIT 1
+    subquery rather than EXISTS: PostgreSQL turns an EXISTS into a semi-join that reads
+    every due message (measured: 15–18 ms at 5,000 due, once a second from each beat).
+    """
+    first_due = (
         select(OutboundMessage.id)
         .join(Enrollment, Enrollment.id == OutboundMessage.enrollment_id)
         .where(
@@ -50,10 +53,19 @@ def due_mailboxes(db: Database, clock: Clock) -> list[int]:
                 [EnrollmentState.ACTIVE, EnrollmentState.STOPPED, EnrollmentState.FINISHED]
             ),
         )
-        .exists()
+        # The index's own order: the probe walks `ix_outbound_due` from this mailbox's
+        # earliest due message (without it PostgreSQL may scan the table for a first match).
+        .order_by(OutboundMessage.not_before, OutboundMessage.id)
+        .limit(1)
+        .correlate(Mailbox)
+        .scalar_subquery()
     )
     with db.session() as session:
-        stmt = select(Mailbox.id).where(Mailbox.paused.is_(False), due).order_by(Mailbox.id)
+        stmt = (
+            select(Mailbox.id)
+            .where(Mailbox.paused.is_(False), first_due.is_not(None))
+            .order_by(Mailbox.id)
+        )
         return list(session.scalars(stmt).all())
 
 
