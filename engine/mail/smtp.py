@@ -58,11 +58,15 @@ class SendResult:
 BeforeData = Callable[[], Awaitable[None]]
 
 
+async def go_ahead() -> None:
+    """The BeforeData of a caller with nothing to commit first."""
+
+
 class Mailer(Protocol):
     """The port the sending service uses: one call, one recipient, one outcome.
 
-    `before_data`, when given, is awaited before anything of the message's content goes out
-    (see BeforeData); an exception from it propagates after the transaction is reset.
+    `before_data` is awaited before anything of the message's content goes out (see
+    BeforeData); an exception from it propagates after the transaction is reset.
     """
 
     async def send(
@@ -71,7 +75,7 @@ class Mailer(Protocol):
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult: ...
 
 
@@ -130,7 +134,7 @@ class SmtpSender:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
         async with self._lock:
             reused = self._smtp is not None and self._smtp.is_connected
@@ -154,7 +158,7 @@ class SmtpSender:
         data: bytes,
         *,
         retry_fresh: bool,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
         try:
             try:
@@ -298,7 +302,7 @@ class SmtpSender:
         envelope_from: str,
         recipient: str,
         data: bytes,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
         utf8 = not (envelope_from.isascii() and recipient.isascii())
         if utf8 and not smtp.supports_extension("smtputf8"):
@@ -322,12 +326,11 @@ class SmtpSender:
             raise _pre_data_reply(exc.code, exc.message, "at RCPT TO") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise _dropped_before_data(exc, "at RCPT TO") from exc
-        if before_data is not None:
-            try:
-                await before_data()
-            except BaseException:
-                await self._reset_after_failure()  # RSET: the envelope is dropped, unsent
-                raise
+        try:
+            await before_data()
+        except BaseException:
+            await self._reset_after_failure()  # RSET: the envelope is dropped, unsent
+            raise
         try:
             response = await smtp.execute_command(b"DATA")
         except (aiosmtplib.SMTPException, OSError) as exc:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from engine.clock import Clock
 from engine.errors import KadenzError
 from engine.mail import dkim
-from engine.mail.smtp import BeforeData, Mailer, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, Mailer, SendOutcome, SendResult, go_ahead
 from engine.people import consent, consent_records
 from engine.settings import Settings
 from engine.store.db import Database
@@ -104,7 +104,7 @@ class SigningMailer:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
         try:
             key = self.ring.key_for(envelope_from)

@@ -22,7 +22,7 @@ from sqlalchemy import event, func, select
 from engine.clock import VirtualClock
 from engine.core.events import EventType
 from engine.core.states import EnrollmentState, MessageState, TaskState
-from engine.mail.smtp import BeforeData, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult, go_ahead
 from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes, build_runtime
 from engine.outbound.send import send_due
@@ -271,10 +271,9 @@ class _AcceptingMailer:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
-        if before_data is not None:  # nothing goes out before the start is committed
-            await before_data()
+        await before_data()  # nothing goes out before the start is committed
         return SendResult(SendOutcome.ACCEPTED, 250, "2.0.0", "accepted (simulation)")
 
 

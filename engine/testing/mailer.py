@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from engine.mail.smtp import BeforeData, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult, go_ahead
 
 _CANNED = {
     SendOutcome.ACCEPTED: (250, "2.0.0", "250 2.0.0 Ok: queued"),
@@ -46,10 +46,9 @@ class FakeMailer:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
-        if before_data is not None:  # nothing goes out before the start is committed
-            await before_data()
+        await before_data()  # nothing goes out before the start is committed
         message = SentMessage(envelope_from, recipient, data)
         self.calls.append(message)
         result = self._next(recipient)

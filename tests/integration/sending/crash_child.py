@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 from engine.clock import VirtualClock
-from engine.mail.smtp import BeforeData, SendResult, SmtpSender
+from engine.mail.smtp import BeforeData, SendResult, SmtpSender, go_ahead
 from engine.mail.urls import parse_smtp_url
 from engine.outbound.send import send_due
 from engine.outbound.tick import tick
@@ -47,28 +47,22 @@ class DyingMailer:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
         self.sends += 1
         if self.when == "second-send":
             if self.sends == 2:
-                await _started(before_data)
+                await before_data()
                 os._exit(9)  # its start is committed, its DATA never went out
             return await self.inner.send(envelope_from, recipient, data, before_data=before_data)
         if self.when == "before-data":
-            await _started(before_data)
+            await before_data()  # the moment just before DATA: its start is committed
             os._exit(9)  # the process dies: no cleanup, no except, no finally
         if self.when == "before-start":
             os._exit(9)  # during MAIL FROM / RCPT TO, before the start was committed
         result = await self.inner.send(envelope_from, recipient, data, before_data=before_data)
         os._exit(9)  # the server accepted it, but we die before recording that
         return result
-
-
-async def _started(before_data: BeforeData | None) -> None:
-    """The moment just before DATA: the message's start is committed."""
-    if before_data is not None:
-        await before_data()
 
 
 def main() -> None:

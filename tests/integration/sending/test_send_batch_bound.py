@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.clock import VirtualClock
 from engine.core.states import MessageState
 from engine.embedded.runner import Runner
-from engine.mail.smtp import BeforeData, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult, go_ahead
 from engine.outbound.limits.caps import MemoryRateLimiter
 from engine.outbound.runtime import Runtimes
 from engine.outbound.send import SendReport, claim
@@ -43,10 +43,9 @@ class CountingMailer:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
-        if before_data is not None:  # nothing goes out before the start is committed
-            await before_data()
+        await before_data()  # nothing goes out before the start is committed
         with self.db.session() as s:
             n = s.scalar(select(func.count()).where(OutboundMessage.state == MessageState.SENDING))
         self.in_sending.append(int(n or 0))

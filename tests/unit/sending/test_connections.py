@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pytest
 
-from engine.mail.smtp import BeforeData, SendOutcome, SendResult
+from engine.mail.smtp import BeforeData, SendOutcome, SendResult, go_ahead
 from engine.outbound.connections import SendLoop
 from engine.store.models import Mailbox
 
@@ -35,10 +35,9 @@ class FakeConnection:
         recipient: str,
         data: bytes,
         *,
-        before_data: BeforeData | None = None,
+        before_data: BeforeData = go_ahead,
     ) -> SendResult:
-        if before_data is not None:  # nothing goes out before the start is committed
-            await before_data()
+        await before_data()  # nothing goes out before the start is committed
         return SendResult(SendOutcome.ACCEPTED, 250, None, "250 OK")
 
 
