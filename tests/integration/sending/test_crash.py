@@ -24,28 +24,27 @@ from tests.support.smtp_server import SmtpSink
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def _die_while_sending(db: Database, tmp_path: Path, when: str) -> None:
+    """Run crash_child, which sends from `db` and kills itself at `when` (its modes)."""
+    child = subprocess.run(
+        [sys.executable, "-m", "tests.integration.sending.crash_child", db.url, str(tmp_path),
+         when],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert child.returncode == 9, child.stderr
+
+
 @pytest.mark.parametrize(("when", "copies"), [("before-data", 0), ("after-data", 1)])
 def test_crash_mid_send_never_makes_a_second_copy(
     db: Database, settings: Settings, sink: SmtpSink, tmp_path: Path, when: str, copies: int
 ) -> None:
     with db.session() as s:
         build_world(s, crash_child.START, ["erik@beta.example"], smtp_url=sink.url)
-    child = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.sending.crash_child",
-            db.url,
-            str(tmp_path),
-            when,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert child.returncode == 9, child.stderr
+    _die_while_sending(db, tmp_path, when)
     with db.session() as s:
         message = s.scalars(select(OutboundMessage)).one()
     assert message.state == MessageState.SENDING  # committed before the SMTP transaction
@@ -79,16 +78,7 @@ def test_crash_before_the_start_is_committed_plans_the_message_again_and_sends_i
     ambiguous, it goes back to planned when its lease runs out and is sent once."""
     with db.session() as s:
         build_world(s, crash_child.START, ["erik@beta.example"], smtp_url=sink.url)
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.integration.sending.crash_child", db.url, str(tmp_path),
-         "before-start"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )  # fmt: skip
-    assert child.returncode == 9, child.stderr
+    _die_while_sending(db, tmp_path, "before-start")
     with db.session() as s:
         message = s.scalars(select(OutboundMessage)).one()
     assert message.state == MessageState.SENDING and message.smtp_started_at is None
@@ -114,21 +104,12 @@ def test_crash_mid_batch_leaves_only_the_message_in_flight_ambiguous(
     emails = ["erik@beta.example", "jana@gamma.example", "kai@delta.example"]
     with db.session() as s:
         build_world(s, crash_child.START, emails, smtp_url=sink.url)
-    child = subprocess.run(
-        [sys.executable, "-m", "tests.integration.sending.crash_child", db.url, str(tmp_path),
-         "second-send"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )  # fmt: skip
-    assert child.returncode == 9, child.stderr
+    _die_while_sending(db, tmp_path, "second-send")
     with db.session() as s:
         messages = s.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
     first, second, third = messages
     # The first one's acceptance was committed (with the second's start) before the second
-    # MAIL FROM; its consequences were still to be applied in a batch when the process died.
+    # one's DATA; its consequences were still to be applied in a batch when the process died.
     assert {m.state for m in messages} == {MessageState.SENDING}
     assert (first.smtp_outcome, first.smtp_code) == ("accepted", 250)
     assert second.smtp_started_at is not None and second.smtp_outcome is None
