@@ -51,13 +51,14 @@ def tick(slot: int | None = None, token: str | None = None) -> None:
         if held is None:
             return  # as many ticks as allowed are running; they continue themselves
     limit = 10 * s.settings.batch_size
-    nudged: list[bool] = []
+    nudged = False
 
     def after_batch(report: TickReport) -> None:
         # Emails just planned go out now, not at beat's next dispatch (up to
         # KADENZ_TICK_SECONDS later): once per task, the send tasks then claim batch after batch.
+        nonlocal nudged
         if report.emails_planned and not nudged:
-            nudged.append(True)
+            nudged = True
             dispatch_sends.delay()
 
     try:
